@@ -1,0 +1,2 @@
+"""Mainspring: durable functions server."""
+__version__ = "0.1.0"
