@@ -1,0 +1,1 @@
+"""HTTP only: routes translate requests into service calls. No SQL here."""

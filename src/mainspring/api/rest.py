@@ -1,0 +1,84 @@
+"""The read API in Inngest's shapes (`/v1/events…`, `/v1/runs…`), enveloped in `{data, metadata}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mainspring.api.errors import JSONResponse, not_found
+from mainspring.api.state import services
+from mainspring.domain.durations import rfc3339
+
+DEFAULT_LIMIT = 100
+
+
+def _envelope(request: Request, data: Any) -> JSONResponse:
+    fetched_at = rfc3339(services(request).clock())
+    return JSONResponse({"data": data, "metadata": {"fetched_at": fetched_at}})
+
+
+def _limit(request: Request) -> int:
+    text = request.query_params.get("limit", "")
+    return int(text) if text.isdigit() else DEFAULT_LIMIT
+
+
+async def list_events(request: Request) -> Response:
+    found = await services(request).reads.events(request.query_params.get("name"), _limit(request))
+    return _envelope(request, found)
+
+
+async def get_event(request: Request) -> Response:
+    event = await services(request).reads.event(request.path_params["event_id"])
+    if event is None:
+        return not_found("event not found")
+    return _envelope(request, event)
+
+
+async def event_runs(request: Request) -> Response:
+    runs = await services(request).reads.runs(event_id=request.path_params["event_id"])
+    return _envelope(request, runs)
+
+
+async def list_runs(request: Request) -> Response:
+    params = request.query_params
+    runs = await services(request).reads.runs(
+        slug=params.get("function_id"), status=params.get("status"), limit=_limit(request)
+    )
+    return _envelope(request, runs)
+
+
+async def get_run(request: Request) -> Response:
+    run = await services(request).reads.run(request.path_params["run_id"])
+    if run is None:
+        return not_found("run not found")
+    return _envelope(request, run)
+
+
+async def run_steps(request: Request) -> Response:
+    reads = services(request).reads
+    run_id = request.path_params["run_id"]
+    if await reads.run(run_id) is None:
+        return not_found("run not found")
+    return _envelope(request, await reads.steps(run_id))
+
+
+async def run_history(request: Request) -> Response:
+    reads = services(request).reads
+    run_id = request.path_params["run_id"]
+    if await reads.run(run_id) is None:
+        return not_found("run not found")
+    return _envelope(request, await reads.history(run_id))
+
+
+routes = [
+    Route("/v1/events", list_events, methods=["GET"]),
+    Route("/v1/events/{event_id}", get_event, methods=["GET"]),
+    Route("/v1/events/{event_id}/runs", event_runs, methods=["GET"]),
+    Route("/v1/runs", list_runs, methods=["GET"]),
+    Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
+    Route("/v1/runs/{run_id}/steps", run_steps, methods=["GET"]),
+    Route("/v1/runs/{run_id}/history", run_history, methods=["GET"]),
+]

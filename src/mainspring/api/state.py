@@ -1,0 +1,29 @@
+"""The services a request handler may use, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from mainspring.clock import Clock
+from mainspring.config import Settings
+from mainspring.ingest import Ingest
+from mainspring.reads import Reads
+from mainspring.registry import Registry
+from mainspring.sync import AppSync
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    registry: Registry
+    ingest: Ingest
+    reads: Reads
+    sync: AppSync
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found

@@ -1,0 +1,140 @@
+"""`mainspring dev | version`: the flags `inngest-cli dev` users already type, each with a
+MAINSPRING_* environment twin. Failures print one line, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from typing import Any
+
+import click
+
+from mainspring import __version__, config, errors
+
+ERROR_PREFIX = "mainspring: error:"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"{ERROR_PREFIX} {message}", err=True)
+    sys.exit(code)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "already in use" if exc.errno == 98 else exc.strerror
+        raise errors.ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: config.Settings) -> None:
+    import uvicorn
+
+    from mainspring.api.app import build_app
+    from mainspring.store import open_connector
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("mainspring").warning(
+            "dev mode has no authentication; listening on %s exposes it", settings.host
+        )
+    sock = _bind(settings.host, settings.port)
+    connector = open_connector(settings.db)
+    app = build_app(settings, connector)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_s) + 5,
+        )
+    )
+    asyncio.run(server.serve(sockets=[sock]))
+    if not server.started:
+        raise errors.ConfigError("the server failed to start (see the log above)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Mainspring: durable functions for apps on the official Inngest SDKs."""
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(f"mainspring {__version__}")
+
+
+def _env(name: str) -> str:
+    return f"MAINSPRING_{name}"
+
+
+@cli.command()
+@click.option("-u", "--sdk-url", "sdk_urls", multiple=True, envvar=_env("SDK_URL"),
+              help="URL of an app's serve endpoint to sync (repeatable).")
+@click.option("-p", "--port", default=config.DEFAULT_PORT, show_default=True, envvar=_env("PORT"),
+              type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, envvar=_env("HOST"))
+@click.option("--no-discovery", is_flag=True, envvar=_env("NO_DISCOVERY"),
+              help="Do not probe local ports for apps.")
+@click.option("--no-poll", is_flag=True, envvar=_env("NO_POLL"),
+              help="Do not re-sync apps periodically.")
+@click.option("--poll-interval", default=config.DEFAULT_POLL_INTERVAL_S, show_default=True,
+              envvar=_env("POLL_INTERVAL"), type=click.FloatRange(min=0.1), help="Seconds.")
+@click.option("--db", default=config.DEFAULT_DB, show_default=True, envvar=_env("DB"),
+              help="SQLite database path.")
+@click.option("--backoff-base", default=1.0, show_default=True, envvar=_env("BACKOFF_BASE"),
+              type=click.FloatRange(min=0.0), help="Seconds before the first retry; doubles.")
+@click.option("--backoff-max", default=3600.0, show_default=True, envvar=_env("BACKOFF_MAX"),
+              type=click.FloatRange(min=0.0), help="Longest delay between retries, seconds.")
+@click.option("--call-timeout", default=config.DEFAULT_CALL_TIMEOUT_S, show_default=True,
+              envvar=_env("CALL_TIMEOUT"), type=click.FloatRange(min=1), help="Seconds per SDK call.")
+@click.option("--max-in-flight", default=256, show_default=True, envvar=_env("MAX_IN_FLIGHT"),
+              type=click.IntRange(min=1), help="SDK calls in flight at once.")
+@click.option("--shutdown-timeout", default=30.0, show_default=True,
+              envvar=_env("SHUTDOWN_TIMEOUT"), type=click.FloatRange(min=0),
+              help="Seconds to let in-flight calls finish on SIGTERM.")
+def dev(**options: Any) -> None:
+    """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
+    settings = config.Settings(
+        host=options["host"],
+        port=options["port"],
+        db=options["db"],
+        sdk_urls=tuple(options["sdk_urls"]),
+        discovery=not options["no_discovery"],
+        poll=not options["no_poll"],
+        poll_interval_s=options["poll_interval"],
+        backoff_base_ms=int(options["backoff_base"] * 1000),
+        backoff_max_ms=int(options["backoff_max"] * 1000),
+        call_timeout_s=options["call_timeout"],
+        max_in_flight=options["max_in_flight"],
+        shutdown_timeout_s=options["shutdown_timeout"],
+    )
+    serve(settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="mainspring", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except errors.MainspringError as exc:
+        _fail(exc.message, 2 if isinstance(exc, errors.ConfigError) else 1)
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -1,0 +1,31 @@
+"""One frozen Settings object, built by the CLI from flags and their MAINSPRING_* twins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_PORT = 8288
+DEFAULT_DB = "./.mainspring/dev.db"
+DEFAULT_POLL_INTERVAL_S = 5.0
+DEFAULT_CALL_TIMEOUT_S = 7200.0
+DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
+LEASE_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    db: str = DEFAULT_DB
+    sdk_urls: tuple[str, ...] = field(default_factory=tuple)
+    discovery: bool = True
+    poll: bool = True
+    poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
+    backoff_base_ms: int = 1_000
+    backoff_max_ms: int = 3_600_000
+    call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
+    max_in_flight: int = 256
+    shutdown_timeout_s: float = 30.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    lease_ms: int = LEASE_MS
+    server_kind: str = "dev"

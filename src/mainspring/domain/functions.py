@@ -1,0 +1,40 @@
+"""Functions as synced from an app: identity, triggers, retry policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_RETRIES = 3
+MAX_RETRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    event: str | None = None
+    expression: str | None = None
+    cron: str | None = None
+
+    def matches_name(self, name: str) -> bool:
+        """Exact name, or a wildcard such as `app/*` or `app/user.*`."""
+        if self.event is None:
+            return False
+        if self.event.endswith("*"):
+            return name.startswith(self.event[:-1])
+        return self.event == name
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef:
+    id: str
+    app_id: str
+    slug: str
+    name: str
+    url: str
+    triggers: tuple[Trigger, ...]
+    retries: int = DEFAULT_RETRIES
+    config: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.retries + 1

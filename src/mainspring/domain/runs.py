@@ -1,0 +1,34 @@
+"""Runs: statuses and the run record the executor works on."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+@dataclass(slots=True)
+class RunState:
+    """Everything needed to build the next call for a run; mutated only by the executor."""
+
+    run_id: str
+    function_id: str
+    function_slug: str
+    status: RunStatus
+    events: list[dict[str, Any]]
+    steps: dict[str, Any] = field(default_factory=dict)
+    stack: list[str] = field(default_factory=list)
+    force_plan: bool = False
+    request_version: int = -1
+    started_at: int | None = None

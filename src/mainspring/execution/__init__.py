@@ -1,0 +1,1 @@
+"""Driving runs: call the SDK, record its answer, decide what comes next."""

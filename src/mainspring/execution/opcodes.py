@@ -1,0 +1,212 @@
+"""What an SDK reply means: a pure decision, applied later by the executor in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mainspring.domain.durations import deadline_ms
+from mainspring.execution.driver import Reply
+from mainspring.execution.retry import retry_after_ms
+
+IGNORED_OPS = frozenset({"None", "DeferAdd", "DeferAbort"})
+SAVED_OPS = frozenset({"StepRun", "Step", "StepFailed"})
+MAX_SLEEP_MS = 366 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    op: str
+    id: str
+    name: str | None
+    display_name: str | None
+    data: Any
+    error: Any
+    opts: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedStep:
+    step_id: str
+    name: str | None
+    op: str
+    memo: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """Work for later: a targeted call of a planned step, or a sleeping step's wake-up."""
+
+    kind: str  # "planned" | "sleep"
+    step_id: str
+    name: str | None
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Complete:
+    output: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    output: Any
+    error: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    delay_ms: int
+    error: Any
+    step_id: str | None = None
+    step_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    saved: list[SavedStep] = field(default_factory=list)
+    scheduled: list[Scheduled] = field(default_factory=list)
+    parallel: bool = False
+    errors: list[tuple[str, str | None, Any]] = field(default_factory=list)
+
+    @property
+    def continues_at_once(self) -> bool:
+        """Only results and no new waiting: the next discovery call can go straight away."""
+        return bool(self.saved) and not self.scheduled
+
+
+Decision = Complete | Fail | Retry | Progress
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    attempt: int
+    max_attempts: int
+    retry_delay_ms: int
+    now: int
+
+
+def parse_ops(body: Any) -> list[Op]:
+    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    ops = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("op") in IGNORED_OPS:
+            continue
+        opts = item.get("opts")
+        ops.append(
+            Op(
+                op=str(item.get("op")),
+                id=str(item.get("id", "")),
+                name=item.get("name"),
+                display_name=item.get("displayName") or item.get("name"),
+                data=item.get("data"),
+                error=item.get("error"),
+                opts=opts if isinstance(opts, dict) else {},
+            )
+        )
+    return ops
+
+
+def error_summary(status: int | None, body: Any) -> dict[str, Any]:
+    """The `{error, name, message, stack}` shape lifecycle events carry."""
+    source = body if isinstance(body, dict) else {"message": str(body)}
+    name = source.get("name") or "Error"
+    return {
+        "error": f"invalid status code: {status}" if status else str(name),
+        "name": name,
+        "message": source.get("message") or source.get("error") or "",
+        "stack": source.get("stack") or "",
+    }
+
+
+def decide(reply: Reply, context: CallContext) -> Decision:
+    if not reply.from_sdk:
+        body = reply.body if isinstance(reply.body, dict) else {}
+        error = {"name": "Error", "message": f"reply without {'X-Inngest-SDK'}: {reply.status}", **body}
+        return _retry_or_fail(reply, context, error)
+    if reply.status == 200:
+        return Complete(reply.body)
+    if reply.status == 206:
+        return _decide_ops(parse_ops(reply.body), reply, context)
+    error = reply.body if isinstance(reply.body, dict) else {"message": str(reply.body)}
+    if reply.no_retry:
+        return Fail(error, error_summary(reply.status, error))
+    return _retry_or_fail(reply, context, error)
+
+
+def call_failed(message: str, context: CallContext) -> Decision:
+    """The call produced no reply at all (network error, timeout)."""
+    error = {"name": "Error", "message": message}
+    if context.attempt + 1 >= context.max_attempts:
+        return Fail(error, error_summary(None, error))
+    return Retry(context.retry_delay_ms, error)
+
+
+def _retry_or_fail(reply: Reply, context: CallContext, error: Any) -> Decision:
+    if context.attempt + 1 >= context.max_attempts:
+        return Fail(error, error_summary(reply.status, error))
+    delay = retry_after_ms(reply.retry_after, context.now)
+    return Retry(context.retry_delay_ms if delay is None else delay, error)
+
+
+def _decide_ops(ops: list[Op], reply: Reply, context: CallContext) -> Decision:
+    for op in ops:
+        if op.op == "RunComplete":
+            return Complete(op.data)
+    if len(ops) == 1 and ops[0].op == "StepError":
+        op = ops[0]
+        if not reply.no_retry and context.attempt + 1 < context.max_attempts:
+            delay = retry_after_ms(reply.retry_after, context.now)
+            return Retry(
+                context.retry_delay_ms if delay is None else delay,
+                op.error,
+                step_id=op.id,
+                step_name=op.display_name,
+            )
+        ops = [Op("StepFailed", op.id, op.name, op.display_name, None, op.error, op.opts)]
+    progress = Progress(parallel=len(ops) > 1)
+    for op in ops:
+        outcome = _apply_op(op, progress, context)
+        if outcome is not None:
+            return outcome
+    return progress
+
+
+def _apply_op(op: Op, progress: Progress, context: CallContext) -> Fail | None:
+    if op.op in SAVED_OPS:
+        progress.saved.append(SavedStep(op.id, op.display_name, op.op, _memo(op)))
+    elif op.op == "StepError":  # inside a multi-op reply: record it as a failed step
+        progress.saved.append(SavedStep(op.id, op.display_name, "StepFailed", {"error": op.error}))
+    elif op.op == "StepPlanned":
+        progress.scheduled.append(Scheduled("planned", op.id, op.display_name, context.now))
+    elif op.op == "Sleep":
+        return _schedule_sleep(op, progress, context.now)
+    else:
+        error = {
+            "name": "UnsupportedOpcode",
+            "message": f"opcode {op.op} is not supported by this Mainspring version",
+        }
+        return Fail(error, error_summary(None, error))
+    return None
+
+
+def _schedule_sleep(op: Op, progress: Progress, now: int) -> Fail | None:
+    spec = op.opts.get("duration") or op.name or ""
+    try:
+        wake_at = max(now, deadline_ms(str(spec), now))
+    except ValueError:
+        error = {"name": "InvalidSleep", "message": f"cannot parse sleep duration {spec!r}"}
+        return Fail(error, error_summary(None, error))
+    if wake_at - now > MAX_SLEEP_MS:
+        error = {"name": "InvalidSleep", "message": "sleeps are limited to one year"}
+        return Fail(error, error_summary(None, error))
+    progress.scheduled.append(Scheduled("sleep", op.id, op.display_name, wake_at))
+    return None
+
+
+def _memo(op: Op) -> Any:
+    if op.op == "StepFailed":
+        return {"error": op.error}
+    if op.op == "Step" and isinstance(op.data, dict) and op.data and set(op.data) <= {"data", "error"}:
+        return op.data
+    return {"data": op.data}

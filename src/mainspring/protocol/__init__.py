@@ -1,0 +1,1 @@
+"""What SDKs send and expect on the wire."""

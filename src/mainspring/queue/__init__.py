@@ -1,0 +1,1 @@
+"""The queue of timed work items and the worker that leases them."""

@@ -1,0 +1,145 @@
+"""The worker: lease due items, run them concurrently up to a bound, sleep until the next is due.
+
+Wake-ups are never lost: the wake flag is cleared *before* leasing, so a notification that
+arrives while a lease query runs makes the next wait return at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from mainspring.clock import Clock
+from mainspring.domain.ids import new_ulid
+from mainspring.queue.kinds import QueueItem
+from mainspring.store.base import Connector, Tx
+from mainspring.store.repos import queue as queue_repo
+
+log = logging.getLogger("mainspring.worker")
+IDLE_WAIT_S = 60.0
+
+
+class Worker:
+    def __init__(
+        self,
+        connector: Connector,
+        handler: Callable[[QueueItem], Awaitable[None]],
+        clock: Clock,
+        *,
+        max_in_flight: int,
+        lease_ms: int,
+    ) -> None:
+        self._connector = connector
+        self._handler = handler
+        self._clock = clock
+        self._max_in_flight = max_in_flight
+        self._lease_ms = lease_ms
+        self._owner = new_ulid()
+        self._wake = asyncio.Event()
+        self._next_due: int | None = None
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def notify(self, at: int | None = None) -> None:
+        """New work exists, due at `at` (now if None)."""
+        if at is None or self._next_due is None or at < self._next_due:
+            self._wake.set()
+
+    async def start(self) -> None:
+        if self._connector.exclusive:
+            now = self._clock()
+            released = await self._connector.write(lambda tx: queue_repo.release_all_leases(tx, now))
+            if released:
+                log.info("resumed %d queue items left by a previous process", released)
+        self._tasks = [
+            asyncio.create_task(self._lease_loop(), name="mainspring-lease"),
+            asyncio.create_task(self._heartbeat_loop(), name="mainspring-heartbeat"),
+        ]
+
+    async def stop(self, timeout_s: float) -> None:
+        """Stop leasing; give in-flight items up to `timeout_s` to finish."""
+        self._stopping = True
+        self._wake.set()
+        pending = list(self._in_flight.values())
+        if pending:
+            log.info("waiting for %d in-flight calls to finish", len(pending))
+            _, still_running = await asyncio.wait(pending, timeout=timeout_s)
+            for task in still_running:
+                task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def _lease_loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            free = self._max_in_flight - len(self._in_flight)
+            if free > 0:
+                items, next_due = await self._lease(free)
+                for item in items:
+                    self._spawn(item)
+                if len(items) == free:
+                    continue
+                self._next_due = next_due
+            timeout = IDLE_WAIT_S
+            if self._next_due is not None and free > 0:
+                timeout = max(0.0, min(IDLE_WAIT_S, (self._next_due - self._clock()) / 1000))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _lease(self, limit: int) -> tuple[list[QueueItem], int | None]:
+        now = self._clock()
+        owner, lease_until = self._owner, now + self._lease_ms
+
+        def unit(tx: Tx) -> tuple[list[QueueItem], int | None]:
+            items = queue_repo.lease_due(
+                tx, owner=owner, now=now, lease_until=lease_until, limit=limit
+            )
+            return items, queue_repo.next_due(tx)
+
+        try:
+            return await self._connector.write(unit)
+        except Exception:
+            log.exception("leasing failed; retrying in 1 s")
+            await asyncio.sleep(1)
+            return [], None
+
+    def _spawn(self, item: QueueItem) -> None:
+        task = asyncio.create_task(self._run_item(item), name=f"mainspring-item-{item.id}")
+        self._in_flight[item.id] = task
+
+    async def _run_item(self, item: QueueItem) -> None:
+        try:
+            await self._handler(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("processing %s of run %s failed; it will be retried", item.kind, item.run_id)
+        finally:
+            was_full = len(self._in_flight) >= self._max_in_flight
+            self._in_flight.pop(item.id, None)
+            if was_full:
+                self._wake.set()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self._lease_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            ids = list(self._in_flight)
+            if not ids:
+                continue
+            until = self._clock() + self._lease_ms
+            try:
+                await self._connector.write(
+                    lambda tx: queue_repo.renew_leases(tx, self._owner, ids, until)
+                )
+            except Exception:
+                log.exception("renewing leases failed")

@@ -1,0 +1,50 @@
+"""The store's edge: a transaction of named queries, and a connector that runs units of work.
+
+A unit of work is a plain synchronous function of a `Tx`. The connector runs it on its own
+database thread, so an SDK call in flight never holds a transaction, and repositories
+(`store/repos`) are written once for every dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Params = Mapping[str, Any]
+Row = Mapping[str, Any]
+
+
+class Tx(Protocol):
+    """A transaction in progress. Query names refer to the dialect's `queries/*.sql`."""
+
+    def execute(self, name: str, params: Params | None = None) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        ...
+
+    def fetchone(self, name: str, params: Params | None = None) -> Row | None:
+        """Run a query and return its first row, if any."""
+        ...
+
+    def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
+        """Run a query and return all rows."""
+        ...
+
+
+class Connector(Protocol):
+    """Runs units of work. Writes are group-committed: `write` returns once its unit is durable."""
+
+    dialect: str
+    exclusive: bool
+
+    async def write(self, unit: Callable[[Tx], T]) -> T:
+        """Run `unit` in a write transaction; all-or-nothing; returns after commit."""
+        ...
+
+    async def read(self, unit: Callable[[Tx], T]) -> T:
+        """Run `unit` against a consistent snapshot; must not write."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending work and release the database."""
+        ...

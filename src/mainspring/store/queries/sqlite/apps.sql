@@ -1,0 +1,36 @@
+-- name: get_app_by_name
+-- The app registered under an app id (the SDK's appName).
+SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps WHERE name = :name;
+
+-- name: insert_app
+INSERT INTO apps (id, name, url, sdk, framework, checksum, error, synced_at, created_at)
+VALUES (:id, :name, :url, :sdk, :framework, :checksum, NULL, :now, :now);
+
+-- name: update_app_sync
+-- Records a successful sync.
+UPDATE apps SET url = :url, sdk = :sdk, framework = :framework, checksum = :checksum,
+    error = NULL, synced_at = :now
+WHERE id = :id;
+
+-- name: set_app_error_by_url
+-- Remembers why the last sync attempt of a URL failed (for /dev and the dashboard).
+UPDATE apps SET error = :error WHERE url = :url;
+
+-- name: list_apps
+SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps ORDER BY name;
+
+-- name: archive_app_functions
+-- Before a sync re-declares an app's functions, every function of the app is archived.
+UPDATE functions SET archived_at = :now WHERE app_id = :app_id AND archived_at IS NULL;
+
+-- name: upsert_function
+-- A function keeps its id across syncs by slug.
+INSERT INTO functions (id, app_id, slug, name, config, archived_at, updated_at)
+VALUES (:id, :app_id, :slug, :name, :config, NULL, :now)
+ON CONFLICT (slug) DO UPDATE SET app_id = excluded.app_id, name = excluded.name,
+    config = excluded.config, archived_at = NULL, updated_at = excluded.updated_at;
+
+-- name: list_active_functions
+SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
+FROM functions f JOIN apps a ON a.id = f.app_id
+WHERE f.archived_at IS NULL ORDER BY f.slug;

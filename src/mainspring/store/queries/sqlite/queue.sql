@@ -1,0 +1,37 @@
+-- name: enqueue
+-- dedupe_key collapses concurrent requests for the same work (one discovery per run).
+INSERT INTO queue (id, kind, run_id, step_id, step_name, attempt, available_at, dedupe_key, created_at)
+VALUES (:id, :kind, :run_id, :step_id, :step_name, :attempt, :available_at, :dedupe_key, :now)
+ON CONFLICT (dedupe_key) DO NOTHING;
+
+-- name: lease_due
+-- Leases due items: the lease expiry becomes their available_at.
+UPDATE queue SET available_at = :lease_until, leased_by = :owner
+WHERE id IN (SELECT id FROM queue WHERE available_at <= :now ORDER BY available_at LIMIT :limit)
+RETURNING id, kind, run_id, step_id, step_name, attempt;
+
+-- name: next_due
+SELECT MIN(available_at) AS at FROM queue;
+
+-- name: delete_item
+DELETE FROM queue WHERE id = :id;
+
+-- name: reschedule_item
+-- Hands an item back to the queue for later (retry, or its lease given up).
+UPDATE queue SET attempt = :attempt, available_at = :available_at, leased_by = NULL WHERE id = :id;
+
+-- name: set_item_attempt
+UPDATE queue SET attempt = :attempt WHERE id = :id;
+
+-- name: renew_leases
+UPDATE queue SET available_at = :lease_until WHERE leased_by = :owner AND id = :id;
+
+-- name: release_all_leases
+-- At start-up of the only process on this database, leases of a dead predecessor are void.
+UPDATE queue SET available_at = :now, leased_by = NULL WHERE leased_by IS NOT NULL;
+
+-- name: delete_run_items
+DELETE FROM queue WHERE run_id = :run_id;
+
+-- name: count_queue
+SELECT COUNT(*) AS n FROM queue;

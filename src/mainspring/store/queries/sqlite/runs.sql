@@ -1,0 +1,81 @@
+-- name: claim_run_key
+-- Claims an idempotency key unless a live claim exists; rowcount 1 means claimed.
+INSERT INTO run_keys (key, run_id, expires_at) VALUES (:key, :run_id, :expires_at)
+ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+WHERE run_keys.expires_at <= :now;
+
+-- name: insert_run
+INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
+VALUES (:id, :function_id, :function_slug, :event_id, :event_ids, 'Running', :now);
+
+-- name: get_run
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE id = :id;
+
+-- name: list_runs_by_event
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE event_id = :event_id ORDER BY id;
+
+-- name: list_runs
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs ORDER BY id DESC LIMIT :limit;
+
+-- name: list_runs_by_function
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE function_slug = :slug ORDER BY id DESC LIMIT :limit;
+
+-- name: list_runs_by_function_status
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE function_slug = :slug AND status = :status ORDER BY id DESC LIMIT :limit;
+
+-- name: list_runs_by_status
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE status = :status ORDER BY id DESC LIMIT :limit;
+
+-- name: mark_run_started
+UPDATE runs SET started_at = :now WHERE id = :id AND started_at IS NULL;
+
+-- name: finish_run
+-- Only a running run can finish; rowcount 0 means someone else ended it first.
+UPDATE runs SET status = :status, output = :output, ended_at = :now
+WHERE id = :id AND status = 'Running';
+
+-- name: set_run_plan
+UPDATE runs SET force_plan = :force_plan, request_version = :request_version WHERE id = :id;
+
+-- name: insert_step
+-- Memoized outputs are immutable: a duplicate delivery never overwrites one.
+INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
+VALUES (:run_id, :step_id,
+    (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = :run_id),
+    :name, :op, :memo, :attempts, :now)
+ON CONFLICT (run_id, step_id) DO NOTHING;
+
+-- name: list_steps
+SELECT step_id, seq, name, op, memo, attempts, completed_at FROM steps
+WHERE run_id = :run_id ORDER BY seq;
+
+-- name: insert_pending_step
+INSERT INTO pending_steps (run_id, step_id) VALUES (:run_id, :step_id) ON CONFLICT DO NOTHING;
+
+-- name: delete_pending_step
+DELETE FROM pending_steps WHERE run_id = :run_id AND step_id = :step_id;
+
+-- name: count_pending_steps
+SELECT COUNT(*) AS n FROM pending_steps WHERE run_id = :run_id;
+
+-- name: delete_run_pending_steps
+DELETE FROM pending_steps WHERE run_id = :run_id;
+
+-- name: insert_history
+INSERT INTO history (run_id, at, kind, step_id, step_name, attempt, data)
+VALUES (:run_id, :at, :kind, :step_id, :step_name, :attempt, :data);
+
+-- name: list_history
+SELECT at, kind, step_id, step_name, attempt, data FROM history WHERE run_id = :run_id ORDER BY id;

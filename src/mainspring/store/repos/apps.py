@@ -1,0 +1,72 @@
+"""Apps and their functions: sync writes, active function listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mainspring.domain.ids import new_uuid
+from mainspring.store.base import Row, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class SyncedFunction:
+    slug: str
+    name: str
+    config_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    app_id: str
+    modified: bool
+
+
+def sync_app(
+    tx: Tx,
+    *,
+    name: str,
+    url: str,
+    sdk: str | None,
+    framework: str | None,
+    checksum: str,
+    functions: list[SyncedFunction],
+    now: int,
+) -> SyncResult:
+    """Replace the app's function set; functions absent from `functions` are archived."""
+    app = tx.fetchone("get_app_by_name", {"name": name})
+    params = {"name": name, "url": url, "sdk": sdk, "framework": framework, "checksum": checksum}
+    if app is None:
+        app_id = new_uuid()
+        tx.execute("insert_app", {**params, "id": app_id, "now": now})
+    else:
+        app_id = app["id"]
+        unchanged = app["checksum"] == checksum and app["url"] == url and app["error"] is None
+        tx.execute("update_app_sync", {**params, "id": app_id, "now": now})
+        if unchanged:
+            return SyncResult(app_id=app_id, modified=False)
+    tx.execute("archive_app_functions", {"app_id": app_id, "now": now})
+    for function in functions:
+        tx.execute(
+            "upsert_function",
+            {
+                "id": new_uuid(),
+                "app_id": app_id,
+                "slug": function.slug,
+                "name": function.name,
+                "config": function.config_json,
+                "now": now,
+            },
+        )
+    return SyncResult(app_id=app_id, modified=True)
+
+
+def set_error_by_url(tx: Tx, url: str, error: str | None) -> None:
+    tx.execute("set_app_error_by_url", {"url": url, "error": error})
+
+
+def list_apps(tx: Tx) -> list[Row]:
+    return tx.fetchall("list_apps")
+
+
+def list_active_functions(tx: Tx) -> list[Row]:
+    return tx.fetchall("list_active_functions")

@@ -1,0 +1,98 @@
+"""Events: dedupe by sender id, persist, start the runs matched beforehand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mainspring import codec
+from mainspring.domain.events import Event
+from mainspring.domain.functions import FunctionDef
+from mainspring.store.base import Row, Tx
+from mainspring.store.repos import runs as runs_repo
+
+DEDUPE_WINDOW_MS = 24 * 3600 * 1000
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """An accepted event, with the functions it matched (computed outside the transaction)."""
+
+    internal_id: str
+    payload: dict[str, Any]
+    sender_id: str | None
+    matches: list[FunctionDef] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StoredEvents:
+    ids: list[str]
+    run_ids: list[str]
+
+
+def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
+    """Persist events and start their runs; an id seen in the window maps to the first event."""
+    ids: list[str] = []
+    run_ids: list[str] = []
+    for event in events:
+        if event.sender_id is not None:
+            seen = tx.fetchone("find_event_id", {"id": event.sender_id, "now": now})
+            if seen is not None:
+                ids.append(seen["internal_id"])
+                continue
+            tx.execute(
+                "remember_event_id",
+                {
+                    "id": event.sender_id,
+                    "internal_id": event.internal_id,
+                    "expires_at": now + DEDUPE_WINDOW_MS,
+                },
+            )
+        ids.append(event.internal_id)
+        payload = event.payload
+        inserted = tx.execute(
+            "insert_event",
+            {
+                "internal_id": event.internal_id,
+                "id": payload["id"],
+                "name": payload["name"],
+                "data": codec.dumps(payload["data"]),
+                "user": codec.dumps(payload.get("user") or {}),
+                "ts": payload["ts"],
+                "v": payload.get("v"),
+                "received_at": now,
+            },
+        )
+        if not inserted:  # an SDK resend with the same id seed: stored already
+            continue
+        for function in event.matches:
+            run_id = runs_repo.start_run(tx, function, event.internal_id, payload["id"], now)
+            if run_id is not None:
+                run_ids.append(run_id)
+    return StoredEvents(ids=ids, run_ids=run_ids)
+
+
+def row_to_event(row: Row) -> Event:
+    return Event(
+        internal_id=row["internal_id"],
+        id=row["id"],
+        name=row["name"],
+        data=codec.loads(row["data"]),
+        user=codec.loads(row["user"]),
+        ts=row["ts"],
+        v=row["v"],
+        received_at=row["received_at"],
+    )
+
+
+def get_event(tx: Tx, internal_id: str) -> Event | None:
+    row = tx.fetchone("get_event", {"internal_id": internal_id})
+    return None if row is None else row_to_event(row)
+
+
+def list_events(tx: Tx, name: str | None, limit: int) -> list[Event]:
+    if name:
+        rows = tx.fetchall("list_events_by_name", {"name": name, "limit": limit})
+    else:
+        rows = tx.fetchall("list_events", {"limit": limit})
+    return [row_to_event(row) for row in rows]

@@ -1,0 +1,103 @@
+"""Queue items: enqueue, lease, reschedule, finish."""
+
+from __future__ import annotations
+
+from mainspring.domain.ids import new_ulid
+from mainspring.queue.kinds import Kind, QueueItem, discovery_key
+from mainspring.store.base import Row, Tx
+
+
+def enqueue(
+    tx: Tx,
+    *,
+    kind: Kind,
+    run_id: str,
+    available_at: int,
+    now: int,
+    step_id: str | None = None,
+    step_name: str | None = None,
+    attempt: int = 0,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Add an item; False when an item with the same dedupe key already exists."""
+    return (
+        tx.execute(
+            "enqueue",
+            {
+                "id": new_ulid(),
+                "kind": kind.value,
+                "run_id": run_id,
+                "step_id": step_id,
+                "step_name": step_name,
+                "attempt": attempt,
+                "available_at": available_at,
+                "dedupe_key": dedupe_key,
+                "now": now,
+            },
+        )
+        == 1
+    )
+
+
+def enqueue_discovery(tx: Tx, run_id: str, available_at: int, now: int) -> bool:
+    return enqueue(
+        tx,
+        kind=Kind.CALL,
+        run_id=run_id,
+        available_at=available_at,
+        now=now,
+        dedupe_key=discovery_key(run_id),
+    )
+
+
+def _item(row: Row) -> QueueItem:
+    return QueueItem(
+        id=row["id"],
+        kind=Kind(row["kind"]),
+        run_id=row["run_id"],
+        step_id=row["step_id"],
+        step_name=row["step_name"],
+        attempt=row["attempt"],
+    )
+
+
+def lease_due(tx: Tx, *, owner: str, now: int, lease_until: int, limit: int) -> list[QueueItem]:
+    rows = tx.fetchall(
+        "lease_due", {"owner": owner, "now": now, "lease_until": lease_until, "limit": limit}
+    )
+    return [_item(row) for row in rows]
+
+
+def next_due(tx: Tx) -> int | None:
+    row = tx.fetchone("next_due")
+    return None if row is None else row["at"]
+
+
+def delete(tx: Tx, item_id: str) -> None:
+    tx.execute("delete_item", {"id": item_id})
+
+
+def reschedule(tx: Tx, item_id: str, *, attempt: int, available_at: int) -> None:
+    tx.execute("reschedule_item", {"id": item_id, "attempt": attempt, "available_at": available_at})
+
+
+def set_attempt(tx: Tx, item_id: str, attempt: int) -> None:
+    tx.execute("set_item_attempt", {"id": item_id, "attempt": attempt})
+
+
+def renew_leases(tx: Tx, owner: str, item_ids: list[str], lease_until: int) -> None:
+    for item_id in item_ids:
+        tx.execute("renew_leases", {"owner": owner, "id": item_id, "lease_until": lease_until})
+
+
+def release_all_leases(tx: Tx, now: int) -> int:
+    return tx.execute("release_all_leases", {"now": now})
+
+
+def delete_run_items(tx: Tx, run_id: str) -> None:
+    tx.execute("delete_run_items", {"run_id": run_id})
+
+
+def count(tx: Tx) -> int:
+    row = tx.fetchone("count_queue")
+    return 0 if row is None else int(row["n"])

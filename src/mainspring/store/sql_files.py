@@ -1,0 +1,45 @@
+"""Named SQL: each dialect keeps `.sql` files of `-- name: x` blocks; Python never builds SQL."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+_HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+
+
+def parse_named_queries(text: str) -> dict[str, str]:
+    """Split one `.sql` file into its named statements (comments kept, they cost nothing)."""
+    queries: dict[str, str] = {}
+    matches = list(_HEADER.finditer(text))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        body = text[match.end() : end].strip().rstrip(";").strip()
+        name = match.group(1)
+        if name in queries:
+            raise ValueError(f"query {name!r} defined twice")
+        queries[name] = body
+    return queries
+
+
+def load_queries(dialect: str) -> dict[str, str]:
+    folder = resources.files("mainspring.store").joinpath("queries", dialect)
+    queries: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(".sql"):
+            for name, sql in parse_named_queries(entry.read_text()).items():
+                if name in queries:
+                    raise ValueError(f"query {name!r} defined in two files")
+                queries[name] = sql
+    return queries
+
+
+def load_migrations(dialect: str) -> list[tuple[int, str, str]]:
+    """(version, file name, script) in version order."""
+    folder = resources.files("mainspring.store").joinpath("migrations", dialect)
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text()))
+    return sorted(found)

@@ -1,0 +1,137 @@
+"""App sync: `/fn/register` handling and, in dev, keeping every `-u` URL synced.
+
+A sync is a PUT to the app; the SDK answers by POSTing its functions to `/fn/register`.
+A URL that does not answer is retried quickly until it does; synced URLs are re-synced every
+poll interval (unless polling is off) so a restarted app with new functions is picked up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from mainspring import errors
+from mainspring.clock import Clock
+from mainspring.config import Settings
+from mainspring.registry import Registry
+from mainspring.store.repos.apps import SyncResult
+
+log = logging.getLogger("mainspring.sync")
+FAILED_RETRY_S = 0.5
+PUT_TIMEOUT_S = 30.0
+DISCOVERY_PORTS = (80, 443, *range(3000, 3011), 4321, 5000, 5173, 8000, 8080, 8081, 8787,
+                   8888, *range(8910, 8916))
+DISCOVERY_PATHS = ("/api/inngest", "/x/inngest", "/.netlify/functions/inngest",
+                   "/.redwood/functions/inngest")
+
+
+@dataclass(slots=True)
+class UrlState:
+    url: str
+    error: str | None = None
+    synced_at: int | None = None
+
+
+def normalize_url(url: str) -> str:
+    return url if "://" in url else f"http://{url}"
+
+
+class AppSync:
+    def __init__(self, settings: Settings, registry: Registry, clock: Clock) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._clock = clock
+        self.urls: dict[str, UrlState] = {
+            normalize_url(url): UrlState(normalize_url(url)) for url in settings.sdk_urls
+        }
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def register(self, body: Any, expected_kind: str | None) -> SyncResult:
+        if expected_kind and expected_kind != self._settings.server_kind:
+            raise errors.InvalidInput(
+                f"the SDK expects a {expected_kind} server; this is a "
+                f"{self._settings.server_kind} server", field="X-Inngest-Expected-Server-Kind",
+            )
+        return await self._registry.register(body, self._clock())
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="mainspring-sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=PUT_TIMEOUT_S, sock_connect=2)
+            )
+        return self._session
+
+    async def _loop(self) -> None:
+        last_full = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            due_all = (now - last_full >= self._settings.poll_interval_s) and (
+                self._settings.poll or last_full == 0.0
+            )
+            if due_all:
+                last_full = now
+            targets = [s for s in self.urls.values() if due_all or s.synced_at is None]
+            await asyncio.gather(*(self.sync_url(state) for state in targets))
+            if self._settings.discovery and due_all and not any(s.synced_at for s in self.urls.values()):
+                await self._discover()
+            await asyncio.sleep(FAILED_RETRY_S)
+
+    async def sync_url(self, state: UrlState) -> None:
+        headers = {"X-Inngest-Server-Kind": self._settings.server_kind}
+        try:
+            async with self._client().put(
+                state.url, json={"url": state.url}, headers=headers
+            ) as response:
+                text = await response.text()
+                if response.status >= 300:
+                    raise RuntimeError(f"the app answered {response.status}: {text[:300]}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, RuntimeError) as exc:
+            message = str(exc) or type(exc).__name__
+            if state.error != message:
+                log.warning("sync of %s failed: %s", state.url, message)
+            state.error = message
+            state.synced_at = None
+            return
+        if state.synced_at is None:
+            log.info("synced %s", state.url)
+        state.error = None
+        state.synced_at = self._clock()
+
+    async def _discover(self) -> None:
+        """Probe the usual local ports and paths for a serve endpoint (dev only)."""
+        candidates = [
+            f"http://127.0.0.1:{port}{path}"
+            for port in DISCOVERY_PORTS
+            if port != self._settings.port
+            for path in DISCOVERY_PATHS
+        ]
+        found = await asyncio.gather(*(self._probe(url) for url in candidates))
+        for url, ok in zip(candidates, found, strict=True):
+            if ok and url not in self.urls:
+                log.info("discovered an app at %s", url)
+                self.urls[url] = UrlState(url)
+
+    async def _probe(self, url: str) -> bool:
+        try:
+            async with self._client().get(
+                url, timeout=aiohttp.ClientTimeout(total=1, sock_connect=0.3)
+            ) as response:
+                return "x-inngest-sdk" in {key.lower() for key in response.headers}
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            return False
