@@ -1,2 +1,3 @@
 """Mainspring: durable functions server."""
+
 __version__ = "0.1.0"

@@ -42,7 +42,9 @@ def serve(settings: config.Settings) -> None:
     from mainspring.api.app import build_app
     from mainspring.store import open_connector
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger("mainspring").warning(
             "dev mode has no authentication; listening on %s exposes it", settings.host
@@ -82,30 +84,87 @@ def _env(name: str) -> str:
 
 
 @cli.command()
-@click.option("-u", "--sdk-url", "sdk_urls", multiple=True, envvar=_env("SDK_URL"),
-              help="URL of an app's serve endpoint to sync (repeatable).")
-@click.option("-p", "--port", default=config.DEFAULT_PORT, show_default=True, envvar=_env("PORT"),
-              type=click.IntRange(1, 65535))
+@click.option(
+    "-u",
+    "--sdk-url",
+    "sdk_urls",
+    multiple=True,
+    envvar=_env("SDK_URL"),
+    help="URL of an app's serve endpoint to sync (repeatable).",
+)
+@click.option(
+    "-p",
+    "--port",
+    default=config.DEFAULT_PORT,
+    show_default=True,
+    envvar=_env("PORT"),
+    type=click.IntRange(1, 65535),
+)
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=_env("HOST"))
-@click.option("--no-discovery", is_flag=True, envvar=_env("NO_DISCOVERY"),
-              help="Do not probe local ports for apps.")
-@click.option("--no-poll", is_flag=True, envvar=_env("NO_POLL"),
-              help="Do not re-sync apps periodically.")
-@click.option("--poll-interval", default=config.DEFAULT_POLL_INTERVAL_S, show_default=True,
-              envvar=_env("POLL_INTERVAL"), type=click.FloatRange(min=0.1), help="Seconds.")
-@click.option("--db", default=config.DEFAULT_DB, show_default=True, envvar=_env("DB"),
-              help="SQLite database path.")
-@click.option("--backoff-base", default=1.0, show_default=True, envvar=_env("BACKOFF_BASE"),
-              type=click.FloatRange(min=0.0), help="Seconds before the first retry; doubles.")
-@click.option("--backoff-max", default=3600.0, show_default=True, envvar=_env("BACKOFF_MAX"),
-              type=click.FloatRange(min=0.0), help="Longest delay between retries, seconds.")
-@click.option("--call-timeout", default=config.DEFAULT_CALL_TIMEOUT_S, show_default=True,
-              envvar=_env("CALL_TIMEOUT"), type=click.FloatRange(min=1), help="Seconds per SDK call.")
-@click.option("--max-in-flight", default=256, show_default=True, envvar=_env("MAX_IN_FLIGHT"),
-              type=click.IntRange(min=1), help="SDK calls in flight at once.")
-@click.option("--shutdown-timeout", default=30.0, show_default=True,
-              envvar=_env("SHUTDOWN_TIMEOUT"), type=click.FloatRange(min=0),
-              help="Seconds to let in-flight calls finish on SIGTERM.")
+@click.option(
+    "--no-discovery",
+    is_flag=True,
+    envvar=_env("NO_DISCOVERY"),
+    help="Do not probe local ports for apps.",
+)
+@click.option(
+    "--no-poll", is_flag=True, envvar=_env("NO_POLL"), help="Do not re-sync apps periodically."
+)
+@click.option(
+    "--poll-interval",
+    default=config.DEFAULT_POLL_INTERVAL_S,
+    show_default=True,
+    envvar=_env("POLL_INTERVAL"),
+    type=click.FloatRange(min=0.1),
+    help="Seconds.",
+)
+@click.option(
+    "--db",
+    default=config.DEFAULT_DB,
+    show_default=True,
+    envvar=_env("DB"),
+    help="SQLite database path.",
+)
+@click.option(
+    "--backoff-base",
+    default=1.0,
+    show_default=True,
+    envvar=_env("BACKOFF_BASE"),
+    type=click.FloatRange(min=0.0),
+    help="Seconds before the first retry; doubles.",
+)
+@click.option(
+    "--backoff-max",
+    default=3600.0,
+    show_default=True,
+    envvar=_env("BACKOFF_MAX"),
+    type=click.FloatRange(min=0.0),
+    help="Longest delay between retries, seconds.",
+)
+@click.option(
+    "--call-timeout",
+    default=config.DEFAULT_CALL_TIMEOUT_S,
+    show_default=True,
+    envvar=_env("CALL_TIMEOUT"),
+    type=click.FloatRange(min=1),
+    help="Seconds per SDK call.",
+)
+@click.option(
+    "--max-in-flight",
+    default=256,
+    show_default=True,
+    envvar=_env("MAX_IN_FLIGHT"),
+    type=click.IntRange(min=1),
+    help="SDK calls in flight at once.",
+)
+@click.option(
+    "--shutdown-timeout",
+    default=30.0,
+    show_default=True,
+    envvar=_env("SHUTDOWN_TIMEOUT"),
+    type=click.FloatRange(min=0),
+    help="Seconds to let in-flight calls finish on SIGTERM.",
+)
 def dev(**options: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
     settings = config.Settings(

@@ -1,13 +1,13 @@
 """One error tree with stable codes. The API maps these to HTTP answers in `api/errors.py`.
 
-    MainspringError
-    ├── ConfigError            bad settings or flags (exit 2)
-    ├── StoreError             the database cannot be opened or used
-    │   └── StoreLocked        another process holds the SQLite file
-    ├── InvalidInput           a request body we refuse (4xx), with the field at fault
-    │   ├── PayloadTooLarge
-    │   └── InvalidFunctionConfig
-    └── NotFound
+MainspringError
+├── ConfigError            bad settings or flags (exit 2)
+├── StoreError             the database cannot be opened or used
+│   └── StoreLocked        another process holds the SQLite file
+├── InvalidInput           a request body we refuse (4xx), with the field at fault
+│   ├── PayloadTooLarge
+│   └── InvalidFunctionConfig
+└── NotFound
 """
 
 from __future__ import annotations

@@ -27,7 +27,10 @@ def compile_expression(source: str) -> Any:
 def evaluate(source: str, variables: dict[str, Any]) -> Any:
     """Evaluate with JSON-like variables (`event`, `async`); errors evaluate to None."""
     program = compile_expression(source)
-    activation = {name: celpy.json_to_cel(value) for name, value in variables.items()}
+    activation = {
+        name: celpy.json_to_cel(value)  # type: ignore[attr-defined]
+        for name, value in variables.items()
+    }
     try:
         return program.evaluate(activation)
     except Exception:  # missing keys and type errors are "no match", as in Inngest

@@ -50,7 +50,9 @@ def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict
         raise errors.InvalidInput("an event must be a JSON object", field="event", index=index)
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise errors.InvalidInput("event name must be a non-empty string", field="name", index=index)
+        raise errors.InvalidInput(
+            "event name must be a non-empty string", field="name", index=index
+        )
     if len(name) > MAX_NAME_LENGTH:
         raise errors.InvalidInput(
             f"event name longer than {MAX_NAME_LENGTH} characters", field="name", index=index
@@ -75,7 +77,13 @@ def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict
     version = raw.get("v")
     if version is not None and not isinstance(version, str):
         raise errors.InvalidInput("event v must be a string", field="v", index=index)
-    event: dict[str, Any] = {"name": name, "data": data, "user": user, "id": sender_id or "", "ts": ts}
+    event: dict[str, Any] = {
+        "name": name,
+        "data": data,
+        "user": user,
+        "id": sender_id or "",
+        "ts": ts,
+    }
     if version is not None:
         event["v"] = version
     return event
@@ -90,7 +98,9 @@ def prepare(
     internal: bool = False,
 ) -> list[events_repo.NewEvent]:
     """Validate every event before anything is stored, so a bad one rejects the whole request."""
-    normalized = [normalize(raw, index, now, internal=internal) for index, raw in enumerate(raw_events)]
+    normalized = [
+        normalize(raw, index, now, internal=internal) for index, raw in enumerate(raw_events)
+    ]
     internal_ids = (ulids_from_seed(id_seed, len(normalized)) if id_seed else None) or [
         new_ulid() for _ in normalized
     ]
@@ -124,9 +134,7 @@ class Ingest:
         self, raw_events: list[Any], now: int, id_seed: str | None = None
     ) -> list[str]:
         prepared = prepare(raw_events, self._registry, now, id_seed=id_seed)
-        stored = await self._connector.write(
-            lambda tx: events_repo.store_events(tx, prepared, now)
-        )
+        stored = await self._connector.write(lambda tx: events_repo.store_events(tx, prepared, now))
         if stored.run_ids:
             self._on_new_work()
         return stored.ids

@@ -78,8 +78,12 @@ class Reads:
         return None if row is None else run_view(row)
 
     async def runs(
-        self, *, event_id: str | None = None, slug: str | None = None,
-        status: str | None = None, limit: int = 100,
+        self,
+        *,
+        event_id: str | None = None,
+        slug: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
         limit = max(1, min(limit, MAX_LIMIT))
         rows = await self._connector.read(

@@ -23,10 +23,26 @@ from mainspring.store.repos.apps import SyncResult
 log = logging.getLogger("mainspring.sync")
 FAILED_RETRY_S = 0.5
 PUT_TIMEOUT_S = 30.0
-DISCOVERY_PORTS = (80, 443, *range(3000, 3011), 4321, 5000, 5173, 8000, 8080, 8081, 8787,
-                   8888, *range(8910, 8916))
-DISCOVERY_PATHS = ("/api/inngest", "/x/inngest", "/.netlify/functions/inngest",
-                   "/.redwood/functions/inngest")
+DISCOVERY_PORTS = (
+    80,
+    443,
+    *range(3000, 3011),
+    4321,
+    5000,
+    5173,
+    8000,
+    8080,
+    8081,
+    8787,
+    8888,
+    *range(8910, 8916),
+)
+DISCOVERY_PATHS = (
+    "/api/inngest",
+    "/x/inngest",
+    "/.netlify/functions/inngest",
+    "/.redwood/functions/inngest",
+)
 
 
 @dataclass(slots=True)
@@ -55,7 +71,8 @@ class AppSync:
         if expected_kind and expected_kind != self._settings.server_kind:
             raise errors.InvalidInput(
                 f"the SDK expects a {expected_kind} server; this is a "
-                f"{self._settings.server_kind} server", field="X-Inngest-Expected-Server-Kind",
+                f"{self._settings.server_kind} server",
+                field="X-Inngest-Expected-Server-Kind",
             )
         return await self._registry.register(body, self._clock())
 
@@ -88,7 +105,11 @@ class AppSync:
                 last_full = now
             targets = [s for s in self.urls.values() if due_all or s.synced_at is None]
             await asyncio.gather(*(self.sync_url(state) for state in targets))
-            if self._settings.discovery and due_all and not any(s.synced_at for s in self.urls.values()):
+            if (
+                self._settings.discovery
+                and due_all
+                and not any(s.synced_at for s in self.urls.values())
+            ):
                 await self._discover()
             await asyncio.sleep(FAILED_RETRY_S)
 
@@ -101,7 +122,7 @@ class AppSync:
                 text = await response.text()
                 if response.status >= 300:
                     raise RuntimeError(f"the app answered {response.status}: {text[:300]}")
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, RuntimeError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
             message = str(exc) or type(exc).__name__
             if state.error != message:
                 log.warning("sync of %s failed: %s", state.url, message)
@@ -133,5 +154,5 @@ class AppSync:
                 url, timeout=aiohttp.ClientTimeout(total=1, sock_connect=0.3)
             ) as response:
                 return "x-inngest-sdk" in {key.lower() for key in response.headers}
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             return False

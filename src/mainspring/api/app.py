@@ -59,7 +59,10 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         sync.start()
         log.info(
             "mainspring %s listening on http://%s:%d (db %s)",
-            settings.server_kind, settings.host, settings.port, settings.db,
+            settings.server_kind,
+            settings.host,
+            settings.port,
+            settings.db,
         )
         try:
             yield

@@ -1,4 +1,4 @@
-"""The read API in Inngest's shapes (`/v1/events…`, `/v1/runs…`), enveloped in `{data, metadata}`."""
+"""The read API in Inngest's shapes (`/v1/events`, `/v1/runs`) in a `{data, metadata}` envelope."""
 
 from __future__ import annotations
 

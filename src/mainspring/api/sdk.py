@@ -55,8 +55,15 @@ async def dev_info(request: Request) -> Response:
             "name": function.name,
             "url": function.url,
             "triggers": [
-                {key: value for key, value in (("event", t.event), ("expression", t.expression),
-                                               ("cron", t.cron)) if value}
+                {
+                    key: value
+                    for key, value in (
+                        ("event", t.event),
+                        ("expression", t.expression),
+                        ("cron", t.cron),
+                    )
+                    if value
+                }
                 for t in function.triggers
             ],
         }

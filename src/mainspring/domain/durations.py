@@ -45,7 +45,7 @@ def parse_instant_ms(text: str) -> int:
 
 
 def deadline_ms(text: str, now_ms: int) -> int:
-    """A time string relative to `now_ms`, or an absolute instant (anything ≥ 10 chars that parses)."""
+    """A time string relative to `now_ms`, or an absolute instant (≥ 10 chars that parse)."""
     if len(text) >= 10:
         try:
             return parse_instant_ms(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -83,8 +82,10 @@ class Driver:
                 raw = await response.read()
                 status = response.status
                 reply_headers = {key.lower(): value for key, value in response.headers.items()}
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise CallFailed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise CallFailed(
+                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            ) from None
         return self._reply(status, reply_headers, raw)
 
     def _reply(self, status: int, headers: dict[str, str], raw: bytes) -> Reply:

@@ -98,13 +98,16 @@ class Executor:
                 return
             attempt = 0
             if self._draining:
-                now = self._clock()
-                await self._connector.write(
-                    lambda tx: queue_repo.reschedule(tx, item.id, attempt=0, available_at=now)
-                )
+                await self._hand_back(item)
                 return
         error = {"name": "TooManySteps", "message": f"more than {MAX_CALLS_PER_LEASE} calls"}
         await self._finish(state, item, RunStatus.FAILED, error, error)
+
+    async def _hand_back(self, item: QueueItem) -> None:
+        now = self._clock()
+        await self._connector.write(
+            lambda tx: queue_repo.reschedule(tx, item.id, attempt=0, available_at=now)
+        )
 
     async def _call(
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
@@ -120,7 +123,9 @@ class Executor:
                 step_url(function.url, step_id), body, state.run_id, step_id, state.request_version
             )
         except CallFailed as exc:
-            context = opcodes.CallContext(attempt, function.max_attempts, retry_delay, self._clock())
+            context = opcodes.CallContext(
+                attempt, function.max_attempts, retry_delay, self._clock()
+            )
             return opcodes.call_failed(str(exc), context)
         if reply.request_version is not None and reply.request_version != state.request_version:
             state.request_version = reply.request_version
@@ -160,7 +165,9 @@ class Executor:
                 return False
             retry_decision = decision
             await self._connector.write(
-                lambda tx: self._retry_unit(tx, state, item, retry_decision, attempt, now, first_call)
+                lambda tx: self._retry_unit(
+                    tx, state, item, retry_decision, attempt, now, first_call
+                )
             )
             self._notify(now + decision.delay_ms)
             return False

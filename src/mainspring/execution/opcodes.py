@@ -122,7 +122,11 @@ def error_summary(status: int | None, body: Any) -> dict[str, Any]:
 def decide(reply: Reply, context: CallContext) -> Decision:
     if not reply.from_sdk:
         body = reply.body if isinstance(reply.body, dict) else {}
-        error = {"name": "Error", "message": f"reply without {'X-Inngest-SDK'}: {reply.status}", **body}
+        error = {
+            "name": "Error",
+            "message": f"reply without {'X-Inngest-SDK'}: {reply.status}",
+            **body,
+        }
         return _retry_or_fail(reply, context, error)
     if reply.status == 200:
         return Complete(reply.body)
@@ -207,6 +211,11 @@ def _schedule_sleep(op: Op, progress: Progress, now: int) -> Fail | None:
 def _memo(op: Op) -> Any:
     if op.op == "StepFailed":
         return {"error": op.error}
-    if op.op == "Step" and isinstance(op.data, dict) and op.data and set(op.data) <= {"data", "error"}:
+    if (
+        op.op == "Step"
+        and isinstance(op.data, dict)
+        and op.data
+        and set(op.data) <= {"data", "error"}
+    ):
         return op.data
     return {"data": op.data}

@@ -70,8 +70,13 @@ def record_progress(
             dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
         )
         runs_repo.add_history(
-            tx, state.run_id, now, f"step.{later.kind}", step_id=later.step_id,
-            step_name=later.name, data={"until": later.at_ms} if later.kind == "sleep" else None,
+            tx,
+            state.run_id,
+            now,
+            f"step.{later.kind}",
+            step_id=later.step_id,
+            step_name=later.name,
+            data={"until": later.at_ms} if later.kind == "sleep" else None,
         )
     if progress.parallel and not state.force_plan:
         state.force_plan = True
@@ -90,8 +95,14 @@ def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
     """A sleep is over: memoize null for it and, once its group is done, queue discovery."""
     assert item.step_id is not None
     runs_repo.save_step(
-        tx, state.run_id, step_id=item.step_id, name=item.step_name, op="Sleep", memo=None,
-        attempts=1, now=now,
+        tx,
+        state.run_id,
+        step_id=item.step_id,
+        name=item.step_name,
+        op="Sleep",
+        memo=None,
+        attempts=1,
+        now=now,
     )
     runs_repo.add_history(
         tx, state.run_id, now, "step.woke", step_id=item.step_id, step_name=item.step_name
@@ -106,13 +117,24 @@ def record_version(tx: Tx, state: RunState) -> None:
 
 def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int) -> None:
     if runs_repo.save_step(
-        tx, state.run_id, step_id=saved.step_id, name=saved.name, op=saved.op,
-        memo=saved.memo, attempts=attempts, now=now,
+        tx,
+        state.run_id,
+        step_id=saved.step_id,
+        name=saved.name,
+        op=saved.op,
+        memo=saved.memo,
+        attempts=attempts,
+        now=now,
     ):
         failed = saved.op == "StepFailed"
         runs_repo.add_history(
-            tx, state.run_id, now, "step.failed" if failed else "step.completed",
-            step_id=saved.step_id, step_name=saved.name, attempt=attempts - 1,
+            tx,
+            state.run_id,
+            now,
+            "step.failed" if failed else "step.completed",
+            step_id=saved.step_id,
+            step_name=saved.name,
+            attempt=attempts - 1,
             data=saved.memo.get("error") if failed and isinstance(saved.memo, dict) else None,
         )
     state.steps[saved.step_id] = saved.memo

@@ -50,7 +50,9 @@ class Worker:
     async def start(self) -> None:
         if self._connector.exclusive:
             now = self._clock()
-            released = await self._connector.write(lambda tx: queue_repo.release_all_leases(tx, now))
+            released = await self._connector.write(
+                lambda tx: queue_repo.release_all_leases(tx, now)
+            )
             if released:
                 log.info("resumed %d queue items left by a previous process", released)
         self._tasks = [
@@ -122,7 +124,9 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("processing %s of run %s failed; it will be retried", item.kind, item.run_id)
+            log.exception(
+                "processing %s of run %s failed; it will be retried", item.kind, item.run_id
+            )
         finally:
             was_full = len(self._in_flight) >= self._max_in_flight
             self._in_flight.pop(item.id, None)
@@ -136,10 +140,11 @@ class Worker:
             ids = list(self._in_flight)
             if not ids:
                 continue
-            until = self._clock() + self._lease_ms
             try:
-                await self._connector.write(
-                    lambda tx: queue_repo.renew_leases(tx, self._owner, ids, until)
-                )
+                await self._renew(ids)
             except Exception:
                 log.exception("renewing leases failed")
+
+    async def _renew(self, ids: list[str]) -> None:
+        until = self._clock() + self._lease_ms
+        await self._connector.write(lambda tx: queue_repo.renew_leases(tx, self._owner, ids, until))

@@ -51,7 +51,9 @@ class _DbThread(threading.Thread):
     """Owns one connection; drains queued units and runs each drained batch in one transaction."""
 
     def __init__(self, conn: sqlite3.Connection, queries: dict[str, str], writer: bool) -> None:
-        super().__init__(name="mainspring-sqlite-" + ("writer" if writer else "reader"), daemon=True)
+        super().__init__(
+            name="mainspring-sqlite-" + ("writer" if writer else "reader"), daemon=True
+        )
         self._conn = conn
         self._tx = SqliteTx(conn, queries)
         self._writer = writer
