@@ -1,0 +1,149 @@
+"""The store's guarantees, against a real database file."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from mainspring import errors
+from mainspring.domain.functions import FunctionDef, Trigger
+from mainspring.queue.kinds import Kind
+from mainspring.store.base import Connector, Tx
+from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import queue as queue_repo
+from mainspring.store.repos import runs as runs_repo
+from mainspring.store.sqlite import SqliteConnector
+
+NOW = 1_800_000_000_000
+FUNCTION = FunctionDef(
+    id="f1", app_id="a1", slug="app-fn", name="fn", url="http://x", triggers=(Trigger("e"),)
+)
+
+
+def new_event(internal_id: str, sender_id: str | None = None) -> events_repo.NewEvent:
+    payload = {"name": "e", "data": {}, "user": {}, "id": sender_id or internal_id, "ts": NOW}
+    return events_repo.NewEvent(internal_id, payload, sender_id, [FUNCTION])
+
+
+async def test_failing_unit_in_a_batch_leaves_the_others_committed(connector: Connector) -> None:
+    def good(tx: Tx) -> str:
+        events_repo.store_events(tx, [new_event("01GOOD")], NOW)
+        return "ok"
+
+    def bad(tx: Tx) -> None:
+        events_repo.store_events(tx, [new_event("01BAD")], NOW)
+        raise RuntimeError("boom")
+
+    results = await asyncio.gather(
+        connector.write(good), connector.write(bad), connector.write(good), return_exceptions=True
+    )
+    assert results[0] == "ok"
+    assert isinstance(results[1], RuntimeError)
+    assert await connector.read(lambda tx: events_repo.get_event(tx, "01BAD")) is None
+    assert await connector.read(lambda tx: events_repo.get_event(tx, "01GOOD")) is not None
+
+
+async def test_sender_id_dedupes_events_and_runs(connector: Connector) -> None:
+    first = await connector.write(
+        lambda tx: events_repo.store_events(tx, [new_event("01A", "order-1")], NOW)
+    )
+    second = await connector.write(
+        lambda tx: events_repo.store_events(tx, [new_event("01B", "order-1")], NOW + 1000)
+    )
+    assert first.ids == second.ids == ["01A"]
+    assert len(first.run_ids) == 1 and second.run_ids == []
+    later = NOW + events_repo.DEDUPE_WINDOW_MS + 1
+    third = await connector.write(
+        lambda tx: events_repo.store_events(tx, [new_event("01C", "order-1")], later)
+    )
+    assert third.ids == ["01C"] and len(third.run_ids) == 1
+
+
+async def test_resend_with_same_internal_id_starts_nothing(connector: Connector) -> None:
+    await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01S")], NOW))
+    again = await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01S")], NOW))
+    assert again.run_ids == []
+
+
+async def test_lease_hides_items_until_expiry(connector: Connector) -> None:
+    stored = await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01L")], NOW))
+    run_id = stored.run_ids[0]
+
+    def lease(at: int) -> list[str]:
+        def unit(tx: Tx) -> list[str]:
+            items = queue_repo.lease_due(tx, owner="w", now=at, lease_until=at + 30_000, limit=10)
+            return [item.run_id for item in items]
+
+        return unit  # type: ignore[return-value]
+
+    assert await connector.write(lease(NOW)) == [run_id]
+    assert await connector.write(lease(NOW + 10_000)) == []
+    assert await connector.write(lease(NOW + 30_000)) == [run_id]  # the worker died
+
+
+async def test_future_items_are_not_due_and_next_due_is_indexed(connector: Connector) -> None:
+    def unit(tx: Tx) -> None:
+        queue_repo.enqueue(tx, kind=Kind.SLEEP, run_id="r", available_at=NOW + 5_000, now=NOW)
+
+    await connector.write(unit)
+    leased = await connector.write(
+        lambda tx: queue_repo.lease_due(tx, owner="w", now=NOW, lease_until=NOW + 1, limit=5)
+    )
+    assert leased == []
+    assert await connector.read(queue_repo.next_due) == NOW + 5_000
+
+
+async def test_discovery_is_deduplicated(connector: Connector) -> None:
+    def unit(tx: Tx) -> list[bool]:
+        return [queue_repo.enqueue_discovery(tx, "r", NOW, NOW) for _ in range(3)]
+
+    assert await connector.write(unit) == [True, False, False]
+
+
+async def test_step_output_is_never_overwritten(connector: Connector) -> None:
+    def save(memo: object) -> bool:
+        def unit(tx: Tx) -> bool:
+            return runs_repo.save_step(
+                tx, "r", step_id="s", name="s", op="StepRun", memo=memo, attempts=1, now=NOW
+            )
+
+        return unit  # type: ignore[return-value]
+
+    assert await connector.write(save({"data": 1})) is True
+    assert await connector.write(save({"data": 2})) is False
+    steps = await connector.read(lambda tx: runs_repo.list_steps(tx, "r"))
+    assert [step["memo"] for step in steps] == ['{"data":1}']
+
+
+async def test_finish_happens_once(connector: Connector) -> None:
+    stored = await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01F")], NOW))
+    run_id = stored.run_ids[0]
+    from mainspring.domain.runs import RunStatus
+
+    first = await connector.write(
+        lambda tx: runs_repo.finish(tx, run_id, RunStatus.COMPLETED, 1, NOW)
+    )
+    second = await connector.write(lambda tx: runs_repo.finish(tx, run_id, RunStatus.FAILED, 2, NOW))
+    assert (first, second) == (True, False)
+    assert await connector.read(queue_repo.count) == 0
+
+
+async def test_second_process_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "locked.db")
+    first = SqliteConnector(path)
+    try:
+        with pytest.raises(errors.StoreLocked):
+            SqliteConnector(path)
+    finally:
+        await first.close()
+    await SqliteConnector(path).close()  # released on close
+
+
+async def test_reopen_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> None:
+    path = str(tmp_path / "again.db")
+    conn = SqliteConnector(path)
+    await conn.write(lambda tx: events_repo.store_events(tx, [new_event("01R")], NOW))
+    await conn.close()
+    conn = SqliteConnector(path)
+    assert await conn.read(lambda tx: events_repo.get_event(tx, "01R")) is not None
+    await conn.close()
