@@ -62,7 +62,8 @@ def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict
             f"event name {name!r} is reserved for Mainspring", field="name", index=index
         )
     data = _optional_object(raw, "data", index)
-    data.pop("_inngest", None) if not internal else None
+    if not internal:  # `_inngest` carries server metadata; clients may not forge it
+        data.pop("_inngest", None)
     user = _optional_object(raw, "user", index)
     sender_id = raw.get("id")
     if sender_id is not None and (not isinstance(sender_id, str) or len(sender_id) > 512):
