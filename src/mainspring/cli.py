@@ -4,9 +4,11 @@ MAINSPRING_* environment twin. Failures print one line, never a traceback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -39,6 +41,16 @@ def _bind(host: str, port: int) -> socket.socket:
 def serve(settings: config.Settings) -> None:
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """A SIGTERM/SIGINT is a request to stop gracefully and exit 0, not to die afterwards
+        (uvicorn re-raises the captured signal once it has shut down)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
     from mainspring.api.app import build_app
     from mainspring.store import open_connector
 
@@ -52,7 +64,7 @@ def serve(settings: config.Settings) -> None:
     sock = _bind(settings.host, settings.port)
     connector = open_connector(settings.db)
     app = build_app(settings, connector)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             app,
             loop="uvloop",

@@ -123,7 +123,9 @@ async def test_finish_happens_once(connector: Connector) -> None:
     first = await connector.write(
         lambda tx: runs_repo.finish(tx, run_id, RunStatus.COMPLETED, 1, NOW)
     )
-    second = await connector.write(lambda tx: runs_repo.finish(tx, run_id, RunStatus.FAILED, 2, NOW))
+    second = await connector.write(
+        lambda tx: runs_repo.finish(tx, run_id, RunStatus.FAILED, 2, NOW)
+    )
     assert (first, second) == (True, False)
     assert await connector.read(queue_repo.count) == 0
 

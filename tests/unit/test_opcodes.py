@@ -12,7 +12,12 @@ CTX = opcodes.CallContext(attempt=0, max_attempts=4, retry_delay_ms=200, now=NOW
 
 
 def reply(
-    status: int, body: Any, *, sdk: bool = True, no_retry: bool = False, retry_after: str | None = None
+    status: int,
+    body: Any,
+    *,
+    sdk: bool = True,
+    no_retry: bool = False,
+    retry_after: str | None = None,
 ) -> Reply:
     return Reply(status, body, sdk, no_retry, retry_after, 2)
 

@@ -1,0 +1,601 @@
+"""Black-box harness: a real Mainspring server and a real SDK app, each in its own process.
+
+Nothing here talks to Mainspring in-process: the server is started as
+``python -m mainspring dev …`` on a free loopback port with a SQLite file in a temp
+directory, and the app is a FastAPI module served by uvicorn using the official
+``inngest`` SDK. Tests observe the system through the server's HTTP API and through a
+side-effect log (JSON lines) that the apps append to from inside step bodies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APPS_DIR = Path(__file__).resolve().parent / "apps"
+SERVE_PATH = "/api/inngest"
+TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Cancelled"})
+POLL_INTERVAL = 0.05
+
+T = TypeVar("T")
+JSONDict = dict[str, Any]
+
+
+def free_port() -> int:
+    """Ask the kernel for a free TCP port on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The current environment without INNGEST_*/MAINSPRING_* settings, plus `extra`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("INNGEST_", "MAINSPRING_"))
+    }
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return "<no log>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_until(
+    probe: Callable[[], T | None],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = POLL_INTERVAL,
+    on_timeout: Callable[[], str] | None = None,
+) -> T:
+    """Call `probe` until it returns something other than None; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result is not None:
+            return result
+        if time.monotonic() >= deadline:
+            detail = on_timeout() if on_timeout is not None else ""
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}\n{detail}")
+        time.sleep(interval)
+
+
+def assert_stays(
+    check: Callable[[], bool], *, duration: float, what: str, interval: float = 0.1
+) -> None:
+    """Assert that `check()` stays true for `duration` seconds (for "nothing more happens")."""
+    deadline = time.monotonic() + duration
+    while True:
+        assert check(), f"expected {what} to hold for {duration:.1f}s, but it stopped holding"
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------
+# Processes
+# --------------------------------------------------------------------------------------
+
+
+class ServerProcess:
+    """A `python -m mainspring dev` subprocess bound to a fixed port and database file."""
+
+    def __init__(
+        self,
+        *,
+        port: int,
+        db_path: Path,
+        log_dir: Path,
+        app_urls: Sequence[str] = (),
+        backoff_base: float = 0.2,
+        poll_interval: float = 2.0,
+        extra_args: Sequence[str] = (),
+        name: str = "server",
+    ) -> None:
+        self.port = port
+        self.db_path = db_path
+        self.app_urls = list(app_urls)
+        self.backoff_base = backoff_base
+        self.poll_interval = poll_interval
+        self.extra_args = list(extra_args)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.stdout_path = log_dir / f"{name}.stdout.log"
+        self.stderr_path = log_dir / f"{name}.stderr.log"
+        self.cwd = log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "mainspring",
+            "dev",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db_path),
+            "--no-discovery",
+            "--poll-interval",
+            str(self.poll_interval),
+            "--backoff-base",
+            str(self.backoff_base),
+        ]
+        for app_url in self.app_urls:
+            cmd += ["-u", app_url]
+        return cmd + self.extra_args
+
+    def start(self, *, timeout: float = 30.0) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "server already running"
+        with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
+            err.write(f"--- start {time.time():.3f}: {' '.join(self.command())}\n".encode())
+            err.flush()
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=self.cwd,
+                env=_clean_env({}),
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
+        self.wait_healthy(timeout=timeout)
+
+    def wait_healthy(self, *, timeout: float) -> None:
+        def probe() -> bool | None:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(
+                    f"server exited with code {self.proc.returncode} before becoming healthy\n"
+                    f"{self.log_tail()}"
+                )
+            try:
+                resp = httpx.get(f"{self.url}/health", timeout=1.0)
+            except httpx.TransportError:
+                return None
+            return True if resp.status_code == 200 else None
+
+        wait_until(probe, timeout=timeout, what="GET /health == 200", on_timeout=self.log_tail)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def terminate(
+        self, *, timeout: float = 15.0, sig: signal.Signals = signal.SIGTERM
+    ) -> int | None:
+        """Send `sig` and wait: the exit code, or None if still running after `timeout`."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL (kill -9) and reap."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Best-effort shutdown for fixture teardown: SIGTERM, then SIGKILL."""
+        if self.terminate(timeout=10.0) is None:
+            self.kill()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return f"--- server stderr (tail) ---\n{_tail(self.stderr_path, lines)}"
+
+
+class AppProcess:
+    """`uvicorn <module>:app` serving an SDK app that talks to the given server."""
+
+    def __init__(
+        self,
+        module: str,
+        *,
+        port: int,
+        server_url: str,
+        log_dir: Path,
+        side_effect_log: Path | None = None,
+        app_dir: Path = APPS_DIR,
+        extra_env: Mapping[str, str] | None = None,
+        name: str = "app",
+    ) -> None:
+        self.module = module
+        self.port = port
+        self.server_url = server_url
+        self.side_effect_log = side_effect_log
+        self.app_dir = app_dir
+        self.extra_env = dict(extra_env or {})
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        self.cwd = log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The serve URL the server must call (`-u`)."""
+        return f"http://127.0.0.1:{self.port}{SERVE_PATH}"
+
+    def env(self) -> dict[str, str]:
+        extra = {
+            "INNGEST_DEV": "1",
+            "INNGEST_BASE_URL": self.server_url,
+            "TZ": "UTC",
+            **self.extra_env,
+        }
+        if self.side_effect_log is not None:
+            extra["SIDE_EFFECT_LOG"] = str(self.side_effect_log)
+        return _clean_env(extra)
+
+    def start(self, *, timeout: float = 30.0) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "app already running"
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{self.module}:app",
+            "--app-dir",
+            str(self.app_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.cwd,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+        def probe() -> bool | None:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(
+                    f"app {self.module} exited with code {self.proc.returncode}\n"
+                    f"{_tail(self.log_path)}"
+                )
+            try:
+                resp = httpx.get(self.url, timeout=1.0)
+            except httpx.TransportError:
+                return None
+            return True if resp.status_code == 200 else None
+
+        wait_until(
+            probe,
+            timeout=timeout,
+            what=f"app {self.module} to answer GET {SERVE_PATH}",
+            on_timeout=lambda: _tail(self.log_path),
+        )
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def sync(self) -> httpx.Response:
+        """Trigger a sync the way a deploy hook would: `PUT <app url>`."""
+        return httpx.put(
+            self.url,
+            json={"url": self.url},
+            headers={"X-Inngest-Server-Kind": "dev"},
+            timeout=15.0,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Server API client
+# --------------------------------------------------------------------------------------
+
+
+class Api:
+    """Thin client over Mainspring's HTTP API with polling helpers that have deadlines."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=15.0)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def reset(self) -> None:
+        """Drop pooled connections (call after the server was restarted)."""
+        self.http.close()
+        self.http = httpx.Client(base_url=self.server.url, timeout=15.0)
+
+    # ---- raw calls ------------------------------------------------------------------
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        resp = self.http.get(path, params={k: v for k, v in params.items() if v is not None})
+        assert resp.status_code == 200, f"GET {path} -> {resp.status_code}: {resp.text[:500]}"
+        return resp.json()
+
+    def data(self, path: str, **params: Any) -> Any:
+        """GET a `/v1` resource and unwrap its `{"data": …}` envelope."""
+        body = self.get_json(path, **params)
+        assert isinstance(body, dict) and "data" in body, f"GET {path}: no data envelope: {body}"
+        return body["data"]
+
+    def post_events_raw(
+        self,
+        content: bytes,
+        *,
+        key: str = "test",
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        return self.http.post(f"/e/{key}", content=content, headers=all_headers)
+
+    def send_events(self, events: Sequence[JSONDict] | JSONDict, *, key: str = "test") -> list[str]:
+        """POST /e/<key> like curl would; returns the internal ids."""
+        resp = self.http.post(f"/e/{key}", json=events)
+        assert resp.status_code == 200, f"POST /e/{key} -> {resp.status_code}: {resp.text[:500]}"
+        body = resp.json()
+        assert body.get("status") == 200, body
+        ids = body["ids"]
+        expected = len(events) if isinstance(events, list) else 1
+        assert isinstance(ids, list) and len(ids) == expected, body
+        return [str(i) for i in ids]
+
+    def send_event(self, name: str, data: JSONDict | None = None, **fields: Any) -> str:
+        event: JSONDict = {"name": name, "data": data or {}, **fields}
+        return self.send_events(event)[0]
+
+    def get_run(self, run_id: str) -> JSONDict | None:
+        resp = self.http.get(f"/v1/runs/{run_id}")
+        if resp.status_code == 404:
+            return None
+        assert resp.status_code == 200, f"GET /v1/runs/{run_id} -> {resp.status_code}"
+        run: JSONDict = resp.json()["data"]
+        return run
+
+    def run_steps(self, run_id: str) -> list[JSONDict]:
+        steps: list[JSONDict] = self.data(f"/v1/runs/{run_id}/steps")
+        return steps
+
+    def list_runs(
+        self, function_id: str, *, status: str | None = None, limit: int = 1000
+    ) -> list[JSONDict]:
+        runs: list[JSONDict] = self.data(
+            "/v1/runs", function_id=function_id, status=status, limit=limit
+        )
+        return runs
+
+    def list_events(self, name: str | None = None, *, limit: int = 1000) -> list[JSONDict]:
+        events: list[JSONDict] = self.data("/v1/events", name=name, limit=limit)
+        return events
+
+    def dev_info(self) -> JSONDict:
+        info: JSONDict = self.get_json("/dev")
+        return info
+
+    def function_slugs(self) -> set[str]:
+        return {str(fn["slug"]) for fn in self.dev_info().get("functions", [])}
+
+    # ---- waits ----------------------------------------------------------------------
+
+    def wait_for_sync(self, slugs: Iterable[str], *, timeout: float = 20.0) -> None:
+        wanted = set(slugs)
+
+        def probe() -> bool | None:
+            return True if wanted <= self.function_slugs() else None
+
+        wait_until(
+            probe,
+            timeout=timeout,
+            what=f"functions {sorted(wanted)} to be synced",
+            on_timeout=lambda: f"GET /dev: {self.dev_info()}\n{self.server.log_tail()}",
+        )
+
+    def wait_for_run_status(
+        self, run_id: str, statuses: Iterable[str] | str = "Completed", *, timeout: float = 20.0
+    ) -> JSONDict:
+        wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+        last: list[JSONDict | None] = [None]
+
+        def probe() -> JSONDict | None:
+            run = self.get_run(run_id)
+            last[0] = run
+            if run is None:
+                return None
+            status = run.get("status")
+            if status in wanted:
+                return run
+            if status in TERMINAL_STATUSES:
+                raise AssertionError(
+                    f"run {run_id} ended {status}, expected {sorted(wanted)}: "
+                    f"output={run.get('output')!r}"
+                )
+            return None
+
+        return wait_until(
+            probe,
+            timeout=timeout,
+            what=f"run {run_id} to reach {sorted(wanted)}",
+            on_timeout=lambda: f"last seen: {last[0]}\n{self.server.log_tail()}",
+        )
+
+    def runs_for_event(
+        self, internal_id: str, *, count: int = 1, timeout: float = 20.0
+    ) -> list[JSONDict]:
+        """Poll GET /v1/events/{id}/runs until at least `count` runs are listed."""
+
+        def probe() -> list[JSONDict] | None:
+            resp = self.http.get(f"/v1/events/{internal_id}/runs")
+            if resp.status_code == 404:
+                return None
+            assert resp.status_code == 200, f"/v1/events/{internal_id}/runs -> {resp.status_code}"
+            runs: list[JSONDict] = resp.json()["data"]
+            return runs if len(runs) >= count else None
+
+        return wait_until(
+            probe,
+            timeout=timeout,
+            what=f"{count} run(s) for event {internal_id}",
+            on_timeout=self.server.log_tail,
+        )
+
+    def run_for_event(self, internal_id: str, *, timeout: float = 20.0) -> JSONDict:
+        runs = self.runs_for_event(internal_id, timeout=timeout)
+        assert len(runs) == 1, f"expected exactly one run for event {internal_id}, got {runs}"
+        return runs[0]
+
+    def trigger_and_wait(
+        self,
+        name: str,
+        data: JSONDict | None = None,
+        *,
+        statuses: Iterable[str] | str = "Completed",
+        timeout: float = 20.0,
+    ) -> JSONDict:
+        """Send one event, find the single run it starts and wait for it to end."""
+        event_id = self.send_event(name, data)
+        run = self.run_for_event(event_id, timeout=timeout)
+        return self.wait_for_run_status(str(run["run_id"]), statuses, timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------
+# Side-effect log (written by the apps, see apps/sidefx.py)
+# --------------------------------------------------------------------------------------
+
+
+class SideEffects:
+    """Reader for the JSON-lines log the apps append to from step bodies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> list[JSONDict]:
+        try:
+            raw = self.path.read_text()
+        except FileNotFoundError:
+            return []
+        # The last line may be half-written while the app is appending: ignore it.
+        entries: list[JSONDict] = []
+        for line in raw.splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                entries.append(json.loads(line))
+        return entries
+
+    def select(self, **match: Any) -> list[JSONDict]:
+        return [e for e in self.read() if all(e.get(k) == v for k, v in match.items())]
+
+    def wait_for(
+        self, predicate: Callable[[list[JSONDict]], bool], *, timeout: float, what: str
+    ) -> list[JSONDict]:
+        def probe() -> list[JSONDict] | None:
+            entries = self.read()
+            return entries if predicate(entries) else None
+
+        return wait_until(probe, timeout=timeout, what=what)
+
+
+# --------------------------------------------------------------------------------------
+# A server + app pair
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    server: ServerProcess
+    app: AppProcess
+    api: Api
+    sidefx: SideEffects
+    workdir: Path
+
+
+@contextlib.contextmanager
+def running_stack(
+    workdir: Path,
+    app_module: str,
+    slugs: Iterable[str],
+    *,
+    server_args: Sequence[str] = (),
+    backoff_base: float = 0.2,
+    poll_interval: float = 2.0,
+    app_dir: Path = APPS_DIR,
+    app_env: Mapping[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Start app + server on fresh ports, wait until `slugs` are synced, yield, tear down."""
+    server_port, app_port = free_port(), free_port()
+    while app_port == server_port:
+        app_port = free_port()
+    sidefx_path = workdir / "side_effects.jsonl"
+    server = ServerProcess(
+        port=server_port,
+        db_path=workdir / "mainspring.db",
+        log_dir=workdir,
+        app_urls=[f"http://127.0.0.1:{app_port}{SERVE_PATH}"],
+        backoff_base=backoff_base,
+        poll_interval=poll_interval,
+        extra_args=server_args,
+    )
+    app = AppProcess(
+        app_module,
+        port=app_port,
+        server_url=server.url,
+        log_dir=workdir,
+        side_effect_log=sidefx_path,
+        app_dir=app_dir,
+        extra_env=app_env,
+    )
+    stack = Stack(
+        server=server,
+        app=app,
+        api=Api(server),
+        sidefx=SideEffects(sidefx_path),
+        workdir=workdir,
+    )
+    try:
+        app.start()
+        server.start()
+        stack.api.wait_for_sync(slugs)
+        yield stack
+    finally:
+        # Tests may swap in a new app or restart the server: stop whatever is current.
+        stack.api.close()
+        stack.server.stop()
+        stack.app.stop()
