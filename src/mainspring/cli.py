@@ -3,7 +3,6 @@ MAINSPRING_* environment twin. Failures print one line, never a traceback."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import socket
@@ -25,7 +24,7 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -75,7 +74,7 @@ def serve(settings: config.Settings) -> None:
             timeout_graceful_shutdown=int(settings.shutdown_timeout_s) + 5,
         )
     )
-    asyncio.run(server.serve(sockets=[sock]))
+    server.run(sockets=[sock])  # uvicorn's runner applies the uvloop loop factory
     if not server.started:
         raise errors.ConfigError("the server failed to start (see the log above)")
 
