@@ -10,6 +10,7 @@ DEFAULT_POLL_INTERVAL_S = 5.0
 DEFAULT_CALL_TIMEOUT_S = 7200.0
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 LEASE_MS = 30_000
+DEFAULT_STATE_LIMIT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,5 +28,7 @@ class Settings:
     max_in_flight: int = 256
     shutdown_timeout_s: float = 30.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_reply_bytes: int = 64 * 1024 * 1024
     lease_ms: int = LEASE_MS
     server_kind: str = "dev"
+    state_limit: int = DEFAULT_STATE_LIMIT_BYTES

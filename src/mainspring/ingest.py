@@ -1,141 +1,239 @@
-"""Accept events: validate, assign ids, match triggers, persist, start runs."""
+"""What an accepted event does, and what a run's end emits, inside one write transaction.
+
+An event is stored (deduplicated by its sender id), starts the functions it matches, resumes the
+pauses it satisfies (waits, invoke results) and cancels the runs whose cancel rules it meets.
+A run that ends emits `inngest/function.finished` (and `…failed` / `…cancelled`), which is
+itself an event: on-failure handlers and invoking parents hear about it the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from mainspring import errors
-from mainspring.domain import events as event_names
-from mainspring.domain.ids import new_ulid, ulids_from_seed
-from mainspring.registry import Registry
-from mainspring.store.base import Connector
+from mainspring import event_input
+from mainspring.domain.functions import FunctionDef
+from mainspring.domain.runs import RunState, RunStatus
+from mainspring.event_input import Functions
+from mainspring.execution import lifecycle
+from mainspring.queue.kinds import Kind
+from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import pauses as pauses_repo
+from mainspring.store.repos import queue as queue_repo
+from mainspring.store.repos import runs as runs_repo
+from mainspring.store.repos.pauses import Pause
 
-MAX_EVENTS_PER_REQUEST = 5000
-MAX_NAME_LENGTH = 512
-MIN_TS_MS = 315_532_800_000  # 1980-01-01
-MAX_TS_MS = 4_102_444_800_000  # 2100-01-01
-
-
-def parse_body(body: bytes) -> list[Any]:
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise errors.InvalidInput(f"body is not valid JSON: {exc}", field="body") from None
-    items = parsed if isinstance(parsed, list) else [parsed]
-    if not items:
-        raise errors.InvalidInput("no events in the request", field="body")
-    if len(items) > MAX_EVENTS_PER_REQUEST:
-        raise errors.InvalidInput(
-            f"at most {MAX_EVENTS_PER_REQUEST} events per request", field="body"
-        )
-    return items
+MAX_EMIT_DEPTH = 8
+INVOKE_TIMEOUT_ERROR = {
+    "name": "InngestInvokeTimeoutError",
+    "message": "Timed out waiting for invoked function to complete",
+}
+INVOKE_TIMEOUT_MEMO: dict[str, Any] = {"error": INVOKE_TIMEOUT_ERROR}
 
 
-def _optional_object(raw: dict[str, Any], key: str, index: int) -> dict[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise errors.InvalidInput(f"event {key} must be an object", field=key, index=index)
-    return value
+@dataclass(slots=True)
+class Effects:
+    """What a unit set in motion, for the caller to act on after commit."""
+
+    ids: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+    woken: int = 0
+
+    @property
+    def new_work(self) -> bool:
+        return bool(self.started) or self.woken > 0
 
 
-def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict[str, Any]:
-    """One event as stored and as functions see it; raises InvalidInput naming the field."""
-    if not isinstance(raw, dict):
-        raise errors.InvalidInput("an event must be a JSON object", field="event", index=index)
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise errors.InvalidInput(
-            "event name must be a non-empty string", field="name", index=index
-        )
-    if len(name) > MAX_NAME_LENGTH:
-        raise errors.InvalidInput(
-            f"event name longer than {MAX_NAME_LENGTH} characters", field="name", index=index
-        )
-    if not internal and event_names.is_reserved(name):
-        raise errors.InvalidInput(
-            f"event name {name!r} is reserved for Mainspring", field="name", index=index
-        )
-    data = _optional_object(raw, "data", index)
-    if not internal:  # `_inngest` carries server metadata; clients may not forge it
-        data.pop("_inngest", None)
-    user = _optional_object(raw, "user", index)
-    sender_id = raw.get("id")
-    if sender_id is not None and (not isinstance(sender_id, str) or len(sender_id) > 512):
-        raise errors.InvalidInput("event id must be a string", field="id", index=index)
-    ts = raw.get("ts")
-    if ts is None or ts == 0:
-        ts = now
-    elif isinstance(ts, bool) or not isinstance(ts, int) or not MIN_TS_MS <= ts <= MAX_TS_MS:
-        raise errors.InvalidInput(
-            "event ts must be integer milliseconds between 1980 and 2100", field="ts", index=index
-        )
-    version = raw.get("v")
-    if version is not None and not isinstance(version, str):
-        raise errors.InvalidInput("event v must be a string", field="v", index=index)
-    event: dict[str, Any] = {
-        "name": name,
-        "data": data,
-        "user": user,
-        "id": sender_id or "",
-        "ts": ts,
-    }
-    if version is not None:
-        event["v"] = version
-    return event
-
-
-def prepare(
-    raw_events: list[Any],
-    registry: Registry,
+def process_events(
+    tx: Tx,
+    events: list[events_repo.NewEvent],
     now: int,
-    *,
-    id_seed: str | None = None,
-    internal: bool = False,
-) -> list[events_repo.NewEvent]:
-    """Validate every event before anything is stored, so a bad one rejects the whole request."""
-    normalized = [
-        normalize(raw, index, now, internal=internal) for index, raw in enumerate(raw_events)
-    ]
-    internal_ids = (ulids_from_seed(id_seed, len(normalized)) if id_seed else None) or [
-        new_ulid() for _ in normalized
-    ]
-    prepared = []
-    for internal_id, event in zip(internal_ids, normalized, strict=True):
-        sender_id = event["id"] or None
-        if not sender_id:
-            event["id"] = internal_id
-        prepared.append(
-            events_repo.NewEvent(
-                internal_id=internal_id,
-                payload=event,
-                sender_id=sender_id,
-                matches=registry.match(event),
-            )
+    functions: Functions,
+    effects: Effects,
+    depth: int = 0,
+) -> Effects:
+    stored = events_repo.store_events(tx, events, now)
+    effects.ids.extend(stored.ids)
+    for event, internal_id in zip(events, stored.ids, strict=True):
+        if internal_id != event.internal_id or event.internal_id not in stored.inserted:
+            continue  # a duplicate: it starts and resumes nothing
+        for function in event.matches:
+            run_id = start_run(tx, function, event, now)
+            if run_id is not None:
+                effects.started.append(run_id)
+        for pause in pauses_repo.satisfied_by(tx, event.payload, now):
+            _apply_pause(tx, pause, event.payload, now, functions, effects, depth)
+    return effects
+
+
+def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: int) -> str | None:
+    run_id = runs_repo.start_run(tx, function, event.internal_id, event.payload["id"], now)
+    if run_id is None:
+        return None
+    for position, rule in enumerate(function.cancel):
+        pauses_repo.create(
+            tx,
+            pause_id=f"{run_id}:cancel:{position}",
+            run_id=run_id,
+            kind="cancel",
+            event_name=rule.event,
+            expression=rule.expression,
+            trigger_event=event.payload,
+            expires_at=now + (rule.timeout_ms or pauses_repo.FOREVER_MS),
+            now=now,
         )
-    return prepared
+    if function.start_timeout_ms is not None:
+        queue_repo.enqueue(
+            tx,
+            kind=Kind.RUN_TIMEOUT,
+            run_id=run_id,
+            available_at=now + function.start_timeout_ms,
+            now=now,
+            step_name="start",
+            dedupe_key=f"run-timeout:start:{run_id}",
+        )
+    return run_id
+
+
+def _apply_pause(
+    tx: Tx,
+    pause: Pause,
+    event: dict[str, Any],
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int,
+) -> None:
+    if not pauses_repo.consume(tx, pause.id):
+        return
+    if pause.kind == "cancel":
+        cancel_run(tx, pause.run_id, now, functions, effects, depth + 1)
+        return
+    memo = event if pause.kind == "wait" else _invoke_memo(event)
+    op = "WaitForEvent" if pause.kind == "wait" else "InvokeFunction"
+    assert pause.step_id is not None
+    queue_repo.delete_by_dedupe_key(tx, f"pause-timeout:{pause.run_id}:{pause.step_id}")
+    if resume_step(tx, pause.run_id, pause.step_id, pause.step_name, op, memo, now):
+        effects.woken += 1
+
+
+def _invoke_memo(finished: dict[str, Any]) -> dict[str, Any]:
+    data = finished.get("data") or {}
+    status = (data.get("_inngest") or {}).get("status")
+    if status == RunStatus.COMPLETED.value:
+        return {"data": data.get("result")}
+    if status == RunStatus.CANCELLED.value:
+        return {"error": {"name": "Error", "message": "the invoked function run was cancelled"}}
+    return {"error": data.get("error") or {"name": "Error", "message": "invoked function failed"}}
+
+
+def resume_step(
+    tx: Tx, run_id: str, step_id: str, name: str | None, op: str, memo: Any, now: int
+) -> bool:
+    """Memoize a waited-for result and, once nothing else of its group is pending, continue."""
+    if runs_repo.status(tx, run_id) != RunStatus.RUNNING:
+        return False
+    if runs_repo.save_step(
+        tx, run_id, step_id=step_id, name=name, op=op, memo=memo, attempts=1, now=now
+    ):
+        kind = "step.timed_out" if memo is None or memo is INVOKE_TIMEOUT_MEMO else "step.resumed"
+        runs_repo.add_history(tx, run_id, now, kind, step_id=step_id, step_name=name)
+    runs_repo.continue_after(tx, run_id, step_id, now)
+    return True
+
+
+def expire_pause(tx: Tx, pause_id: str, now: int) -> bool:
+    """A wait or invoke timed out (if nothing consumed it first): memoize its timeout value."""
+    pause = pauses_repo.get(tx, pause_id)
+    if pause is None or not pauses_repo.consume(tx, pause_id):
+        return False
+    assert pause.step_id is not None
+    memo = None if pause.kind == "wait" else INVOKE_TIMEOUT_MEMO
+    op = "WaitForEvent" if pause.kind == "wait" else "InvokeFunction"
+    return resume_step(tx, pause.run_id, pause.step_id, pause.step_name, op, memo, now)
+
+
+def finish_run(
+    tx: Tx,
+    state: RunState,
+    status: RunStatus,
+    output: Any,
+    error: dict[str, Any] | None,
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int = 0,
+) -> bool:
+    """End a running run and emit its lifecycle events; False if it had already ended."""
+    if not runs_repo.finish(tx, state.run_id, status, output, now):
+        return False
+    pauses_repo.delete_for_run(tx, state.run_id)
+    if depth >= MAX_EMIT_DEPTH:
+        return True
+    raw = lifecycle.finish_events(state, status, output, error, now)
+    emitted = event_input.prepare(raw, functions, now, internal=True)
+    process_events(tx, emitted, now, functions, effects, depth + 1)
+    return True
+
+
+def cancel_run(
+    tx: Tx, run_id: str, now: int, functions: Functions, effects: Effects, depth: int = 0
+) -> bool:
+    state = runs_repo.load_state(tx, run_id)
+    if state is None or state.status.is_terminal:
+        return False
+    error = {"error": "function cancelled", "name": "Cancelled", "message": "run cancelled"}
+    return finish_run(tx, state, RunStatus.CANCELLED, None, error, now, functions, effects, depth)
 
 
 class Ingest:
     """The event API's work: validated events are committed before the caller is answered."""
 
     def __init__(
-        self, connector: Connector, registry: Registry, on_new_work: Callable[[], None]
+        self, connector: Connector, functions: Functions, on_new_work: Callable[[], None]
     ) -> None:
         self._connector = connector
-        self._registry = registry
+        self._functions = functions
         self._on_new_work = on_new_work
 
     async def accept(
         self, raw_events: list[Any], now: int, id_seed: str | None = None
     ) -> list[str]:
-        prepared = prepare(raw_events, self._registry, now, id_seed=id_seed)
-        stored = await self._connector.write(lambda tx: events_repo.store_events(tx, prepared, now))
-        if stored.run_ids:
+        prepared = event_input.prepare(raw_events, self._functions, now, id_seed=id_seed)
+        effects = await self._connector.write(
+            lambda tx: process_events(tx, prepared, now, self._functions, Effects())
+        )
+        if effects.new_work:
             self._on_new_work()
-        return stored.ids
+        return effects.ids
+
+    async def run_unit(self, unit: Callable[[Tx, Effects], Any]) -> Any:
+        """Run a unit that may emit events or wake runs, then notify the worker."""
+        effects = Effects()
+        result = await self._connector.write(lambda tx: unit(tx, effects))
+        if effects.new_work:
+            self._on_new_work()
+        return result
+
+    @property
+    def functions(self) -> Functions:
+        return self._functions
+
+
+def emit_unit(
+    raw_events: list[dict[str, Any]], functions: Functions, now: int
+) -> Callable[[Tx, Effects], list[str]]:
+    """A unit storing server-made events (cron ticks, invokes from outside)."""
+    emitted = event_input.prepare(raw_events, functions, now, internal=True)
+
+    def unit(tx: Tx, effects: Effects) -> list[str]:
+        return process_events(tx, emitted, now, functions, effects).ids
+
+    return unit
+
+
+def trigger_event_of(tx: Tx, run_id: str) -> dict[str, Any]:
+    state = runs_repo.load_state(tx, run_id)
+    return state.events[0] if state and state.events else {}

@@ -7,6 +7,7 @@ from typing import Any
 from mainspring import codec
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.events import Event
+from mainspring.domain.runs import RunState
 from mainspring.store.base import Connector, Row
 from mainspring.store.repos import apps as apps_repo
 from mainspring.store.repos import events as events_repo
@@ -72,6 +73,10 @@ def history_view(row: Row) -> dict[str, Any]:
 class Reads:
     def __init__(self, connector: Connector) -> None:
         self._connector = connector
+
+    async def state(self, run_id: str) -> RunState | None:
+        """Events and memoized steps, as the SDK fetches them on the `use_api` path."""
+        return await self._connector.read(lambda tx: runs_repo.load_state(tx, run_id))
 
     async def run(self, run_id: str) -> dict[str, Any] | None:
         row = await self._connector.read(lambda tx: runs_repo.get_run(tx, run_id))

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mainspring import codec, errors, expressions
-from mainspring.domain.functions import DEFAULT_RETRIES, MAX_RETRIES, FunctionDef, Trigger
+from mainspring import codec, cron, errors, expressions
+from mainspring.domain.durations import parse_duration_ms
+from mainspring.domain.functions import (
+    DEFAULT_RETRIES,
+    MAX_RETRIES,
+    CancelRule,
+    FunctionDef,
+    Trigger,
+)
 from mainspring.protocol import wire
 from mainspring.store.base import Connector
 from mainspring.store.repos import apps as apps_repo
@@ -30,15 +38,34 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def _check_expression(expression: str | None, field: str) -> None:
+    if expression:
+        try:
+            expressions.compile_expression(expression)
+        except errors.InvalidInput as exc:
+            raise errors.InvalidFunctionConfig(exc.message, field=field) from None
+
+
+def _check(parse: Any, text: str | None, field: str) -> None:
+    if text:
+        try:
+            parse(text)
+        except ValueError as exc:
+            raise errors.InvalidFunctionConfig(f"{text!r}: {exc}", field=field) from None
+
+
 def _validate_function(index: int, function: wire.FunctionConfig) -> None:
+    where = f"functions.{index}"
     for position, trigger in enumerate(function.triggers):
-        if trigger.expression:
-            try:
-                expressions.compile_expression(trigger.expression)
-            except errors.InvalidInput as exc:
-                raise errors.InvalidFunctionConfig(
-                    exc.message, field=f"functions.{index}.triggers.{position}.expression"
-                ) from None
+        _check_expression(trigger.expression, f"{where}.triggers.{position}.expression")
+        _check(cron.parse, trigger.cron, f"{where}.triggers.{position}.cron")
+        _check(parse_duration_ms, trigger.jitter, f"{where}.triggers.{position}.jitter")
+    for position, rule in enumerate(function.cancel or []):
+        _check_expression(rule.if_expression, f"{where}.cancel.{position}.if")
+        _check(parse_duration_ms, rule.timeout, f"{where}.cancel.{position}.timeout")
+    if function.timeouts is not None:
+        _check(parse_duration_ms, function.timeouts.start, f"{where}.timeouts.start")
+        _check(parse_duration_ms, function.timeouts.finish, f"{where}.timeouts.finish")
     limits = function.concurrency
     if isinstance(limits, list) and len(limits) > MAX_CONCURRENCY_LIMITS:
         raise errors.InvalidFunctionConfig(
@@ -58,9 +85,14 @@ def _retries(function: wire.FunctionConfig) -> int:
     return max(0, min(retries, MAX_RETRIES))
 
 
+def _ms(text: str | None) -> int | None:
+    return parse_duration_ms(text) if text else None
+
+
 def function_from_row(row: Any) -> FunctionDef:
     config = wire.FunctionConfig.model_validate(codec.loads(row["config"]))
     step = config.steps.get("step") or next(iter(config.steps.values()))
+    timeouts = config.timeouts or wire.TimeoutsConfig()
     return FunctionDef(
         id=row["id"],
         app_id=row["app_id"],
@@ -68,9 +100,21 @@ def function_from_row(row: Any) -> FunctionDef:
         name=row["name"],
         url=step.runtime.url,
         triggers=tuple(
-            Trigger(event=t.event, expression=t.expression, cron=t.cron) for t in config.triggers
+            Trigger(
+                event=t.event,
+                expression=t.expression,
+                cron=t.cron,
+                jitter_ms=min(_ms(t.jitter) or 0, cron.MAX_JITTER_MS),
+            )
+            for t in config.triggers
         ),
         retries=_retries(config),
+        cancel=tuple(
+            CancelRule(rule.event, rule.if_expression, _ms(rule.timeout))
+            for rule in config.cancel or []
+        ),
+        start_timeout_ms=_ms(timeouts.start),
+        finish_timeout_ms=_ms(timeouts.finish),
         config=config.model_dump(by_alias=True, exclude_none=True),
     )
 
@@ -83,10 +127,18 @@ class Registry:
         self._by_slug: dict[str, FunctionDef] = {}
         self._by_event: dict[str, list[tuple[FunctionDef, Trigger]]] = {}
         self._wildcards: list[tuple[FunctionDef, Trigger]] = []
+        self._listeners: list[Callable[[list[FunctionDef]], Awaitable[None]]] = []
+
+    def on_change(self, listener: Callable[[list[FunctionDef]], Awaitable[None]]) -> None:
+        """Called with the active functions after every load (start-up and changed syncs)."""
+        self._listeners.append(listener)
 
     async def load(self) -> None:
         rows = await self._connector.read(apps_repo.list_active_functions)
-        self._index([function_from_row(row) for row in rows])
+        functions = [function_from_row(row) for row in rows]
+        self._index(functions)
+        for listener in self._listeners:
+            await listener(functions)
 
     def _index(self, functions: list[FunctionDef]) -> None:
         by_event: dict[str, list[tuple[FunctionDef, Trigger]]] = defaultdict(list)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mainspring import errors
+from mainspring import errors, ingest
 from mainspring.domain.functions import FunctionDef, Trigger
 from mainspring.queue.kinds import Kind
 from mainspring.store.base import Connector, Tx
@@ -20,6 +20,20 @@ FUNCTION = FunctionDef(
 )
 
 
+class OneFunction:
+    """The function table as event routing sees it: one function, triggered by `e`."""
+
+    def get(self, slug: str) -> FunctionDef | None:
+        return FUNCTION if slug == FUNCTION.slug else None
+
+    def match(self, event: dict[str, object]) -> list[FunctionDef]:
+        return [FUNCTION] if event["name"] == "e" else []
+
+
+def ingest_events(tx: Tx, events: list[events_repo.NewEvent], now: int) -> ingest.Effects:
+    return ingest.process_events(tx, events, now, OneFunction(), ingest.Effects())
+
+
 def new_event(internal_id: str, sender_id: str | None = None) -> events_repo.NewEvent:
     payload = {"name": "e", "data": {}, "user": {}, "id": sender_id or internal_id, "ts": NOW}
     return events_repo.NewEvent(internal_id, payload, sender_id, [FUNCTION])
@@ -27,11 +41,11 @@ def new_event(internal_id: str, sender_id: str | None = None) -> events_repo.New
 
 async def test_failing_unit_in_a_batch_leaves_the_others_committed(connector: Connector) -> None:
     def good(tx: Tx) -> str:
-        events_repo.store_events(tx, [new_event("01GOOD")], NOW)
+        ingest_events(tx, [new_event("01GOOD")], NOW)
         return "ok"
 
     def bad(tx: Tx) -> None:
-        events_repo.store_events(tx, [new_event("01BAD")], NOW)
+        ingest_events(tx, [new_event("01BAD")], NOW)
         raise RuntimeError("boom")
 
     results = await asyncio.gather(
@@ -44,30 +58,28 @@ async def test_failing_unit_in_a_batch_leaves_the_others_committed(connector: Co
 
 
 async def test_sender_id_dedupes_events_and_runs(connector: Connector) -> None:
-    first = await connector.write(
-        lambda tx: events_repo.store_events(tx, [new_event("01A", "order-1")], NOW)
-    )
+    first = await connector.write(lambda tx: ingest_events(tx, [new_event("01A", "order-1")], NOW))
     second = await connector.write(
-        lambda tx: events_repo.store_events(tx, [new_event("01B", "order-1")], NOW + 1000)
+        lambda tx: ingest_events(tx, [new_event("01B", "order-1")], NOW + 1000)
     )
     assert first.ids == second.ids == ["01A"]
-    assert len(first.run_ids) == 1 and second.run_ids == []
+    assert len(first.started) == 1 and second.started == []
     later = NOW + events_repo.DEDUPE_WINDOW_MS + 1
     third = await connector.write(
-        lambda tx: events_repo.store_events(tx, [new_event("01C", "order-1")], later)
+        lambda tx: ingest_events(tx, [new_event("01C", "order-1")], later)
     )
-    assert third.ids == ["01C"] and len(third.run_ids) == 1
+    assert third.ids == ["01C"] and len(third.started) == 1
 
 
 async def test_resend_with_same_internal_id_starts_nothing(connector: Connector) -> None:
-    await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01S")], NOW))
-    again = await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01S")], NOW))
-    assert again.run_ids == []
+    await connector.write(lambda tx: ingest_events(tx, [new_event("01S")], NOW))
+    again = await connector.write(lambda tx: ingest_events(tx, [new_event("01S")], NOW))
+    assert again.started == []
 
 
 async def test_lease_hides_items_until_expiry(connector: Connector) -> None:
-    stored = await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01L")], NOW))
-    run_id = stored.run_ids[0]
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01L")], NOW))
+    run_id = stored.started[0]
 
     def lease(at: int) -> list[str]:
         def unit(tx: Tx) -> list[str]:
@@ -116,8 +128,8 @@ async def test_step_output_is_never_overwritten(connector: Connector) -> None:
 
 
 async def test_finish_happens_once(connector: Connector) -> None:
-    stored = await connector.write(lambda tx: events_repo.store_events(tx, [new_event("01F")], NOW))
-    run_id = stored.run_ids[0]
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01F")], NOW))
+    run_id = stored.started[0]
     from mainspring.domain.runs import RunStatus
 
     first = await connector.write(
@@ -144,7 +156,7 @@ async def test_second_process_is_refused(tmp_path: Path) -> None:
 async def test_reopen_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> None:
     path = str(tmp_path / "again.db")
     conn = SqliteConnector(path)
-    await conn.write(lambda tx: events_repo.store_events(tx, [new_event("01R")], NOW))
+    await conn.write(lambda tx: ingest_events(tx, [new_event("01R")], NOW))
     await conn.close()
     conn = SqliteConnector(path)
     assert await conn.read(lambda tx: events_repo.get_event(tx, "01R")) is not None

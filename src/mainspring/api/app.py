@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from mainspring import errors
-from mainspring.api import events, health, rest, sdk
+from mainspring.api import events, health, operations, rest, sdk
 from mainspring.api.errors import handle_invalid_input
 from mainspring.api.state import Services
+from mainspring.cancellation import Cancellations
 from mainspring.clock import now_ms
 from mainspring.config import Settings
+from mainspring.domain.functions import FunctionDef
+from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
+from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
+from mainspring.queue import scheduler
+from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
@@ -24,32 +31,63 @@ from mainspring.store.base import Connector
 from mainspring.sync import AppSync
 
 log = logging.getLogger("mainspring")
+Handler = Callable[[QueueItem], Awaitable[None]]
+
+
+def _dispatcher(handlers: dict[Kind, Handler]) -> Handler:
+    async def dispatch(item: QueueItem) -> None:
+        await handlers[item.kind](item)
+
+    return dispatch
 
 
 def build_app(settings: Settings, connector: Connector) -> Starlette:
     clock = now_ms
     registry = Registry(connector)
     driver = Driver(settings.call_timeout_s, settings.server_kind)
-    notify_box: list[Worker] = []
-    executor = Executor(
-        connector, registry, driver, settings, clock, lambda at: notify_box[0].notify(at)
-    )
+    checkpoints = CheckpointLog()
+    wake: list[Callable[[int | None], None]] = []
+
+    def notify(at: int | None = None) -> None:
+        wake[0](at)
+
+    ingest = Ingest(connector, registry, notify)
+    executor = Executor(connector, registry, driver, settings, clock, notify, checkpoints)
+    timers = Timers(ingest, clock)
+    cron = scheduler.Scheduler(ingest, registry, clock)
+    handlers: dict[Kind, Handler] = {
+        Kind.CALL: executor.process,
+        Kind.SLEEP: executor.process,
+        Kind.PAUSE_TIMEOUT: timers.pause_timeout,
+        Kind.RUN_TIMEOUT: timers.run_timeout,
+        Kind.CRON: cron.fire,
+    }
     worker = Worker(
         connector,
-        executor.process,
+        _dispatcher(handlers),
         clock,
         max_in_flight=settings.max_in_flight,
         lease_ms=settings.lease_ms,
     )
-    notify_box.append(worker)
+    wake.append(worker.notify)
+
+    async def install_schedules(functions: list[FunctionDef]) -> None:
+        now = clock()
+        await connector.write(lambda tx: scheduler.install(tx, functions, now))
+        notify(None)
+
+    registry.on_change(install_schedules)
     sync = AppSync(settings, registry, clock)
     services = Services(
         settings=settings,
         clock=clock,
         registry=registry,
-        ingest=Ingest(connector, registry, worker.notify),
+        ingest=ingest,
         reads=Reads(connector),
         sync=sync,
+        cancellations=Cancellations(connector, ingest, clock),
+        checkpoints=checkpoints,
+        connector=connector,
     )
 
     @contextlib.asynccontextmanager
@@ -75,9 +113,24 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             await connector.close()
 
     app = Starlette(
-        routes=[*events.routes, *sdk.routes, *rest.routes, *health.routes],
+        routes=[
+            *events.routes,
+            *sdk.routes,
+            *operations.routes,
+            *rest.routes,
+            *health.routes,
+            *_gql_routes(),
+        ],
         lifespan=lifespan,
         exception_handlers={errors.InvalidInput: handle_invalid_input},
     )
     app.state.services = services
     return app
+
+
+def _gql_routes() -> list[BaseRoute]:
+    try:
+        from mainspring.api import gql
+    except ImportError:  # the GraphQL subset is optional until it lands
+        return []
+    return list(gql.routes)

@@ -6,10 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mainspring import errors, ingest
+from mainspring import errors
+from mainspring import event_input as ingest_input
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
+from mainspring.domain.events import FUNCTION_INVOKED
+from mainspring.ingest import emit_unit
 
 
 async def _accept(request: Request, key: str) -> Response:
@@ -18,7 +21,7 @@ async def _accept(request: Request, key: str) -> Response:
     app = services(request)
     try:
         body = await read_limited(request, app.settings.max_body_bytes)
-        raw_events = ingest.parse_body(body)
+        raw_events = ingest_input.parse_body(body)
         ids = await app.ingest.accept(
             raw_events, app.clock(), id_seed=request.headers.get("x-inngest-event-id-seed")
         )
@@ -36,7 +39,33 @@ async def post_v1_events(request: Request) -> Response:
     return await _accept(request, token.strip() if scheme.lower() == "bearer" else "")
 
 
+async def invoke(request: Request) -> Response:
+    """`POST /invoke/{function slug}`: start exactly that function with the given data."""
+    app = services(request)
+    slug = request.path_params["slug"]
+    if app.registry.get(slug) is None:
+        return JSONResponse(error_body(404, f"function {slug} not found"), status_code=404)
+    try:
+        raw = ingest_input.parse_body(await read_limited(request, app.settings.max_body_bytes))
+        if len(raw) != 1 or not isinstance(raw[0], dict):
+            raise errors.InvalidInput("the body must be one JSON object", field="body")
+        data = raw[0].get("data", {})
+        if not isinstance(data, dict):
+            raise errors.InvalidInput("data must be an object", field="data")
+    except errors.InvalidInput as exc:
+        return invalid_input(exc)
+    event = {
+        "name": FUNCTION_INVOKED,
+        "data": {**data, "_inngest": {"fn_id": slug}},
+        "user": raw[0].get("user") or {},
+    }
+    now = app.clock()
+    ids = await app.ingest.run_unit(emit_unit([event], app.registry, now))
+    return JSONResponse({"id": ids[0], "status": 200})
+
+
 routes = [
+    Route("/invoke/{slug}", invoke, methods=["POST"]),
     Route("/e/{key}", post_event, methods=["POST"]),
     Route("/v1/events", post_v1_events, methods=["POST"]),
 ]

@@ -15,46 +15,48 @@ from mainspring.domain.durations import rfc3339
 DEFAULT_LIMIT = 100
 
 
-def _envelope(request: Request, data: Any) -> JSONResponse:
+def envelope(request: Request, data: Any) -> JSONResponse:
     fetched_at = rfc3339(services(request).clock())
     return JSONResponse({"data": data, "metadata": {"fetched_at": fetched_at}})
 
 
-def _limit(request: Request) -> int:
+def limit_of(request: Request) -> int:
     text = request.query_params.get("limit", "")
     return int(text) if text.isdigit() else DEFAULT_LIMIT
 
 
 async def list_events(request: Request) -> Response:
-    found = await services(request).reads.events(request.query_params.get("name"), _limit(request))
-    return _envelope(request, found)
+    found = await services(request).reads.events(
+        request.query_params.get("name"), limit_of(request)
+    )
+    return envelope(request, found)
 
 
 async def get_event(request: Request) -> Response:
     event = await services(request).reads.event(request.path_params["event_id"])
     if event is None:
         return not_found("event not found")
-    return _envelope(request, event)
+    return envelope(request, event)
 
 
 async def event_runs(request: Request) -> Response:
     runs = await services(request).reads.runs(event_id=request.path_params["event_id"])
-    return _envelope(request, runs)
+    return envelope(request, runs)
 
 
 async def list_runs(request: Request) -> Response:
     params = request.query_params
     runs = await services(request).reads.runs(
-        slug=params.get("function_id"), status=params.get("status"), limit=_limit(request)
+        slug=params.get("function_id"), status=params.get("status"), limit=limit_of(request)
     )
-    return _envelope(request, runs)
+    return envelope(request, runs)
 
 
 async def get_run(request: Request) -> Response:
     run = await services(request).reads.run(request.path_params["run_id"])
     if run is None:
         return not_found("run not found")
-    return _envelope(request, run)
+    return envelope(request, run)
 
 
 async def run_steps(request: Request) -> Response:
@@ -62,7 +64,7 @@ async def run_steps(request: Request) -> Response:
     run_id = request.path_params["run_id"]
     if await reads.run(run_id) is None:
         return not_found("run not found")
-    return _envelope(request, await reads.steps(run_id))
+    return envelope(request, await reads.steps(run_id))
 
 
 async def run_history(request: Request) -> Response:
@@ -70,7 +72,7 @@ async def run_history(request: Request) -> Response:
     run_id = request.path_params["run_id"]
     if await reads.run(run_id) is None:
         return not_found("run not found")
-    return _envelope(request, await reads.history(run_id))
+    return envelope(request, await reads.history(run_id))
 
 
 routes = [

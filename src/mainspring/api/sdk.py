@@ -12,6 +12,7 @@ from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
 from mainspring.domain.ids import new_uuid
+from mainspring.execution import checkpoints
 
 
 async def register(request: Request) -> Response:
@@ -84,7 +85,44 @@ async def dev_info(request: Request) -> Response:
     )
 
 
+async def run_actions(request: Request) -> Response:
+    """`use_api`: the memoized steps of a run, as the `steps` map of a call request."""
+    state = await services(request).reads.state(request.path_params["run_id"])
+    if state is None:
+        return JSONResponse(error_body(404, "run not found"), status_code=404)
+    return JSONResponse(state.steps)
+
+
+async def run_batch(request: Request) -> Response:
+    """`use_api`: the run's trigger events, as the `events` list of a call request."""
+    state = await services(request).reads.state(request.path_params["run_id"])
+    if state is None:
+        return JSONResponse(error_body(404, "run not found"), status_code=404)
+    return JSONResponse(state.events)
+
+
+async def checkpoint_async(request: Request) -> Response:
+    """TypeScript SDK v4: steps finished during a call, reported before the call returns."""
+    app = services(request)
+    run_id = request.path_params["run_id"]
+    try:
+        body = orjson.loads(await read_limited(request, app.settings.max_reply_bytes))
+    except orjson.JSONDecodeError:
+        return JSONResponse(error_body(400, "body is not valid JSON"), status_code=400)
+    except errors.InvalidInput as exc:
+        return invalid_input(exc)
+    accepted = await checkpoints.checkpoint(
+        app.connector, app.checkpoints, run_id, body, app.clock()
+    )
+    if not accepted:
+        return JSONResponse(error_body(409, "run is not running"), status_code=409)
+    return JSONResponse({})
+
+
 routes = [
     Route("/fn/register", register, methods=["POST"]),
     Route("/dev", dev_info, methods=["GET"]),
+    Route("/v0/runs/{run_id}/actions", run_actions, methods=["GET"]),
+    Route("/v0/runs/{run_id}/batch", run_batch, methods=["GET"]),
+    Route("/v1/checkpoint/{run_id}/async", checkpoint_async, methods=["POST"]),
 ]

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock
 from mainspring.config import Settings
+from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.ingest import Ingest
 from mainspring.reads import Reads
 from mainspring.registry import Registry
+from mainspring.store.base import Connector
 from mainspring.sync import AppSync
 
 
@@ -22,6 +25,9 @@ class Services:
     ingest: Ingest
     reads: Reads
     sync: AppSync
+    cancellations: Cancellations
+    checkpoints: CheckpointLog
+    connector: Connector
 
 
 def services(request: Request) -> Services:

@@ -14,6 +14,7 @@ class Trigger:
     event: str | None = None
     expression: str | None = None
     cron: str | None = None
+    jitter_ms: int = 0
 
     def matches_name(self, name: str) -> bool:
         """Exact name, or a wildcard such as `app/*` or `app/user.*`."""
@@ -25,6 +26,21 @@ class Trigger:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelRule:
+    """Cancel a run when `event` arrives and `expression` (vars `event`, `async`) holds."""
+
+    event: str
+    expression: str | None = None
+    timeout_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CronSchedule:
+    expression: str
+    jitter_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionDef:
     id: str
     app_id: str
@@ -33,8 +49,19 @@ class FunctionDef:
     url: str
     triggers: tuple[Trigger, ...]
     retries: int = DEFAULT_RETRIES
+    cancel: tuple[CancelRule, ...] = ()
+    start_timeout_ms: int | None = None
+    finish_timeout_ms: int | None = None
     config: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def max_attempts(self) -> int:
         return self.retries + 1
+
+    @property
+    def schedules(self) -> tuple[CronSchedule, ...]:
+        return tuple(
+            CronSchedule(trigger.cron, trigger.jitter_ms)
+            for trigger in self.triggers
+            if trigger.cron
+        )

@@ -1,7 +1,8 @@
 """The executor: load a run, call the SDK, record the answer before acting on it, go on.
 
 After a plain step result the same worker calls the app again at once while it holds the run's
-queue item ("stay on the run"); the queue is only for waiting (sleep, retry, parallel steps).
+queue item ("stay on the run"); the queue is only for waiting (sleep, retry, parallel steps,
+waits and invokes).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from mainspring.clock import Clock
 from mainspring.config import Settings
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.execution import lifecycle, opcodes, recording, retry
+from mainspring.execution import opcodes, recording, retry
+from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import CallFailed, Driver, step_url
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.registry import Registry
-from mainspring.store.base import Connector
+from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
 
@@ -28,26 +30,42 @@ log = logging.getLogger("mainspring.executor")
 MAX_CALLS_PER_LEASE = 1000
 
 
-def build_request(state: RunState, item: QueueItem, max_attempts: int, attempt: int) -> bytes:
-    return codec.dumpb(
-        {
-            "event": state.events[0] if state.events else {},
-            "events": state.events,
-            "steps": state.steps,
-            "ctx": {
-                "run_id": state.run_id,
-                "attempt": attempt,
-                "max_attempts": max_attempts,
-                "disable_immediate_execution": state.force_plan,
-                "use_api": False,
-                "stack": {"stack": state.stack, "current": len(state.stack)},
-                "env": "dev",
-                "step_id": item.step_id or "step",
-            },
-            "version": state.request_version,
-            "use_api": False,
-        }
-    )
+def build_request(
+    state: RunState,
+    item: QueueItem,
+    function: FunctionDef,
+    attempt: int,
+    *,
+    state_limit: int,
+) -> bytes:
+    """The call body; past `state_limit` bytes the SDK fetches events and steps through the API."""
+    ctx = {
+        "run_id": state.run_id,
+        "attempt": attempt,
+        "max_attempts": function.max_attempts,
+        "disable_immediate_execution": state.force_plan,
+        "use_api": False,
+        "stack": {"stack": state.stack, "current": len(state.stack)},
+        "env": "dev",
+        "step_id": item.step_id or "step",
+        # fn_id and qi_id switch the TypeScript SDK into async checkpointing (served by us).
+        "fn_id": function.id,
+        "qi_id": item.id,
+    }
+    request = {
+        "event": state.events[0] if state.events else {},
+        "events": state.events,
+        "steps": state.steps,
+        "ctx": ctx,
+        "version": state.request_version,
+        "use_api": False,
+    }
+    body = codec.dumpb(request)
+    if len(body) <= state_limit:
+        return body
+    ctx["use_api"] = True
+    request.update(events=[], steps={}, use_api=True)
+    return codec.dumpb(request)
 
 
 class Executor:
@@ -59,6 +77,7 @@ class Executor:
         settings: Settings,
         clock: Clock,
         notify: Callable[[int | None], None],
+        checkpoints: CheckpointLog,
     ) -> None:
         self._connector = connector
         self._registry = registry
@@ -66,6 +85,7 @@ class Executor:
         self._settings = settings
         self._clock = clock
         self._notify = notify
+        self._checkpoints = checkpoints
         self._rng = random.Random()
         self._draining = False
 
@@ -93,7 +113,10 @@ class Executor:
     async def _drive(self, state: RunState, item: QueueItem, function: FunctionDef) -> None:
         attempt = item.attempt
         for _ in range(MAX_CALLS_PER_LEASE):
+            seen = self._checkpoints.count(state.run_id)
             decision = await self._call(state, item, function, attempt)
+            if self._checkpoints.count(state.run_id) != seen:
+                await self._reload_steps(state)
             if not await self._record(state, item, function, decision, attempt):
                 return
             attempt = 0
@@ -102,6 +125,12 @@ class Executor:
                 return
         error = {"name": "TooManySteps", "message": f"more than {MAX_CALLS_PER_LEASE} calls"}
         await self._finish(state, item, RunStatus.FAILED, error, error)
+
+    async def _reload_steps(self, state: RunState) -> None:
+        """Steps checkpointed by the SDK during the call are in the store, not in memory."""
+        fresh = await self._connector.read(lambda tx: runs_repo.load_state(tx, state.run_id))
+        if fresh is not None:
+            state.steps, state.stack = fresh.steps, fresh.stack
 
     async def _hand_back(self, item: QueueItem) -> None:
         now = self._clock()
@@ -113,8 +142,8 @@ class Executor:
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
     ) -> opcodes.Decision:
         step_id = item.step_id or "step"
-        body = build_request(state, item, function.max_attempts, attempt)
         settings = self._settings
+        body = build_request(state, item, function, attempt, state_limit=settings.state_limit)
         retry_delay = retry.backoff_ms(
             attempt + 1, settings.backoff_base_ms, settings.backoff_max_ms, self._rng
         )
@@ -158,58 +187,63 @@ class Executor:
                     self._settings.backoff_base_ms, {"message": "empty reply to a discovery call"}
                 )
         if isinstance(decision, opcodes.Retry):
-            if attempt + 1 >= function.max_attempts:
-                error = decision.error if isinstance(decision.error, dict) else {}
-                summary = opcodes.error_summary(None, error)
-                await self._finish(state, item, RunStatus.FAILED, error, summary, first_call)
-                return False
-            retry_decision = decision
-            await self._connector.write(
-                lambda tx: self._retry_unit(
-                    tx, state, item, retry_decision, attempt, now, first_call
-                )
-            )
-            self._notify(now + decision.delay_ms)
-            return False
+            return await self._retry(state, item, function, decision, attempt, now, first_call)
         progress = decision
-        go_on: bool = await self._connector.write(
-            lambda tx: self._progress_unit(tx, state, item, progress, attempt, now, first_call)
-        )
-        if not go_on:
+        registry = self._registry
+
+        def unit(tx: Tx, effects: ingest.Effects) -> bool:
+            self._start_unit(tx, state, function, now, first_call)
+            return recording.record_progress(
+                tx, state, item, progress, attempt, now, registry, effects
+            )
+
+        effects = ingest.Effects()
+        go_on: bool = await self._connector.write(lambda tx: unit(tx, effects))
+        if not go_on or effects.new_work:
             self._notify(None)
         return go_on
 
-    def _retry_unit(
+    async def _retry(
         self,
-        tx: Any,
         state: RunState,
         item: QueueItem,
+        function: FunctionDef,
         decision: opcodes.Retry,
         attempt: int,
         now: int,
         first_call: bool,
-    ) -> None:
-        self._start_unit(tx, state, now, first_call)
-        recording.record_retry(tx, state, item, decision, attempt, now)
-
-    def _progress_unit(
-        self,
-        tx: Any,
-        state: RunState,
-        item: QueueItem,
-        progress: opcodes.Progress,
-        attempt: int,
-        now: int,
-        first_call: bool,
     ) -> bool:
-        self._start_unit(tx, state, now, first_call)
-        return recording.record_progress(tx, state, item, progress, attempt, now)
+        if attempt + 1 >= function.max_attempts:
+            error = decision.error if isinstance(decision.error, dict) else {}
+            summary = opcodes.error_summary(None, error)
+            await self._finish(state, item, RunStatus.FAILED, error, summary, first_call)
+            return False
 
-    def _start_unit(self, tx: Any, state: RunState, now: int, first_call: bool) -> None:
-        if first_call:
-            runs_repo.mark_started(tx, state.run_id, now)
-            if state.request_version != -1:
-                recording.record_version(tx, state)
+        def unit(tx: Tx) -> None:
+            self._start_unit(tx, state, function, now, first_call)
+            recording.record_retry(tx, state, item, decision, attempt, now)
+
+        await self._connector.write(unit)
+        self._notify(now + decision.delay_ms)
+        return False
+
+    def _start_unit(
+        self, tx: Tx, state: RunState, function: FunctionDef, now: int, first_call: bool
+    ) -> None:
+        if not first_call or not runs_repo.mark_started(tx, state.run_id, now):
+            return
+        if state.request_version != -1:
+            recording.record_version(tx, state)
+        if function.finish_timeout_ms is not None:
+            queue_repo.enqueue(
+                tx,
+                kind=Kind.RUN_TIMEOUT,
+                run_id=state.run_id,
+                available_at=now + function.finish_timeout_ms,
+                now=now,
+                step_name="finish",
+                dedupe_key=f"run-timeout:finish:{state.run_id}",
+            )
 
     async def _finish(
         self,
@@ -221,13 +255,16 @@ class Executor:
         first_call: bool = False,
     ) -> None:
         now = self._clock()
-        raw_events = lifecycle.finish_events(state, status, output, error, now)
-        prepared = ingest.prepare(raw_events, self._registry, now, internal=True)
+        registry = self._registry
 
-        def unit(tx: Any) -> list[str]:
-            self._start_unit(tx, state, now, first_call)
-            return recording.record_finish(tx, state, item, status, output, prepared, now)
+        def unit(tx: Tx, effects: ingest.Effects) -> None:
+            if first_call:
+                runs_repo.mark_started(tx, state.run_id, now)
+            if not ingest.finish_run(tx, state, status, output, error, now, registry, effects):
+                queue_repo.delete(tx, item.id)
 
-        started = await self._connector.write(unit)
-        if started:
+        effects = ingest.Effects()
+        await self._connector.write(lambda tx: unit(tx, effects))
+        self._checkpoints.forget(state.run_id)
+        if effects.new_work:
             self._notify(None)

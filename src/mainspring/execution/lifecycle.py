@@ -18,6 +18,11 @@ def finish_events(
         "events": state.events,
         "_inngest": {"status": status.value},
     }
+    invoked = data["event"]
+    if invoked.get("name") == names.FUNCTION_INVOKED:
+        meta = (invoked.get("data") or {}).get("_inngest") or {}
+        if meta.get("correlation_id"):
+            data["correlation_id"] = meta["correlation_id"]
     if status is RunStatus.COMPLETED:
         data["result"] = output
     elif error is not None:
@@ -27,4 +32,12 @@ def finish_events(
         # The run id as event id de-duplicates racing finalizations of the same run.
         failed = {"name": names.FUNCTION_FAILED, "data": dict(data), "id": state.run_id, "ts": now}
         return [failed, finished]
+    if status is RunStatus.CANCELLED:
+        cancelled = {
+            "name": names.FUNCTION_CANCELLED,
+            "data": dict(data),
+            "id": f"{state.run_id}:cancelled",
+            "ts": now,
+        }
+        return [cancelled, finished]
     return [finished]

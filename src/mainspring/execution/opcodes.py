@@ -37,10 +37,11 @@ class SavedStep:
 class Scheduled:
     """Work for later: a targeted call of a planned step, or a sleeping step's wake-up."""
 
-    kind: str  # "planned" | "sleep"
+    kind: str  # "planned" | "sleep" | "wait" | "invoke"
     step_id: str
     name: str | None
-    at_ms: int
+    at_ms: int  # when due (planned, sleep) or when it times out (wait, invoke)
+    opts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,8 @@ def _apply_op(op: Op, progress: Progress, context: CallContext) -> Fail | None:
         progress.scheduled.append(Scheduled("planned", op.id, op.display_name, context.now))
     elif op.op == "Sleep":
         return _schedule_sleep(op, progress, context.now)
+    elif op.op in ("WaitForEvent", "InvokeFunction"):
+        return _schedule_pause(op, progress, context.now)
     else:
         error = {
             "name": "UnsupportedOpcode",
@@ -205,6 +208,27 @@ def _schedule_sleep(op: Op, progress: Progress, now: int) -> Fail | None:
         error = {"name": "InvalidSleep", "message": "sleeps are limited to one year"}
         return Fail(error, error_summary(None, error))
     progress.scheduled.append(Scheduled("sleep", op.id, op.display_name, wake_at))
+    return None
+
+
+def _schedule_pause(op: Op, progress: Progress, now: int) -> Fail | None:
+    """A wait for an event, or for an invoked run's end, with its timeout (default: a year)."""
+    timeout = op.opts.get("timeout")
+    try:
+        expires_at = now + MAX_SLEEP_MS if timeout is None else deadline_ms(str(timeout), now)
+    except ValueError:
+        error = {"name": "InvalidTimeout", "message": f"cannot parse timeout {timeout!r}"}
+        return Fail(error, error_summary(None, error))
+    if op.op == "WaitForEvent":
+        event = op.opts.get("event") or op.name
+        if not event:
+            error = {"name": "InvalidWait", "message": "wait_for_event without an event name"}
+            return Fail(error, error_summary(None, error))
+        opts = {"event": event, "if": op.opts.get("if")}
+        progress.scheduled.append(Scheduled("wait", op.id, op.display_name, expires_at, opts))
+    else:
+        opts = {"function_id": op.opts.get("function_id"), "payload": op.opts.get("payload")}
+        progress.scheduled.append(Scheduled("invoke", op.id, op.display_name, expires_at, opts))
     return None
 
 

@@ -4,34 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from mainspring import event_input, ingest
+from mainspring.domain import events as names
 from mainspring.domain.runs import RunState, RunStatus
+from mainspring.event_input import Functions
 from mainspring.execution import opcodes
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.store.base import Tx
-from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
 
 
-def record_finish(
-    tx: Tx,
-    state: RunState,
-    item: QueueItem,
-    status: RunStatus,
-    output: Any,
-    events: list[events_repo.NewEvent],
-    now: int,
-) -> list[str]:
-    """End the run (if still running) and emit its lifecycle events; returns runs they started."""
-    if not runs_repo.finish(tx, state.run_id, status, output, now):
-        queue_repo.delete(tx, item.id)
-        return []
-    return events_repo.store_events(tx, events, now).run_ids
+def still_running(tx: Tx, state: RunState, item: QueueItem) -> bool:
+    """A run cancelled while its call was in flight: the reply is discarded, the item dropped."""
+    if runs_repo.status(tx, state.run_id) == RunStatus.RUNNING:
+        return True
+    queue_repo.delete(tx, item.id)
+    return False
 
 
 def record_retry(
     tx: Tx, state: RunState, item: QueueItem, decision: opcodes.Retry, attempt: int, now: int
 ) -> None:
+    if not still_running(tx, state, item):
+        return
     runs_repo.add_history(
         tx,
         state.run_id,
@@ -52,32 +49,16 @@ def record_progress(
     progress: opcodes.Progress,
     attempt: int,
     now: int,
+    functions: Functions,
+    effects: ingest.Effects,
 ) -> bool:
     """Memoize results and queue planned work. True when the discovery may go on at once."""
+    if not still_running(tx, state, item):
+        return False
     for saved in progress.saved:
         _save(tx, state, saved, attempt + 1, now)
     for later in progress.scheduled:
-        runs_repo.add_pending(tx, state.run_id, later.step_id)
-        kind = Kind.CALL if later.kind == "planned" else Kind.SLEEP
-        queue_repo.enqueue(
-            tx,
-            kind=kind,
-            run_id=state.run_id,
-            available_at=later.at_ms,
-            now=now,
-            step_id=later.step_id,
-            step_name=later.name,
-            dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
-        )
-        runs_repo.add_history(
-            tx,
-            state.run_id,
-            now,
-            f"step.{later.kind}",
-            step_id=later.step_id,
-            step_name=later.name,
-            data={"until": later.at_ms} if later.kind == "sleep" else None,
-        )
+        _schedule(tx, state, later, now, functions, effects)
     if progress.parallel and not state.force_plan:
         state.force_plan = True
         runs_repo.set_plan(tx, state.run_id, True, state.request_version)
@@ -89,6 +70,150 @@ def record_progress(
         _resolve(tx, state, item.step_id, now)
     queue_repo.delete(tx, item.id)
     return False
+
+
+def _schedule(
+    tx: Tx,
+    state: RunState,
+    later: opcodes.Scheduled,
+    now: int,
+    functions: Functions,
+    effects: ingest.Effects,
+) -> None:
+    runs_repo.add_pending(tx, state.run_id, later.step_id)
+    history: dict[str, Any] | None = None
+    if later.kind in ("planned", "sleep"):
+        kind = Kind.CALL if later.kind == "planned" else Kind.SLEEP
+        queue_repo.enqueue(
+            tx,
+            kind=kind,
+            run_id=state.run_id,
+            available_at=later.at_ms,
+            now=now,
+            step_id=later.step_id,
+            step_name=later.name,
+            dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
+        )
+        history = {"until": later.at_ms} if later.kind == "sleep" else None
+        runs_repo.add_history(
+            tx,
+            state.run_id,
+            now,
+            f"step.{later.kind}",
+            step_id=later.step_id,
+            step_name=later.name,
+            data=history,
+        )
+        return
+    if later.kind == "wait":
+        _pause(tx, state, later, "wait", later.opts["event"], later.opts.get("if"), now)
+        runs_repo.add_history(
+            tx,
+            state.run_id,
+            now,
+            "step.waiting",
+            step_id=later.step_id,
+            step_name=later.name,
+            data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
+        )
+        return
+    _invoke(tx, state, later, now, functions, effects)
+
+
+def _pause(
+    tx: Tx,
+    state: RunState,
+    later: opcodes.Scheduled,
+    kind: str,
+    event: str,
+    expression: str | None,
+    now: int,
+) -> None:
+    pause_id = f"{state.run_id}:{later.step_id}"
+    pauses_repo.create(
+        tx,
+        pause_id=pause_id,
+        run_id=state.run_id,
+        kind=kind,
+        event_name=event,
+        expression=expression,
+        trigger_event=state.events[0] if state.events else {},
+        expires_at=later.at_ms,
+        now=now,
+        step_id=later.step_id,
+        step_name=later.name,
+    )
+    queue_repo.enqueue(
+        tx,
+        kind=Kind.PAUSE_TIMEOUT,
+        run_id=state.run_id,
+        available_at=later.at_ms,
+        now=now,
+        step_id=later.step_id,
+        step_name=later.name,
+        dedupe_key=f"pause-timeout:{state.run_id}:{later.step_id}",
+        payload={"pause_id": pause_id},
+    )
+
+
+def _invoke(
+    tx: Tx,
+    state: RunState,
+    later: opcodes.Scheduled,
+    now: int,
+    functions: Functions,
+    effects: ingest.Effects,
+) -> None:
+    target_slug = str(later.opts.get("function_id") or "")
+    target = functions.get(target_slug)
+    if target is None:
+        error = {"name": "Error", "message": f"could not find function with ID: {target_slug}"}
+        ingest.resume_step(
+            tx, state.run_id, later.step_id, later.name, "InvokeFunction", {"error": error}, now
+        )
+        effects.woken += 1
+        return
+    correlation_id = f"{state.run_id}.{later.step_id}"
+    _pause(
+        tx,
+        state,
+        later,
+        "invoke",
+        names.FUNCTION_FINISHED,
+        f'async.data.correlation_id == "{correlation_id}"',
+        now,
+    )
+    payload = later.opts.get("payload") or {}
+    data = dict(payload.get("data") or {})
+    data["_inngest"] = {
+        "fn_id": target.slug,
+        "correlation_id": correlation_id,
+        "expire": later.at_ms,
+        "name": later.name,
+        "source_fn_id": state.function_slug,
+        "source_run_id": state.run_id,
+    }
+    event: dict[str, Any] = {"name": names.FUNCTION_INVOKED, "data": data, "ts": now}
+    if isinstance(payload.get("user"), dict):
+        event["user"] = payload["user"]
+    if isinstance(payload.get("v"), str):
+        event["v"] = payload["v"]
+    runs_repo.add_history(
+        tx,
+        state.run_id,
+        now,
+        "step.invoking",
+        step_id=later.step_id,
+        step_name=later.name,
+        data={"function_id": target.slug, "until": later.at_ms},
+    )
+    ingest.process_events(
+        tx,
+        event_input.prepare([event], functions, now, internal=True),
+        now,
+        functions,
+        effects,
+    )
 
 
 def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
@@ -143,8 +268,5 @@ def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now:
 
 
 def _resolve(tx: Tx, state: RunState, step_id: str, now: int) -> None:
-    if runs_repo.resolve_pending(tx, state.run_id, step_id) == 0:
-        if state.force_plan:
-            state.force_plan = False
-            runs_repo.set_plan(tx, state.run_id, False, state.request_version)
-        queue_repo.enqueue_discovery(tx, state.run_id, now, now)
+    if runs_repo.continue_after(tx, state.run_id, step_id, now):
+        state.force_plan = False

@@ -63,6 +63,17 @@ class TriggerConfig(_WireModel):
         return self
 
 
+class CancelConfig(_WireModel):
+    event: str = Field(min_length=1)
+    if_expression: str | None = Field(default=None, alias="if")
+    timeout: str | None = None
+
+
+class TimeoutsConfig(_WireModel):
+    start: str | None = None
+    finish: str | None = None
+
+
 class FunctionConfig(_WireModel):
     id: str = Field(min_length=1, max_length=256)
     name: str | None = None
@@ -70,6 +81,8 @@ class FunctionConfig(_WireModel):
     steps: dict[str, StepConfig] = Field(min_length=1)
     retries: int | None = None
     concurrency: Any = None
+    cancel: list[CancelConfig] | None = Field(default=None, max_length=5)
+    timeouts: TimeoutsConfig | None = None
 
 
 class RegisterRequest(_WireModel):

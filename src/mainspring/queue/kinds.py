@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 
 class Kind(enum.StrEnum):
     CALL = "call"  # call the SDK: discovery (step_id None) or one targeted step
     SLEEP = "sleep"  # a sleeping step wakes up: memoize null, then discovery
+    PAUSE_TIMEOUT = "pause-timeout"  # a wait or invoke ran out of time: memoize its timeout value
+    RUN_TIMEOUT = "run-timeout"  # `timeouts.start` / `timeouts.finish`: cancel if still due
+    CRON = "cron"  # a schedule's slot: emit inngest/scheduled.timer, queue the next slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +23,7 @@ class QueueItem:
     step_id: str | None
     step_name: str | None
     attempt: int
+    payload: dict[str, Any] | None = None
 
     @property
     def is_discovery(self) -> bool:

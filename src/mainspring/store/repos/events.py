@@ -9,7 +9,6 @@ from mainspring import codec
 from mainspring.domain.events import Event
 from mainspring.domain.functions import FunctionDef
 from mainspring.store.base import Row, Tx
-from mainspring.store.repos import runs as runs_repo
 
 DEDUPE_WINDOW_MS = 24 * 3600 * 1000
 
@@ -27,13 +26,13 @@ class NewEvent:
 @dataclass(slots=True)
 class StoredEvents:
     ids: list[str]
-    run_ids: list[str]
+    inserted: set[str]
 
 
 def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
-    """Persist events and start their runs; an id seen in the window maps to the first event."""
+    """Persist events; an id seen in the window maps to the first event (stored once)."""
     ids: list[str] = []
-    run_ids: list[str] = []
+    inserted_ids: set[str] = set()
     for event in events:
         if event.sender_id is not None:
             seen = tx.fetchone("find_event_id", {"id": event.sender_id, "now": now})
@@ -63,13 +62,9 @@ def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
                 "received_at": now,
             },
         )
-        if not inserted:  # an SDK resend with the same id seed: stored already
-            continue
-        for function in event.matches:
-            run_id = runs_repo.start_run(tx, function, event.internal_id, payload["id"], now)
-            if run_id is not None:
-                run_ids.append(run_id)
-    return StoredEvents(ids=ids, run_ids=run_ids)
+        if inserted:  # else an SDK resend with the same id seed: stored already
+            inserted_ids.add(event.internal_id)
+    return StoredEvents(ids=ids, inserted=inserted_ids)
 
 
 def row_to_event(row: Row) -> Event:

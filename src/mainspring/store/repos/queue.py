@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from mainspring import codec
 from mainspring.domain.ids import new_ulid
 from mainspring.queue.kinds import Kind, QueueItem, discovery_key
 from mainspring.store.base import Row, Tx
@@ -18,6 +21,7 @@ def enqueue(
     step_name: str | None = None,
     attempt: int = 0,
     dedupe_key: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> bool:
     """Add an item; False when an item with the same dedupe key already exists."""
     return (
@@ -32,6 +36,7 @@ def enqueue(
                 "attempt": attempt,
                 "available_at": available_at,
                 "dedupe_key": dedupe_key,
+                "payload": None if payload is None else codec.dumps(payload),
                 "now": now,
             },
         )
@@ -58,6 +63,7 @@ def _item(row: Row) -> QueueItem:
         step_id=row["step_id"],
         step_name=row["step_name"],
         attempt=row["attempt"],
+        payload=codec.loads(row["payload"]),
     )
 
 
@@ -101,3 +107,7 @@ def delete_run_items(tx: Tx, run_id: str) -> None:
 def count(tx: Tx) -> int:
     row = tx.fetchone("count_queue")
     return 0 if row is None else int(row["n"])
+
+
+def delete_by_dedupe_key(tx: Tx, dedupe_key: str) -> None:
+    tx.execute("delete_by_dedupe_key", {"dedupe_key": dedupe_key})

@@ -203,3 +203,29 @@ def list_steps(tx: Tx, run_id: str) -> list[Row]:
 
 def list_history(tx: Tx, run_id: str) -> list[Row]:
     return tx.fetchall("list_history", {"run_id": run_id})
+
+
+def status(tx: Tx, run_id: str) -> RunStatus | None:
+    row = tx.fetchone("run_status", {"id": run_id})
+    return None if row is None else RunStatus(row["status"])
+
+
+def continue_after(tx: Tx, run_id: str, step_id: str, now: int) -> bool:
+    """A step of the run has its result: once its parallel group is complete, queue discovery.
+
+    Returns True when a discovery was queued (and force-planning, if on, was switched off).
+    """
+    if resolve_pending(tx, run_id, step_id) > 0:
+        return False
+    row = tx.fetchone("get_run", {"id": run_id})
+    if row is not None and row["force_plan"]:
+        set_plan(tx, run_id, False, row["request_version"])
+    queue_repo.enqueue_discovery(tx, run_id, now, now)
+    return True
+
+
+def running_of_function(tx: Tx, slug: str, started_after: int, started_before: int) -> list[Row]:
+    return tx.fetchall(
+        "list_running_runs_of_function",
+        {"slug": slug, "started_after": started_after, "started_before": started_before},
+    )

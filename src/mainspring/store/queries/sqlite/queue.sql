@@ -1,14 +1,16 @@
 -- name: enqueue
 -- dedupe_key collapses concurrent requests for the same work (one discovery per run).
-INSERT INTO queue (id, kind, run_id, step_id, step_name, attempt, available_at, dedupe_key, created_at)
-VALUES (:id, :kind, :run_id, :step_id, :step_name, :attempt, :available_at, :dedupe_key, :now)
+INSERT INTO queue (id, kind, run_id, step_id, step_name, attempt, available_at, dedupe_key,
+    payload, created_at)
+VALUES (:id, :kind, :run_id, :step_id, :step_name, :attempt, :available_at, :dedupe_key,
+    :payload, :now)
 ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: lease_due
 -- Leases due items: the lease expiry becomes their available_at.
 UPDATE queue SET available_at = :lease_until, leased_by = :owner
 WHERE id IN (SELECT id FROM queue WHERE available_at <= :now ORDER BY available_at LIMIT :limit)
-RETURNING id, kind, run_id, step_id, step_name, attempt;
+RETURNING id, kind, run_id, step_id, step_name, attempt, payload;
 
 -- name: next_due
 SELECT MIN(available_at) AS at FROM queue;
@@ -35,3 +37,6 @@ DELETE FROM queue WHERE run_id = :run_id;
 
 -- name: count_queue
 SELECT COUNT(*) AS n FROM queue;
+
+-- name: delete_by_dedupe_key
+DELETE FROM queue WHERE dedupe_key = :dedupe_key;

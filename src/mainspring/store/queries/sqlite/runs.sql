@@ -79,3 +79,12 @@ VALUES (:run_id, :at, :kind, :step_id, :step_name, :attempt, :data);
 
 -- name: list_history
 SELECT at, kind, step_id, step_name, attempt, data FROM history WHERE run_id = :run_id ORDER BY id;
+
+-- name: list_running_runs_of_function
+-- Runs a bulk cancellation applies to: still running, created inside the window.
+SELECT id, event_ids FROM runs
+WHERE function_slug = :slug AND status = 'Running'
+  AND created_at >= :started_after AND created_at <= :started_before;
+
+-- name: run_status
+SELECT status FROM runs WHERE id = :id;

@@ -1,0 +1,45 @@
+"""Queue items that are only time: a wait or invoke that ran out, a run past its timeouts."""
+
+from __future__ import annotations
+
+from mainspring import ingest
+from mainspring.clock import Clock
+from mainspring.domain.runs import RunStatus
+from mainspring.queue.kinds import QueueItem
+from mainspring.store.base import Tx
+from mainspring.store.repos import queue as queue_repo
+from mainspring.store.repos import runs as runs_repo
+
+
+class Timers:
+    def __init__(self, ingest_service: ingest.Ingest, clock: Clock) -> None:
+        self._ingest = ingest_service
+        self._clock = clock
+
+    async def pause_timeout(self, item: QueueItem) -> None:
+        now = self._clock()
+        pause_id = str((item.payload or {}).get("pause_id", ""))
+
+        def unit(tx: Tx, effects: ingest.Effects) -> None:
+            if ingest.expire_pause(tx, pause_id, now):
+                effects.woken += 1
+            queue_repo.delete(tx, item.id)
+
+        await self._ingest.run_unit(unit)
+
+    async def run_timeout(self, item: QueueItem) -> None:
+        """`timeouts.start`: no call yet; `timeouts.finish`: still running. Either cancels."""
+        now = self._clock()
+        functions = self._ingest.functions
+
+        def unit(tx: Tx, effects: ingest.Effects) -> None:
+            queue_repo.delete(tx, item.id)
+            row = runs_repo.get_run(tx, item.run_id)
+            if row is None or row["status"] != RunStatus.RUNNING.value:
+                return
+            if item.step_name == "start" and row["started_at"] is not None:
+                return
+            runs_repo.add_history(tx, item.run_id, now, f"run.timeout.{item.step_name}")
+            ingest.cancel_run(tx, item.run_id, now, functions, effects)
+
+        await self._ingest.run_unit(unit)

@@ -1,0 +1,54 @@
+-- name: insert_pause
+INSERT INTO pauses (id, run_id, kind, step_id, step_name, event_name, match_field, match_key,
+    expression, trigger_event, created_at, expires_at)
+VALUES (:id, :run_id, :kind, :step_id, :step_name, :event_name, :match_field, :match_key,
+    :expression, :trigger_event, :now, :expires_at)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: remember_pause_field
+INSERT INTO pause_fields (event_name, match_field) VALUES (:event_name, :match_field)
+ON CONFLICT DO NOTHING;
+
+-- name: pause_fields_for
+SELECT match_field FROM pause_fields WHERE event_name = :event_name;
+
+-- name: pauses_by_key
+-- Indexed equality pauses an event satisfies, oldest first.
+SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses
+WHERE event_name = :event_name AND match_field = :match_field AND match_key = :match_key
+  AND expires_at > :now
+ORDER BY created_at, id;
+
+-- name: pauses_by_expression
+-- Pauses whose expression must be evaluated (no usable equality), oldest first.
+SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses
+WHERE event_name = :event_name AND match_field IS NULL AND expires_at > :now
+ORDER BY created_at, id;
+
+-- name: get_pause
+SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses WHERE id = :id;
+
+-- name: delete_pause
+DELETE FROM pauses WHERE id = :id;
+
+-- name: delete_run_pauses
+DELETE FROM pauses WHERE run_id = :run_id;
+
+-- name: insert_cancellation
+INSERT INTO cancellations (id, app_id, function_slug, started_after, started_before, expression,
+    cancelled, created_at)
+VALUES (:id, :app_id, :function_slug, :started_after, :started_before, :expression, :cancelled, :now);
+
+-- name: list_cancellations
+SELECT id, app_id, function_slug, started_after, started_before, expression, cancelled, created_at
+FROM cancellations ORDER BY created_at DESC LIMIT :limit;
+
+-- name: get_cancellation
+SELECT id, app_id, function_slug, started_after, started_before, expression, cancelled, created_at
+FROM cancellations WHERE id = :id;
+
+-- name: delete_cancellation
+DELETE FROM cancellations WHERE id = :id;

@@ -1,0 +1,103 @@
+"""Pauses: create them indexed, find the ones an incoming event satisfies, consume them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mainspring import codec, pauses
+from mainspring.store.base import Row, Tx
+
+FOREVER_MS = 366 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    id: str
+    run_id: str
+    kind: str  # "wait" | "invoke" | "cancel"
+    step_id: str | None
+    step_name: str | None
+    event_name: str
+
+
+def create(
+    tx: Tx,
+    *,
+    pause_id: str,
+    run_id: str,
+    kind: str,
+    event_name: str,
+    expression: str | None,
+    trigger_event: dict[str, Any],
+    expires_at: int,
+    now: int,
+    step_id: str | None = None,
+    step_name: str | None = None,
+) -> None:
+    key = pauses.index_key(expression, trigger_event)
+    if key is not None:
+        tx.execute("remember_pause_field", {"event_name": event_name, "match_field": key.field})
+    tx.execute(
+        "insert_pause",
+        {
+            "id": pause_id,
+            "run_id": run_id,
+            "kind": kind,
+            "step_id": step_id,
+            "step_name": step_name,
+            "event_name": event_name,
+            "match_field": None if key is None else key.field,
+            "match_key": None if key is None else key.value,
+            "expression": None if key is not None else expression,
+            "trigger_event": None if key is not None else codec.dumps(trigger_event),
+            "expires_at": expires_at,
+            "now": now,
+        },
+    )
+
+
+def _pause(row: Row) -> Pause:
+    return Pause(
+        id=row["id"],
+        run_id=row["run_id"],
+        kind=row["kind"],
+        step_id=row["step_id"],
+        step_name=row["step_name"],
+        event_name=row["event_name"],
+    )
+
+
+def satisfied_by(tx: Tx, event: dict[str, Any], now: int) -> list[Pause]:
+    """Pauses the event satisfies: indexed look-ups first, then the few unindexed expressions."""
+    name = event["name"]
+    found: list[Pause] = []
+    for field_row in tx.fetchall("pause_fields_for", {"event_name": name}):
+        field = field_row["match_field"]
+        value = pauses.encode(pauses.lookup(event, field))
+        if value is None:
+            continue
+        rows = tx.fetchall(
+            "pauses_by_key",
+            {"event_name": name, "match_field": field, "match_key": value, "now": now},
+        )
+        found.extend(_pause(row) for row in rows)
+    for row in tx.fetchall("pauses_by_expression", {"event_name": name, "now": now}):
+        trigger = codec.loads(row["trigger_event"]) or {}
+        if pauses.matches(row["expression"], trigger, event):
+            found.append(_pause(row))
+    return found
+
+
+def get(tx: Tx, pause_id: str) -> Pause | None:
+    row = tx.fetchone("get_pause", {"id": pause_id})
+    return None if row is None else _pause(row)
+
+
+def consume(tx: Tx, pause_id: str) -> bool:
+    """Remove a pause; False if another event or its timeout consumed it first."""
+    return tx.execute("delete_pause", {"id": pause_id}) == 1
+
+
+def delete_for_run(tx: Tx, run_id: str) -> None:
+    tx.execute("delete_run_pauses", {"run_id": run_id})
