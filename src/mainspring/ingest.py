@@ -55,7 +55,8 @@ def process_events(
     depth: int = 0,
 ) -> Effects:
     stored = events_repo.store_events(tx, events, now)
-    effects.ids.extend(stored.ids)
+    if depth == 0:  # the caller's own events, not the lifecycle events they cause
+        effects.ids.extend(stored.ids)
     for event, internal_id in zip(events, stored.ids, strict=True):
         if internal_id != event.internal_id or event.internal_id not in stored.inserted:
             continue  # a duplicate: it starts and resumes nothing
