@@ -176,6 +176,14 @@ def _env(name: str) -> str:
     type=click.FloatRange(min=0),
     help="Seconds to let in-flight calls finish on SIGTERM.",
 )
+@click.option(
+    "--state-limit",
+    default=config.DEFAULT_STATE_LIMIT_BYTES,
+    show_default=True,
+    envvar=_env("STATE_LIMIT"),
+    type=click.IntRange(min=1024),
+    help="Call bodies above this many bytes make the SDK fetch state via the API.",
+)
 def dev(**options: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
     settings = config.Settings(
@@ -191,6 +199,7 @@ def dev(**options: Any) -> None:
         call_timeout_s=options["call_timeout"],
         max_in_flight=options["max_in_flight"],
         shutdown_timeout_s=options["shutdown_timeout"],
+        state_limit=options["state_limit"],
     )
     serve(settings)
 
