@@ -6,7 +6,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck unit integration bench services clean
+.PHONY: run test lint typecheck unit integration bench services clean ts-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,18 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-test services lint typecheck
+test: $(VENV)/.installed-test services ts-deps lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Node deps of the TypeScript SDK suite (tests/integration_ts): installed from the lockfile when
+# node_modules is missing or older than package-lock.json. Without npm the suite skips (fails if CI=true).
+TS_APP := tests/integration_ts/app
+ts-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "ts-deps: npm not found; the TypeScript SDK suite will skip (or fail under CI=true)"; \
+	elif [ ! -d $(TS_APP)/node_modules ] || [ $(TS_APP)/package-lock.json -nt $(TS_APP)/node_modules ]; then \
+		cd $(TS_APP) && npm ci --no-audit --no-fund; \
+	fi
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests/unit tests/store $(PYTEST_ARGS)

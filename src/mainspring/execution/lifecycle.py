@@ -36,7 +36,7 @@ def finish_events(
         cancelled = {
             "name": names.FUNCTION_CANCELLED,
             "data": dict(data),
-            "id": f"{state.run_id}:cancelled",
+            "id": state.run_id,
             "ts": now,
         }
         return [cancelled, finished]

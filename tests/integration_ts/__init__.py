@@ -1,0 +1,1 @@
+"""Integration suite through the official TypeScript SDK (npm `inngest` v4)."""

@@ -1,0 +1,313 @@
+// Test app for Mainspring's TypeScript SDK suite: the official `inngest` npm SDK (v4),
+// served by a plain Node `http` server through `inngest/node`.
+//
+// Environment:
+//   PORT               port to listen on (127.0.0.1), serve path /api/inngest
+//   INNGEST_BASE_URL   the Mainspring server (API + event origin)
+//   INNGEST_DEV=1      dev mode (no signatures)
+//   SIDE_EFFECT_LOG    JSON-lines file every step body appends START/END records to
+//   CHECKPOINTING      "0" → `checkpointing: false` on the client (app id "ts-app-nocp");
+//                      anything else → the SDK default (async checkpointing on, app id "ts-app")
+//
+// Function slugs are `<app id>-<fn id>`. Every step body is wrapped by `traced()`, which logs
+// {kind: "START"|"END", run_id, step, attempt, t, mono, pid, ok?, error?}; every entry into a
+// function handler logs {kind: "CALL", fn, run_id, attempt} (one per SDK request that ran it).
+
+import fs from "node:fs";
+import http from "node:http";
+import { Inngest, NonRetriableError } from "inngest";
+import { serve } from "inngest/node";
+
+const PORT = Number.parseInt(process.env.PORT ?? "3000", 10);
+const SIDE_EFFECT_LOG = process.env.SIDE_EFFECT_LOG;
+const CHECKPOINTING = process.env.CHECKPOINTING !== "0";
+const APP_ID = CHECKPOINTING ? "ts-app" : "ts-app-nocp";
+const SERVE_PATH = "/api/inngest";
+
+// ---- side-effect log ------------------------------------------------------------------
+
+/** Append one JSON line with a single write on an O_APPEND descriptor. */
+function record(kind, fields) {
+  if (!SIDE_EFFECT_LOG) return;
+  const entry = {
+    kind,
+    pid: process.pid,
+    t: Date.now() / 1000, // wall clock, seconds
+    mono: Number(process.hrtime.bigint()) / 1e9, // CLOCK_MONOTONIC, like Python's time.monotonic()
+    ...fields,
+  };
+  fs.appendFileSync(SIDE_EFFECT_LOG, `${JSON.stringify(entry)}\n`);
+}
+
+/** `step.run(name, body)` with START/END records around the body. */
+function traced(ctx, name, body, extra = {}) {
+  return ctx.step.run(name, async () => {
+    const common = { run_id: ctx.runId, step: name, attempt: ctx.attempt, ...extra };
+    record("START", common);
+    try {
+      const result = await body();
+      record("END", { ...common, ok: true });
+      return result;
+    } catch (err) {
+      record("END", { ...common, ok: false, error: `${err?.name}: ${err?.message}` });
+      throw err;
+    }
+  });
+}
+
+function called(fn, ctx) {
+  record("CALL", { fn, run_id: ctx.runId, attempt: ctx.attempt });
+}
+
+// ---- client -----------------------------------------------------------------------------
+
+const inngest = new Inngest({
+  id: APP_ID,
+  isDev: process.env.INNGEST_DEV === "1" || process.env.INNGEST_DEV === "true",
+  ...(CHECKPOINTING ? {} : { checkpointing: false }),
+});
+
+// ---- 1. three-step chain -----------------------------------------------------------------
+const chain = inngest.createFunction(
+  { id: "chain", triggers: [{ event: "ts/chain" }] },
+  async (ctx) => {
+    called("chain", ctx);
+    const n = Number(ctx.event.data.n);
+    const first = await traced(ctx, "one", async () => n + 1);
+    const second = await traced(ctx, "two", async () => first * 10);
+    return await traced(ctx, "three", async () => ({ total: second + 5 }));
+  },
+);
+
+// ---- 2. durable sleep --------------------------------------------------------------------
+const sleeper = inngest.createFunction(
+  { id: "sleeper", triggers: [{ event: "ts/sleep" }] },
+  async (ctx) => {
+    called("sleeper", ctx);
+    await traced(ctx, "before", async () => "before");
+    await ctx.step.sleep("nap", "2s");
+    return await traced(ctx, "after", async () => "after");
+  },
+);
+
+// ---- 3. waitForEvent with `if` and a timeout ------------------------------------------------
+const waiter = inngest.createFunction(
+  { id: "waiter", triggers: [{ event: "ts/wait" }] },
+  async (ctx) => {
+    called("waiter", ctx);
+    const order = await traced(ctx, "before", async () => ctx.event.data.order);
+    const reply = await ctx.step.waitForEvent("wait-reply", {
+      event: "ts/wait.reply",
+      if: "async.data.order == event.data.order",
+      timeout: ctx.event.data.timeout ?? "10s",
+    });
+    const after = await traced(ctx, "after", async () => (reply ? reply.data.answer : null));
+    return { order, reply: reply ? reply.data : null, after };
+  },
+);
+
+// ---- 4. step.invoke of a child function -------------------------------------------------------
+const child = inngest.createFunction(
+  { id: "child", triggers: [{ event: "ts/child" }] },
+  async (ctx) => {
+    called("child", ctx);
+    const x = Number(ctx.event.data.x);
+    const doubled = await traced(ctx, "double", async () => x * 2);
+    return { doubled, invoked_by: ctx.event.name };
+  },
+);
+
+const invoker = inngest.createFunction(
+  { id: "invoker", triggers: [{ event: "ts/invoke" }] },
+  async (ctx) => {
+    called("invoker", ctx);
+    const x = await traced(ctx, "prep", async () => Number(ctx.event.data.x));
+    const result = await ctx.step.invoke("call-child", {
+      function: child,
+      data: { x },
+      timeout: "30s",
+    });
+    const after = await traced(ctx, "after", async () => result.doubled + 1);
+    return { child: result, after };
+  },
+);
+
+// ---- 5. parallel steps with Promise.all ---------------------------------------------------
+const parallel = inngest.createFunction(
+  { id: "parallel", triggers: [{ event: "ts/parallel" }] },
+  async (ctx) => {
+    called("parallel", ctx);
+    const legs = await Promise.all([
+      traced(ctx, "p1", async () => 1),
+      traced(ctx, "p2", async () => 2),
+      traced(ctx, "p3", async () => 3),
+    ]);
+    const after = await traced(ctx, "after", async () => legs.reduce((a, b) => a + b, 0));
+    return { parallel: legs, after };
+  },
+);
+
+// ---- 6. function-level failure with an onFailure handler ----------------------------------
+const fails = inngest.createFunction(
+  {
+    id: "fails",
+    triggers: [{ event: "ts/fails" }],
+    retries: 0,
+    onFailure: async ({ event, error, runId, attempt }) => {
+      record("ON_FAILURE", {
+        run_id: runId,
+        attempt,
+        event_name: event.name,
+        data: event.data,
+        error_message: error?.message ?? null,
+      });
+    },
+  },
+  async (ctx) => {
+    called("fails", ctx);
+    await traced(ctx, "ok-step", async () => "fine");
+    throw new Error("kaboom");
+  },
+);
+
+// ---- 7. NonRetriableError inside a step ----------------------------------------------------
+const fatal = inngest.createFunction(
+  { id: "fatal", triggers: [{ event: "ts/fatal" }], retries: 3 },
+  async (ctx) => {
+    called("fatal", ctx);
+    return await traced(ctx, "give-up", async () => {
+      throw new NonRetriableError("fatal: do not retry");
+    });
+  },
+);
+
+// ---- 8. a step failing on attempts 0 and 1, then succeeding (after a step that succeeded) --------------------------------
+const flaky = inngest.createFunction(
+  { id: "flaky", triggers: [{ event: "ts/flaky" }], retries: 2 },
+  async (ctx) => {
+    called("flaky", ctx);
+    await traced(ctx, "warmup", async () => "warm");
+    const succeededOn = await traced(ctx, "wobbly", async () => {
+      if (ctx.attempt < 2) throw new Error(`transient failure on attempt ${ctx.attempt}`);
+      return ctx.attempt;
+    });
+    const nextAttempt = await traced(ctx, "steady", async () => ctx.attempt);
+    return { succeeded_on: succeededOn, next_attempt: nextAttempt };
+  },
+);
+
+// ---- 9. cancellable (cancelOn with `if`), sleeps between two steps --------------------------
+const cancellable = inngest.createFunction(
+  {
+    id: "cancellable",
+    triggers: [{ event: "ts/cancellable" }],
+    cancelOn: [{ event: "ts/cancel", if: "async.data.id == event.data.id" }],
+  },
+  async (ctx) => {
+    called("cancellable", ctx);
+    await traced(ctx, "before", async () => "before");
+    await ctx.step.sleep("nap", ctx.event.data.sleep ?? "3s");
+    return await traced(ctx, "after", async () => "after");
+  },
+);
+
+// ---- 10. a function-level error after a (checkpointed) step: the retry must not re-run it ------
+const recovers = inngest.createFunction(
+  { id: "recovers", triggers: [{ event: "ts/recovers" }], retries: 1 },
+  async (ctx) => {
+    called("recovers", ctx);
+    const a = await traced(ctx, "a", async () => "a-done");
+    if (ctx.attempt === 0) throw new Error("transient function-level failure");
+    return { a, attempt: ctx.attempt };
+  },
+);
+
+// ---- 11. a function that returns nothing (RunComplete / 200 with null) ---------------------------
+const returnsNothing = inngest.createFunction(
+  { id: "returns-nothing", triggers: [{ event: "ts/void" }] },
+  async (ctx) => {
+    called("returns-nothing", ctx);
+    await traced(ctx, "only", async () => undefined);
+  },
+);
+
+// ---- 12. fan-out with step.sendEvent: each child event sent exactly once --------------------------
+const fanout = inngest.createFunction(
+  { id: "fanout", triggers: [{ event: "ts/fanout" }] },
+  async (ctx) => {
+    called("fanout", ctx);
+    const batch = await traced(ctx, "prep", async () => String(ctx.event.data.batch));
+    const sent = await ctx.step.sendEvent(
+      "fan",
+      [0, 1, 2].map((i) => ({ name: "ts/fanout.child", data: { batch, i } })),
+    );
+    return { ids: sent.ids };
+  },
+);
+
+const fanoutChild = inngest.createFunction(
+  { id: "fanout-child", triggers: [{ event: "ts/fanout.child" }] },
+  async (ctx) => {
+    called("fanout-child", ctx);
+    const { batch, i } = ctx.event.data;
+    return await traced(ctx, "work", async () => ({ batch, i, doubled: i * 2 }), { batch, i });
+  },
+);
+
+// ---- 13. cron (standard 5-field expression: every minute) -----------------------------------
+const cronTick = inngest.createFunction(
+  { id: "cron-tick", triggers: [{ cron: "* * * * *" }] },
+  async (ctx) => {
+    called("cron-tick", ctx);
+    return await traced(ctx, "tick", async () => ({
+      event_name: ctx.event.name,
+      cron: ctx.event.data?.cron ?? null,
+    }));
+  },
+);
+
+export const functions = [
+  chain,
+  sleeper,
+  waiter,
+  child,
+  invoker,
+  parallel,
+  fails,
+  fatal,
+  flaky,
+  cancellable,
+  recovers,
+  returnsNothing,
+  fanout,
+  fanoutChild,
+  cronTick,
+];
+
+// ---- HTTP server -----------------------------------------------------------------------------
+
+const handler = serve({ client: inngest, functions });
+
+const server = http.createServer((req, res) => {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === SERVE_PATH) {
+    handler(req, res);
+    return;
+  }
+  res.writeHead(404, { "Content-Type": "application/json" });
+  res.end(JSON.stringify({ error: "not found", path }));
+});
+
+server.keepAliveTimeout = 65_000;
+server.listen(PORT, "127.0.0.1", () => {
+  console.log(`${APP_ID} listening on http://127.0.0.1:${PORT}${SERVE_PATH} (checkpointing=${CHECKPOINTING})`);
+});
+
+function shutdown(signal) {
+  console.log(`${APP_ID}: ${signal}, closing`);
+  server.close(() => process.exit(0));
+  server.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
