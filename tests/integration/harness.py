@@ -10,6 +10,7 @@ side-effect log (JSON lines) that the apps append to from inside step bodies.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import signal
@@ -599,3 +600,96 @@ def running_stack(
         stack.api.close()
         stack.server.stop()
         stack.app.stop()
+
+
+# --------------------------------------------------------------------------------------
+# Helpers for waits, cancellation, invoke, cron and large state (issue 4)
+# --------------------------------------------------------------------------------------
+
+
+def run_history(api: Api, run_id: str) -> list[JSONDict]:
+    """`GET /v1/runs/{run_id}/history` (oldest first)."""
+    history: list[JSONDict] = api.data(f"/v1/runs/{run_id}/history")
+    return history
+
+
+def wait_for_history(
+    api: Api,
+    run_id: str,
+    *,
+    kind: str | None = None,
+    step_name: str | None = None,
+    timeout: float = 20.0,
+) -> JSONDict:
+    """Poll the run's history until an entry with `kind` (and/or `step_name`) shows up."""
+
+    def probe() -> JSONDict | None:
+        for entry in run_history(api, run_id):
+            if kind is not None and entry.get("kind") != kind:
+                continue
+            if step_name is not None and entry.get("step_name") != step_name:
+                continue
+            return entry
+        return None
+
+    return wait_until(
+        probe,
+        timeout=timeout,
+        what=f"history entry kind={kind} step_name={step_name} of run {run_id}",
+        on_timeout=lambda: (
+            f"history: {run_history(api, run_id)}\nrun: {api.get_run(run_id)}\n"
+            f"{api.server.log_tail()}"
+        ),
+    )
+
+
+def start_run(api: Api, name: str, data: JSONDict | None = None, **fields: Any) -> str:
+    """Send one event and return the id of the single run it starts."""
+    event_id = api.send_event(name, data, **fields)
+    return str(api.run_for_event(event_id)["run_id"])
+
+
+def cancel_run(api: Api, run_id: str) -> httpx.Response:
+    """`DELETE /v1/runs/{run_id}`."""
+    return api.http.delete(f"/v1/runs/{run_id}")
+
+
+def lifecycle_events(api: Api, name: str, run_id: str) -> list[JSONDict]:
+    """Stored events called `name` (e.g. inngest/function.cancelled) about `run_id`."""
+    return [e for e in api.list_events(name) if (e.get("data") or {}).get("run_id") == run_id]
+
+
+def rfc3339(epoch: float) -> str:
+    """Epoch seconds → RFC 3339 UTC with milliseconds, e.g. 2026-11-24T07:00:00.123Z."""
+    moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_rfc3339(text: str) -> float:
+    """RFC 3339 (any offset, `Z`, optional fraction) → epoch seconds."""
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert moment.tzinfo is not None, f"timestamp without offset: {text!r}"
+    return moment.timestamp()
+
+
+def restart_app(stack: Stack, *, extra_env: Mapping[str, str], name: str) -> AppProcess:
+    """Stop the stack's app and start `extra_env`'s variant of it on the same port.
+
+    The new app becomes `stack.app` (so the stack's teardown stops it). Not synced: call
+    `.sync()` on the result.
+    """
+    old = stack.app
+    old.stop()
+    new = AppProcess(
+        old.module,
+        port=old.port,
+        server_url=old.server_url,
+        log_dir=stack.workdir,
+        side_effect_log=stack.sidefx.path,
+        app_dir=old.app_dir,
+        extra_env={**old.extra_env, **extra_env},
+        name=name,
+    )
+    stack.app = new
+    new.start()
+    return new

@@ -32,3 +32,4 @@ class RunState:
     force_plan: bool = False
     request_version: int = -1
     started_at: int | None = None
+    start_recorded: bool = False

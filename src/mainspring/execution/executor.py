@@ -143,6 +143,8 @@ class Executor:
     ) -> opcodes.Decision:
         step_id = item.step_id or "step"
         settings = self._settings
+        if state.started_at is None:  # the run starts when its first call goes out
+            state.started_at = self._clock()
         body = build_request(state, item, function, attempt, state_limit=settings.state_limit)
         retry_delay = retry.backoff_ms(
             attempt + 1, settings.backoff_base_ms, settings.backoff_max_ms, self._rng
@@ -171,8 +173,7 @@ class Executor:
     ) -> bool:
         """Commit what the reply means; True when the same item should call the app again."""
         now = self._clock()
-        first_call = state.started_at is None
-        state.started_at = state.started_at or now
+        first_call = not state.start_recorded
         if isinstance(decision, opcodes.Complete):
             await self._finish(state, item, RunStatus.COMPLETED, decision.output, None, first_call)
             return False
@@ -230,7 +231,7 @@ class Executor:
     def _start_unit(
         self, tx: Tx, state: RunState, function: FunctionDef, now: int, first_call: bool
     ) -> None:
-        if not first_call or not runs_repo.mark_started(tx, state.run_id, now):
+        if not first_call or not self._mark_started(tx, state):
             return
         if state.request_version != -1:
             recording.record_version(tx, state)
@@ -244,6 +245,12 @@ class Executor:
                 step_name="finish",
                 dedupe_key=f"run-timeout:finish:{state.run_id}",
             )
+
+    @staticmethod
+    def _mark_started(tx: Tx, state: RunState) -> bool:
+        started = runs_repo.mark_started(tx, state.run_id, state.started_at or 0)
+        state.start_recorded = True
+        return started
 
     async def _finish(
         self,
@@ -259,7 +266,7 @@ class Executor:
 
         def unit(tx: Tx, effects: ingest.Effects) -> None:
             if first_call:
-                runs_repo.mark_started(tx, state.run_id, now)
+                self._mark_started(tx, state)
             if not ingest.finish_run(tx, state, status, output, error, now, registry, effects):
                 queue_repo.delete(tx, item.id)
 

@@ -94,6 +94,7 @@ def load_state(tx: Tx, run_id: str) -> RunState | None:
         force_plan=bool(row["force_plan"]),
         request_version=row["request_version"],
         started_at=row["started_at"],
+        start_recorded=row["started_at"] is not None,
     )
     for step in tx.fetchall("list_steps", {"run_id": run_id}):
         state.steps[step["step_id"]] = codec.loads(step["memo"])

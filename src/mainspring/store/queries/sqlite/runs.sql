@@ -39,7 +39,8 @@ SELECT id, function_id, function_slug, event_id, event_ids, status, output, forc
 FROM runs WHERE status = :status ORDER BY id DESC LIMIT :limit;
 
 -- name: mark_run_started
-UPDATE runs SET started_at = :now WHERE id = :id AND started_at IS NULL;
+-- A run cancelled while its first call was in flight keeps its record as it ended.
+UPDATE runs SET started_at = :now WHERE id = :id AND started_at IS NULL AND status = 'Running';
 
 -- name: finish_run
 -- Only a running run can finish; rowcount 0 means someone else ended it first.

@@ -1,0 +1,245 @@
+"""`POST /v0/gql`: the GraphQL subset of Inngest's dev server (protocol §9).
+
+Enough for the dashboard-style questions the official SDKs' test helpers ask: which runs an
+event started, a run's status/output/trigger, and one span per memoized step whose output can
+be fetched by id. Also `POST /v0/connect/start` (200 `{}`), the dev server's readiness probe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import graphql
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mainspring import codec
+from mainspring.api.errors import JSONResponse
+from mainspring.api.state import services
+from mainspring.reads import Reads
+
+SDL = """
+type Query {
+  event(query: EventQuery!): Event
+  run(runID: String!): FunctionRun
+  runTrigger(runID: String!): RunTraceTrigger!
+  runTraceSpanOutputByID(outputID: String!): RunTraceSpanOutput!
+}
+input EventQuery { eventId: ID!  workspaceId: ID }
+enum FunctionRunStatus { QUEUED RUNNING COMPLETED FAILED CANCELLED SKIPPED UNKNOWN }
+type Event {
+  id: ID!
+  name: String
+  payload: String
+  receivedAt: String
+  functionRuns: [FunctionRun!]
+}
+type FunctionRun {
+  id: ID!
+  functionID: String!
+  eventID: ID
+  status: FunctionRunStatus
+  output: String
+  startedAt: String
+  endedAt: String
+  trace: RunTraceSpan
+}
+type RunTraceSpan {
+  spanID: String!
+  name: String!
+  isRoot: Boolean!
+  status: FunctionRunStatus!
+  stepID: String
+  stepOp: String
+  attempts: Int
+  endedAt: String
+  outputID: String
+  childrenSpans: [RunTraceSpan!]!
+}
+type RunTraceTrigger { eventName: String  payloads: [String!]!  isBatch: Boolean! }
+type RunTraceSpanOutput { data: String  error: StepError }
+type StepError { message: String!  name: String  stack: String }
+"""
+
+STATUSES = {s: s.upper() for s in ("Running", "Completed", "Failed", "Cancelled", "Skipped")}
+STATUSES["Scheduled"] = "QUEUED"
+Resolver = Callable[..., Awaitable[Any]]
+Info = graphql.GraphQLResolveInfo[Reads]
+
+
+def _output_id(run_id: str, step_id: str | None = None) -> str:
+    """A span output id: `<run id>` for the run itself, `<run id>:<step id>` for a step."""
+    return run_id if step_id is None else f"{run_id}:{step_id}"
+
+
+def _payload(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as the SDK sent it (what Inngest's UI shows as the trigger payload)."""
+    return {k: event[k] for k in ("name", "data", "user", "id", "ts", "v")}
+
+
+def _run_node(run: dict[str, Any]) -> dict[str, Any]:
+    status = str(run["status"])
+    return {
+        "id": run["run_id"],
+        "functionID": run["function_id"],
+        "eventID": run["event_id"],
+        "status": STATUSES.get(status, "UNKNOWN"),
+        "output": None if status == "Running" else codec.dumps(run["output"]),
+        "startedAt": run["run_started_at"],
+        "endedAt": run["ended_at"],
+        "run": run,
+    }
+
+
+async def _need_run(info: Info, run_id: str) -> dict[str, Any]:
+    run = await info.context.run(run_id)
+    if run is None:
+        raise graphql.GraphQLError(f"run not found: {run_id}")
+    return run
+
+
+async def resolve_event(_: None, info: Info, query: dict[str, Any]) -> Any:
+    event = await info.context.event(str(query["eventId"]))
+    if event is None:
+        raise graphql.GraphQLError(f"event not found: {query['eventId']}")
+    return {
+        "id": event["internal_id"],
+        "name": event["name"],
+        "payload": codec.dumps(_payload(event)),
+        "receivedAt": event["received_at"],
+    }
+
+
+async def resolve_function_runs(event: dict[str, Any], info: Info) -> Any:
+    runs = await info.context.runs(event_id=event["id"], limit=1000)
+    return [_run_node(run) for run in runs]
+
+
+async def resolve_run(_: None, info: Info, runID: str) -> Any:
+    return _run_node(await _need_run(info, runID))
+
+
+async def resolve_trace(node: dict[str, Any], info: Info) -> Any:
+    run: dict[str, Any] = node["run"]
+    run_id = str(run["run_id"])
+    children = [
+        {
+            "spanID": _output_id(run_id, step["id"]),
+            "name": step["name"] or step["id"],
+            "isRoot": False,
+            "status": "FAILED" if step["error"] is not None else "COMPLETED",
+            "stepID": step["id"],
+            "stepOp": step["op"],
+            "attempts": step["attempts"],
+            "endedAt": None,
+            "outputID": _output_id(run_id, step["id"]),
+            "childrenSpans": [],
+        }
+        for step in await info.context.steps(run_id)
+    ]
+    return {
+        "spanID": run_id,
+        "name": run["function_id"],
+        "isRoot": True,
+        "status": node["status"],
+        "endedAt": run["ended_at"],
+        "outputID": None if node["output"] is None else _output_id(run_id),
+        "childrenSpans": children,
+    }
+
+
+async def resolve_trigger(_: None, info: Info, runID: str) -> Any:
+    run = await _need_run(info, runID)
+    events = []
+    for internal_id in run.get("event_ids") or [run["event_id"]]:  # several for a batch
+        event = await info.context.event(str(internal_id))
+        if event is not None:
+            events.append(event)
+    return {
+        "eventName": events[0]["name"] if events else None,
+        "payloads": [codec.dumps(_payload(event)) for event in events],
+        "isBatch": len(events) > 1,
+    }
+
+
+def _error(value: Any) -> dict[str, Any]:
+    error = value if isinstance(value, dict) else {"message": str(value)}
+    return {
+        "message": str(error.get("message") or ""),
+        "name": error.get("name"),
+        "stack": error.get("stack"),
+    }
+
+
+async def resolve_span_output(
+    _: None,
+    info: Info,
+    outputID: str,
+) -> Any:
+    run_id, _sep, step_id = outputID.partition(":")
+    run = await _need_run(info, run_id)
+    if not step_id:
+        if run["status"] == "Failed":
+            return {"data": None, "error": _error(run["output"])}
+        return {"data": codec.dumps(run["output"]), "error": None}
+    for step in await info.context.steps(run_id):
+        if step["id"] == step_id:
+            if step["error"] is not None:
+                return {"data": None, "error": _error(step["error"])}
+            return {"data": codec.dumps(step["output"]), "error": None}
+    raise graphql.GraphQLError(f"span output not found: {outputID}")
+
+
+def build() -> graphql.GraphQLSchema:
+    schema = graphql.build_schema(SDL)
+    resolvers: dict[tuple[str, str], Resolver] = {
+        ("Query", "event"): resolve_event,
+        ("Query", "run"): resolve_run,
+        ("Query", "runTrigger"): resolve_trigger,
+        ("Query", "runTraceSpanOutputByID"): resolve_span_output,
+        ("Event", "functionRuns"): resolve_function_runs,
+        ("FunctionRun", "trace"): resolve_trace,
+    }
+    for (type_name, field_name), resolver in resolvers.items():
+        owner = schema.get_type(type_name)
+        assert isinstance(owner, graphql.GraphQLObjectType)
+        owner.fields[field_name].resolve = resolver
+    return schema
+
+
+SCHEMA = build()
+
+
+def _bad_request(message: str) -> JSONResponse:
+    return JSONResponse({"data": None, "errors": [{"message": message}]}, status_code=400)
+
+
+async def gql(request: Request) -> Response:
+    try:
+        body = codec.loads(await request.body())
+    except ValueError:
+        return _bad_request("request body is not JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return _bad_request("body must be an object with a string `query`")
+    variables = body.get("variables")
+    operation = body.get("operationName")
+    result = await graphql.graphql(
+        SCHEMA,
+        body["query"],
+        context_value=services(request).reads,
+        variable_values=variables if isinstance(variables, dict) else None,
+        operation_name=operation if isinstance(operation, str) else None,
+    )
+    return JSONResponse(result.formatted)
+
+
+async def connect_start(request: Request) -> Response:
+    return JSONResponse({})
+
+
+routes = [
+    Route("/v0/gql", gql, methods=["POST"]),
+    Route("/v0/connect/start", connect_start, methods=["POST"]),
+]
