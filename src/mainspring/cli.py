@@ -184,6 +184,14 @@ def _env(name: str) -> str:
     type=click.IntRange(min=1024),
     help="Call bodies above this many bytes make the SDK fetch state via the API.",
 )
+@click.option(
+    "--max-body-bytes",
+    default=config.DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    envvar=_env("MAX_BODY_BYTES"),
+    type=click.IntRange(min=1024),
+    help="Largest request body accepted by the event and sync APIs.",
+)
 def dev(**options: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
     settings = config.Settings(
@@ -200,6 +208,7 @@ def dev(**options: Any) -> None:
         max_in_flight=options["max_in_flight"],
         shutdown_timeout_s=options["shutdown_timeout"],
         state_limit=options["state_limit"],
+        max_body_bytes=options["max_body_bytes"],
     )
     serve(settings)
 

@@ -182,11 +182,6 @@ class Executor:
                 state, item, RunStatus.FAILED, decision.output, decision.error, first_call
             )
             return False
-        if isinstance(decision, opcodes.Progress) and not (decision.saved or decision.scheduled):
-            if item.is_discovery:  # nothing to do and nothing pending would strand the run
-                decision = opcodes.Retry(
-                    self._settings.backoff_base_ms, {"message": "empty reply to a discovery call"}
-                )
         if isinstance(decision, opcodes.Retry):
             return await self._retry(state, item, function, decision, attempt, now, first_call)
         progress = decision

@@ -183,7 +183,8 @@ def _apply_op(op: Op, progress: Progress, context: CallContext) -> Fail | None:
     elif op.op == "StepError":  # inside a multi-op reply: record it as a failed step
         progress.saved.append(SavedStep(op.id, op.display_name, "StepFailed", {"error": op.error}))
     elif op.op == "StepPlanned":
-        progress.scheduled.append(Scheduled("planned", op.id, op.display_name, context.now))
+        race = {"race": True} if op.opts.get("parallelMode") == "race" else {}
+        progress.scheduled.append(Scheduled("planned", op.id, op.display_name, context.now, race))
     elif op.op == "Sleep":
         return _schedule_sleep(op, progress, context.now)
     elif op.op in ("WaitForEvent", "InvokeFunction"):

@@ -67,7 +67,22 @@ def record_progress(
             queue_repo.set_attempt(tx, item.id, 0)
         return True
     if item.step_id is not None:
-        _resolve(tx, state, item.step_id, now)
+        race = bool(item.payload and item.payload.get("race"))
+        _resolve(tx, state, item.step_id, now, race=race)
+    elif not (progress.saved or progress.scheduled) and not runs_repo.pending_count(
+        tx, state.run_id
+    ):
+        # An empty answer to a discovery with nothing pending would strand the run: try again.
+        queue_repo.reschedule(tx, item.id, attempt=attempt + 1, available_at=now + 1_000)
+        runs_repo.add_history(
+            tx,
+            state.run_id,
+            now,
+            "call.error",
+            attempt=attempt,
+            data={"message": "empty reply to a discovery call"},
+        )
+        return False
     queue_repo.delete(tx, item.id)
     return False
 
@@ -93,6 +108,7 @@ def _schedule(
             step_id=later.step_id,
             step_name=later.name,
             dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
+            payload={"race": True} if later.opts.get("race") else None,
         )
         history = {"until": later.at_ms} if later.kind == "sleep" else None
         runs_repo.add_history(
@@ -267,6 +283,9 @@ def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now:
         state.stack.append(saved.step_id)
 
 
-def _resolve(tx: Tx, state: RunState, step_id: str, now: int) -> None:
+def _resolve(tx: Tx, state: RunState, step_id: str, now: int, *, race: bool = False) -> None:
+    """Wait mode: discovery once the whole group is done. Race mode: after every completion."""
     if runs_repo.continue_after(tx, state.run_id, step_id, now):
         state.force_plan = False
+    elif race:
+        queue_repo.enqueue_discovery(tx, state.run_id, now, now)

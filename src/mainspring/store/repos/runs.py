@@ -181,8 +181,7 @@ def add_pending(tx: Tx, run_id: str, step_id: str) -> None:
 def resolve_pending(tx: Tx, run_id: str, step_id: str) -> int:
     """Mark a parallel step done; returns how many of its group are still pending."""
     tx.execute("delete_pending_step", {"run_id": run_id, "step_id": step_id})
-    row = tx.fetchone("count_pending_steps", {"run_id": run_id})
-    return 0 if row is None else int(row["n"])
+    return pending_count(tx, run_id)
 
 
 def list_runs(
@@ -230,3 +229,8 @@ def running_of_function(tx: Tx, slug: str, started_after: int, started_before: i
         "list_running_runs_of_function",
         {"slug": slug, "started_after": started_after, "started_before": started_before},
     )
+
+
+def pending_count(tx: Tx, run_id: str) -> int:
+    row = tx.fetchone("count_pending_steps", {"run_id": run_id})
+    return 0 if row is None else int(row["n"])

@@ -1,0 +1,147 @@
+"""A database thread that drains queued units of work and runs each drained batch in one
+transaction (group commit), every unit in its own savepoint so one failing unit undoes only
+itself. Shared by the SQLite and PostgreSQL connectors; each brings a `Session`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from mainspring import errors
+
+log = logging.getLogger("mainspring.store")
+MAX_BATCH = 512
+RECONNECT_BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+Job = tuple[Callable[[Any], Any], asyncio.Future[Any]]
+Outcome = tuple[asyncio.Future[Any], bool, Any]
+
+
+class Session(Protocol):
+    """One connection and the statements that frame a batch."""
+
+    tx: Any
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def execute_raw(self, statement: str) -> None: ...
+
+    def is_disconnect(self, exc: BaseException) -> bool: ...
+
+    def reconnect(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class BatchThread(threading.Thread):
+    def __init__(self, name: str, session: Session, *, isolate_units: bool) -> None:
+        super().__init__(name=name, daemon=True)
+        self._session = session
+        self._isolate = isolate_units
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.healthy = True
+
+    def run(self) -> None:
+        running = True
+        while running:
+            first = self.jobs.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    job = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    running = False
+                    break
+                batch.append(job)
+            self._run_batch(batch)
+        self._session.close()
+
+    def _run_batch(self, batch: list[Job]) -> None:
+        session = self._session
+        outcomes: list[Outcome] = []
+        try:
+            session.begin()
+            for unit, future in batch:
+                outcomes.append((future, *self._run_unit(unit, len(batch) > 1)))
+            session.commit()
+            self.healthy = True
+        except Exception as exc:  # the batch as a whole failed: nothing of it is durable
+            outcomes = [(future, False, self._failure(exc)) for _, future in batch]
+        loop = batch[0][1].get_loop()
+        loop.call_soon_threadsafe(_resolve, outcomes)
+
+    def _failure(self, exc: Exception) -> Exception:
+        session = self._session
+        if not session.is_disconnect(exc):
+            try:
+                session.rollback()
+            except Exception as rollback_error:
+                if not session.is_disconnect(rollback_error):
+                    raise
+            else:
+                return exc
+        self.healthy = False
+        log.warning("database connection lost (%s); reconnecting", exc)
+        self._reconnect()
+        return errors.StoreError(f"database unavailable: {exc}")
+
+    def _reconnect(self) -> None:
+        for delay in RECONNECT_BACKOFF_S:
+            try:
+                self._session.reconnect()
+                return
+            except Exception as exc:
+                log.warning("reconnect failed: %s", exc)
+                time.sleep(delay)
+
+    def _run_unit(self, unit: Callable[[Any], Any], isolate: bool) -> tuple[bool, Any]:
+        session = self._session
+        if not (isolate and self._isolate):
+            try:
+                return True, unit(session.tx)
+            except Exception as exc:
+                if session.is_disconnect(exc):
+                    raise
+                if self._isolate:  # a lone unit failed: undo its partial writes
+                    session.rollback()
+                    session.begin()
+                return False, exc
+        session.execute_raw("SAVEPOINT unit")
+        try:
+            result = unit(session.tx)
+        except Exception as exc:
+            if session.is_disconnect(exc):
+                raise
+            session.execute_raw("ROLLBACK TO SAVEPOINT unit")
+            session.execute_raw("RELEASE SAVEPOINT unit")
+            return False, exc
+        session.execute_raw("RELEASE SAVEPOINT unit")
+        return True, result
+
+
+def _resolve(outcomes: list[Outcome]) -> None:
+    for future, ok, value in outcomes:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+async def submit(thread: BatchThread, unit: Callable[[Any], Any]) -> Any:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    thread.jobs.put((unit, future))
+    return await future
