@@ -131,10 +131,20 @@ def _env(name: str) -> str:
 )
 @click.option(
     "--db",
+    "--postgres-uri",
+    "db",
     default=config.DEFAULT_DB,
     show_default=True,
-    envvar=_env("DB"),
-    help="SQLite database path.",
+    envvar=[_env("DATABASE_URL"), _env("DB")],
+    help="SQLite path, or postgresql://… to share one database among processes.",
+)
+@click.option(
+    "--lease-seconds",
+    default=config.LEASE_MS / 1000,
+    show_default=True,
+    envvar=_env("LEASE_SECONDS"),
+    type=click.FloatRange(min=1),
+    help="A dead process's work is taken over after this long.",
 )
 @click.option(
     "--backoff-base",
@@ -209,8 +219,41 @@ def dev(**options: Any) -> None:
         shutdown_timeout_s=options["shutdown_timeout"],
         state_limit=options["state_limit"],
         max_body_bytes=options["max_body_bytes"],
+        lease_ms=int(options["lease_seconds"] * 1000),
     )
     serve(settings)
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "--postgres-uri",
+    "db",
+    default=config.DEFAULT_DB,
+    show_default=True,
+    envvar=[_env("DATABASE_URL"), _env("DB")],
+    help="SQLite path or postgresql://… URL.",
+)
+@click.option("--print-sql", is_flag=True, help="Print the schema DDL without connecting.")
+@click.option("--check", is_flag=True, help="Exit non-zero when migrations are pending.")
+def migrate(db: str, print_sql: bool, check: bool) -> None:
+    """Apply the schema migrations (start-up does this too, under a lock)."""
+    from mainspring.store import migrations
+
+    if print_sql:
+        click.echo(migrations.ddl(db), nl=False)
+        return
+    if check:
+        pending = migrations.pending(db)
+        for name in pending:
+            click.echo(f"pending: {name}")
+        if pending:
+            raise errors.StoreError(f"{len(pending)} migration(s) pending")
+        click.echo("schema is up to date")
+        return
+    for name in migrations.apply(db):
+        click.echo(f"applied: {name}")
+    click.echo("schema is up to date")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mainspring import errors
 from mainspring.api import events, health, operations, rest, sdk
-from mainspring.api.errors import handle_invalid_input
+from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
 from mainspring.clock import now_ms
@@ -93,6 +95,8 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await registry.load()
+        connector.listen("mainspring_queue", worker.notify)
+        connector.listen("mainspring_registry", lambda: _spawn(registry.load()))
         await worker.start()
         sync.start()
         log.info(
@@ -122,10 +126,22 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *_gql_routes(),
         ],
         lifespan=lifespan,
-        exception_handlers={errors.InvalidInput: handle_invalid_input},
+        exception_handlers={
+            errors.InvalidInput: handle_invalid_input,
+            errors.StoreError: handle_store_error,
+        },
     )
     app.state.services = services
     return app
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 def _gql_routes() -> list[BaseRoute]:

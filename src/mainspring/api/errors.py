@@ -31,6 +31,12 @@ def not_found(message: str) -> JSONResponse:
     return JSONResponse(error_body(404, message, code="not_found"), status_code=404)
 
 
+async def handle_store_error(request: Request, exc: Exception) -> Response:
+    """The database is unreachable: nothing was committed, so the client should retry (SDKs do)."""
+    body = error_body(503, "database unavailable; retry later", code="store_unavailable")
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
 async def handle_invalid_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.InvalidInput)
     return invalid_input(exc)

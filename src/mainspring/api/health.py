@@ -12,13 +12,17 @@ from mainspring.api.state import services
 
 async def health(request: Request) -> Response:
     app = services(request)
+    healthy = app.connector.healthy
+    status = 200 if healthy else 503
     return JSONResponse(
         {
-            "status": 200,
-            "message": "OK",
+            "status": status,
+            "message": "OK" if healthy else "degraded: database unavailable",
+            "database": app.connector.dialect,
             "mode": app.settings.server_kind,
             "functions": len(app.registry.functions()),
-        }
+        },
+        status_code=status,
     )
 
 

@@ -1,16 +1,22 @@
-"""Durable state. `open_store(url)` picks the connector by the URL's scheme."""
+"""Durable state. `open_connector(url)` picks the connector by the URL's scheme."""
 
 from __future__ import annotations
 
-from mainspring import errors
 from mainspring.store.base import Connector
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
 def open_connector(url: str) -> Connector:
-    """`sqlite:///path`, a bare path, or (later) `postgresql://…`."""
-    if url.startswith(("postgres://", "postgresql://")):
-        raise errors.ConfigError("PostgreSQL is not supported yet; use a SQLite path")
-    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    """`postgresql://…` for PostgreSQL; `sqlite:///path` or a bare path for SQLite."""
+    if is_postgres(url):
+        from mainspring.store.postgres import (
+            PostgresConnector,
+        )  # only PostgreSQL users load psycopg
+
+        return PostgresConnector(url)
     from mainspring.store.sqlite import SqliteConnector
 
-    return SqliteConnector(path)
+    return SqliteConnector(url.removeprefix("sqlite:///").removeprefix("sqlite://"))

@@ -45,6 +45,15 @@ class Connector(Protocol):
         """Run `unit` against a consistent snapshot; must not write."""
         ...
 
+    @property
+    def healthy(self) -> bool:
+        """False while the database cannot be reached (the connector keeps reconnecting)."""
+        ...
+
+    def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` when another process announces work on `channel` (no-op if alone)."""
+        ...
+
     async def close(self) -> None:
         """Finish pending work and release the database."""
         ...

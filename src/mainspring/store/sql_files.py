@@ -43,3 +43,9 @@ def load_migrations(dialect: str) -> list[tuple[int, str, str]]:
             version = int(entry.name.split("_", 1)[0])
             found.append((version, entry.name, entry.read_text()))
     return sorted(found)
+
+
+def split_script(script: str) -> list[str]:
+    """Statements of a migration file (comment lines dropped; no `;` inside statements)."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]

@@ -7,12 +7,9 @@ is taken at open, which is also what lets start-up void the leases of a dead pre
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,11 +17,10 @@ from typing import Any, TypeVar
 from mainspring import errors
 from mainspring.store import sql_files
 from mainspring.store.base import Params, Row
+from mainspring.store.batching import BatchThread, submit
 
 T = TypeVar("T")
-MAX_BATCH = 512
 BUSY_TIMEOUT_MS = 30_000
-_Job = tuple[Callable[[Any], Any], asyncio.Future[Any]]
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -47,80 +43,33 @@ class SqliteTx:
         return self._conn.execute(self._queries[name], params or {}).fetchall()
 
 
-class _DbThread(threading.Thread):
-    """Owns one connection; drains queued units and runs each drained batch in one transaction."""
-
+class _SqliteSession:
     def __init__(self, conn: sqlite3.Connection, queries: dict[str, str], writer: bool) -> None:
-        super().__init__(
-            name="mainspring-sqlite-" + ("writer" if writer else "reader"), daemon=True
-        )
         self._conn = conn
-        self._tx = SqliteTx(conn, queries)
-        self._writer = writer
-        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+        self.tx = SqliteTx(conn, queries)
 
-    def run(self) -> None:
-        running = True
-        while running:
-            first = self.jobs.get()
-            if first is None:
-                break
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    job = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    running = False
-                    break
-                batch.append(job)
-            self._run_batch(batch)
+    def begin(self) -> None:
+        self._conn.execute(self._begin)
+
+    def commit(self) -> None:
+        self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def execute_raw(self, statement: str) -> None:
+        self._conn.execute(statement)
+
+    def is_disconnect(self, exc: BaseException) -> bool:
+        return False  # a local file does not disconnect
+
+    def reconnect(self) -> None:
+        """Nothing to do for a local file."""
+
+    def close(self) -> None:
         self._conn.close()
-
-    def _run_batch(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE" if self._writer else "BEGIN")
-            for unit, future in batch:
-                outcomes.append((future, *self._run_unit(unit, len(batch) > 1)))
-            conn.execute("COMMIT")
-        except Exception as exc:  # the commit itself failed: nothing of the batch is durable
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            outcomes = [(future, False, exc) for _, future in batch]
-        loop = batch[0][1].get_loop()
-        loop.call_soon_threadsafe(_resolve, outcomes)
-
-    def _run_unit(self, unit: Callable[[Any], Any], isolate: bool) -> tuple[bool, Any]:
-        if not (isolate and self._writer):
-            try:
-                return True, unit(self._tx)
-            except Exception as exc:
-                if self._writer:  # a lone unit failed: undo its partial writes
-                    self._conn.execute("ROLLBACK")
-                    self._conn.execute("BEGIN IMMEDIATE")
-                return False, exc
-        self._conn.execute("SAVEPOINT unit")
-        try:
-            result = unit(self._tx)
-        except Exception as exc:
-            self._conn.execute("ROLLBACK TO unit")
-            self._conn.execute("RELEASE unit")
-            return False, exc
-        self._conn.execute("RELEASE unit")
-        return True, result
-
-
-def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for future, ok, value in outcomes:
-        if future.cancelled():
-            continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
 
 
 def _connect(path: str, synchronous: str) -> sqlite3.Connection:
@@ -161,7 +110,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         for version, name, script in sql_files.load_migrations("sqlite"):
             if version in done:
                 continue
-            for statement in _split_script(script):
+            for statement in sql_files.split_script(script):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name)
@@ -170,11 +119,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
     except Exception:
         conn.execute("ROLLBACK")
         raise
-
-
-def _split_script(script: str) -> list[str]:
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 
 class SqliteConnector:
@@ -194,22 +138,37 @@ class SqliteConnector:
         except (OSError, sqlite3.Error) as exc:
             raise errors.StoreError(f"cannot open SQLite database {path}: {exc}") from None
         queries = sql_files.load_queries("sqlite")
-        self._writer = _DbThread(writer_conn, queries, writer=True)
-        self._reader = _DbThread(reader_conn, queries, writer=False)
+        self._writer = BatchThread(
+            "mainspring-sqlite-writer",
+            _SqliteSession(writer_conn, queries, writer=True),
+            isolate_units=True,
+        )
+        self._reader = BatchThread(
+            "mainspring-sqlite-reader",
+            _SqliteSession(reader_conn, queries, writer=False),
+            isolate_units=False,
+        )
         self._writer.start()
         self._reader.start()
 
+    @property
+    def healthy(self) -> bool:
+        return True
+
     async def write(self, unit: Callable[[Any], T]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._writer.jobs.put((unit, future))
-        return await future
+        result: T = await submit(self._writer, unit)
+        return result
 
     async def read(self, unit: Callable[[Any], T]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._reader.jobs.put((unit, future))
-        return await future
+        result: T = await submit(self._reader, unit)
+        return result
+
+    def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """One process per SQLite file: in-process notifications are all there is."""
 
     async def close(self) -> None:
+        import asyncio
+
         for thread in (self._writer, self._reader):
             thread.jobs.put(None)
         await asyncio.to_thread(self._writer.join)

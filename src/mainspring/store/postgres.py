@@ -1,0 +1,222 @@
+"""PostgreSQL connector: the same units of work as SQLite, on psycopg 3 connections.
+
+Each process has one writer thread (group commit, as on SQLite), one reader thread and one
+LISTEN thread. Several processes share the database: items are leased with
+`FOR UPDATE SKIP LOCKED`, new work is announced with NOTIFY, and a lost connection is
+re-established with backoff while callers get `StoreError` (the API answers 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import dict_row
+
+from mainspring import errors
+from mainspring.store import sql_files
+from mainspring.store.base import Params, Row
+from mainspring.store.batching import BatchThread, submit
+
+T = TypeVar("T")
+log = logging.getLogger("mainspring.store.postgres")
+MIGRATION_LOCK_ID = 0x6D61696E  # "main": one migrator at a time across processes
+CONNECT_TIMEOUT_S = 5
+LISTEN_POLL_S = 1.0
+
+
+def _connect(url: str) -> psycopg.Connection[dict[str, Any]]:
+    return psycopg.connect(
+        url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
+    )
+
+
+class PostgresTx:
+    def __init__(self, conn: psycopg.Connection[dict[str, Any]], queries: dict[str, str]) -> None:
+        self._conn = conn
+        self._queries = queries
+
+    def execute(self, name: str, params: Params | None = None) -> int:
+        return self._conn.execute(self._queries[name], params or {}).rowcount
+
+    def fetchone(self, name: str, params: Params | None = None) -> Row | None:
+        return self._conn.execute(self._queries[name], params or {}).fetchone()
+
+    def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
+        return list(self._conn.execute(self._queries[name], params or {}).fetchall())
+
+
+class _PostgresSession:
+    def __init__(self, url: str, queries: dict[str, str]) -> None:
+        self._url = url
+        self._queries = queries
+        self._conn = _connect(url)
+        self.tx = PostgresTx(self._conn, queries)
+
+    def begin(self) -> None:
+        self._conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._conn.execute("ROLLBACK")
+
+    def execute_raw(self, statement: str) -> None:
+        self._conn.execute(statement.encode())
+
+    def is_disconnect(self, exc: BaseException) -> bool:
+        return isinstance(exc, psycopg.OperationalError) or self._conn.broken or self._conn.closed
+
+    def reconnect(self) -> None:
+        try:
+            self._conn.close()
+        except psycopg.Error:
+            pass
+        self._conn = _connect(self._url)
+        self.tx = PostgresTx(self._conn, self._queries)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def migrate(url: str) -> list[str]:
+    """Apply missing migrations under an advisory lock; returns the names applied."""
+    applied = []
+    with _connect(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT)"
+            )
+            done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for version, name, script in sql_files.load_migrations("postgres"):
+                if version in done:
+                    continue
+                with conn.transaction():
+                    for statement in sql_files.split_script(script):
+                        conn.execute(statement.encode())
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (version, name),
+                    )
+                applied.append(name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+    return applied
+
+
+def pending_migrations(url: str) -> list[str]:
+    with _connect(url) as conn:
+        exists = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()
+        done: set[int] = set()
+        if exists and exists["t"]:
+            done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
+    return [
+        name for version, name, _ in sql_files.load_migrations("postgres") if version not in done
+    ]
+
+
+class _Listener(threading.Thread):
+    """LISTENs on the given channels and calls back on the event loop; reconnects on loss."""
+
+    def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(name="mainspring-pg-listen", daemon=True)
+        self._url = url
+        self._loop = loop
+        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+        self._stop = threading.Event()
+
+    def add(self, channel: str, callback: Callable[[], None]) -> None:
+        self._callbacks.setdefault(channel, []).append(callback)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._listen()
+            except psycopg.Error as exc:
+                log.warning("LISTEN connection lost (%s); reconnecting", exc)
+                self._fire_all()  # something may have happened while we were deaf
+                time.sleep(1)
+
+    def _listen(self) -> None:
+        with _connect(self._url) as conn:
+            for channel in self._callbacks:
+                conn.execute(f"LISTEN {channel}".encode())
+            while not self._stop.is_set():
+                for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
+                    for callback in self._callbacks.get(notify.channel, []):
+                        self._loop.call_soon_threadsafe(callback)
+
+    def _fire_all(self) -> None:
+        for callbacks in self._callbacks.values():
+            for callback in callbacks:
+                self._loop.call_soon_threadsafe(callback)
+
+
+class PostgresConnector:
+    dialect = "postgres"
+    exclusive = False
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        try:
+            migrate(url)
+            queries = sql_files.load_queries("postgres")
+            writer = _PostgresSession(url, queries)
+            reader = _PostgresSession(url, queries)
+        except psycopg.Error as exc:
+            raise errors.StoreError(f"cannot use PostgreSQL at {_redact(url)}: {exc}") from None
+        self._writer = BatchThread("mainspring-pg-writer", writer, isolate_units=True)
+        self._reader = BatchThread("mainspring-pg-reader", reader, isolate_units=False)
+        self._writer.start()
+        self._reader.start()
+        self._listener: _Listener | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self._writer.healthy and self._reader.healthy
+
+    async def write(self, unit: Callable[[Any], T]) -> T:
+        result: T = await submit(self._writer, unit)
+        return result
+
+    async def read(self, unit: Callable[[Any], T]) -> T:
+        result: T = await submit(self._reader, unit)
+        return result
+
+    def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` (on the running loop) whenever another process NOTIFYs `channel`."""
+        if self._listener is None:
+            self._listener = _Listener(self._url, asyncio.get_running_loop())
+            self._listener.add(channel, callback)
+            self._listener.start()
+        else:
+            self._listener.add(channel, callback)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        for thread in (self._writer, self._reader):
+            thread.jobs.put(None)
+        await asyncio.to_thread(self._writer.join)
+        await asyncio.to_thread(self._reader.join)
+
+
+def _redact(url: str) -> str:
+    """Never print a password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
