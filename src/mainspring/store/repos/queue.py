@@ -23,8 +23,11 @@ def enqueue(
     dedupe_key: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> bool:
-    """Add an item; False when an item with the same dedupe key already exists."""
-    return (
+    """Add an item; False when an item with the same dedupe key already exists.
+
+    Other processes sharing the database hear of it at commit (NOTIFY on PostgreSQL).
+    """
+    added = (
         tx.execute(
             "enqueue",
             {
@@ -42,6 +45,9 @@ def enqueue(
         )
         == 1
     )
+    if added:
+        tx.execute("notify_queue")
+    return added
 
 
 def enqueue_discovery(tx: Tx, run_id: str, available_at: int, now: int) -> bool:

@@ -60,7 +60,7 @@ ON CONFLICT (run_id, step_id) DO NOTHING;
 
 -- name: list_steps
 SELECT step_id, seq, name, op, memo, attempts, completed_at FROM steps
-WHERE run_id = :run_id ORDER BY seq;
+WHERE run_id = :run_id ORDER BY seq, completed_at, step_id;
 
 -- name: insert_pending_step
 INSERT INTO pending_steps (run_id, step_id) VALUES (:run_id, :step_id) ON CONFLICT DO NOTHING;

@@ -1,0 +1,40 @@
+-- name: get_app_by_name
+-- The app registered under an app id (the SDK's appName).
+SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps WHERE name = %(name)s;
+
+-- name: insert_app
+INSERT INTO apps (id, name, url, sdk, framework, checksum, error, synced_at, created_at)
+VALUES (%(id)s, %(name)s, %(url)s, %(sdk)s, %(framework)s, %(checksum)s, NULL, %(now)s, %(now)s);
+
+-- name: update_app_sync
+-- Records a successful sync.
+UPDATE apps SET url = %(url)s, sdk = %(sdk)s, framework = %(framework)s, checksum = %(checksum)s,
+    error = NULL, synced_at = %(now)s
+WHERE id = %(id)s;
+
+-- name: set_app_error_by_url
+-- Remembers why the last sync attempt of a URL failed (for /dev and the dashboard).
+UPDATE apps SET error = %(error)s WHERE url = %(url)s;
+
+-- name: list_apps
+SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps ORDER BY name;
+
+-- name: archive_app_functions
+-- Before a sync re-declares an app's functions, every function of the app is archived.
+UPDATE functions SET archived_at = %(now)s WHERE app_id = %(app_id)s AND archived_at IS NULL;
+
+-- name: upsert_function
+-- A function keeps its id across syncs by slug.
+INSERT INTO functions (id, app_id, slug, name, config, archived_at, updated_at)
+VALUES (%(id)s, %(app_id)s, %(slug)s, %(name)s, %(config)s, NULL, %(now)s)
+ON CONFLICT (slug) DO UPDATE SET app_id = EXCLUDED.app_id, name = EXCLUDED.name,
+    config = EXCLUDED.config, archived_at = NULL, updated_at = EXCLUDED.updated_at;
+
+-- name: list_active_functions
+SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
+FROM functions f JOIN apps a ON a.id = f.app_id
+WHERE f.archived_at IS NULL ORDER BY f.slug;
+
+-- name: notify_registry
+-- Tells the other processes that the set of apps/functions changed.
+SELECT pg_notify('mainspring_registry', '');

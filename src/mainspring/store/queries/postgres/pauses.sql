@@ -1,0 +1,55 @@
+-- name: insert_pause
+INSERT INTO pauses (id, run_id, kind, step_id, step_name, event_name, match_field, match_key,
+    expression, trigger_event, created_at, expires_at)
+VALUES (%(id)s, %(run_id)s, %(kind)s, %(step_id)s, %(step_name)s, %(event_name)s, %(match_field)s,
+    %(match_key)s, %(expression)s, %(trigger_event)s, %(now)s, %(expires_at)s)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: remember_pause_field
+INSERT INTO pause_fields (event_name, match_field) VALUES (%(event_name)s, %(match_field)s)
+ON CONFLICT DO NOTHING;
+
+-- name: pause_fields_for
+SELECT match_field FROM pause_fields WHERE event_name = %(event_name)s;
+
+-- name: pauses_by_key
+-- Indexed equality pauses an event satisfies, oldest first.
+SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses
+WHERE event_name = %(event_name)s AND match_field = %(match_field)s AND match_key = %(match_key)s
+  AND expires_at > %(now)s
+ORDER BY created_at, id;
+
+-- name: pauses_by_expression
+-- Pauses whose expression must be evaluated (no usable equality), oldest first.
+SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses
+WHERE event_name = %(event_name)s AND match_field IS NULL AND expires_at > %(now)s
+ORDER BY created_at, id;
+
+-- name: get_pause
+SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses WHERE id = %(id)s;
+
+-- name: delete_pause
+DELETE FROM pauses WHERE id = %(id)s;
+
+-- name: delete_run_pauses
+DELETE FROM pauses WHERE run_id = %(run_id)s;
+
+-- name: insert_cancellation
+INSERT INTO cancellations (id, app_id, function_slug, started_after, started_before, expression,
+    cancelled, created_at)
+VALUES (%(id)s, %(app_id)s, %(function_slug)s, %(started_after)s, %(started_before)s,
+    %(expression)s, %(cancelled)s, %(now)s);
+
+-- name: list_cancellations
+SELECT id, app_id, function_slug, started_after, started_before, expression, cancelled, created_at
+FROM cancellations ORDER BY created_at DESC LIMIT %(limit)s;
+
+-- name: get_cancellation
+SELECT id, app_id, function_slug, started_after, started_before, expression, cancelled, created_at
+FROM cancellations WHERE id = %(id)s;
+
+-- name: delete_cancellation
+DELETE FROM cancellations WHERE id = %(id)s;

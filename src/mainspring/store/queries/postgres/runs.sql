@@ -1,0 +1,94 @@
+-- name: claim_run_key
+-- Claims an idempotency key unless a live claim exists; rowcount 1 means claimed.
+INSERT INTO run_keys (key, run_id, expires_at) VALUES (%(key)s, %(run_id)s, %(expires_at)s)
+ON CONFLICT (key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at
+WHERE run_keys.expires_at <= %(now)s;
+
+-- name: insert_run
+INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
+VALUES (%(id)s, %(function_id)s, %(function_slug)s, %(event_id)s, %(event_ids)s, 'Running', %(now)s);
+
+-- name: get_run
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE id = %(id)s;
+
+-- name: list_runs_by_event
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE event_id = %(event_id)s ORDER BY id;
+
+-- name: list_runs
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: list_runs_by_function
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE function_slug = %(slug)s ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: list_runs_by_function_status
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE function_slug = %(slug)s AND status = %(status)s ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: list_runs_by_status
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE status = %(status)s ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: mark_run_started
+-- A run cancelled while its first call was in flight keeps its record as it ended.
+UPDATE runs SET started_at = %(now)s
+WHERE id = %(id)s AND started_at IS NULL AND status = 'Running';
+
+-- name: finish_run
+-- Only a running run can finish; rowcount 0 means someone else ended it first.
+UPDATE runs SET status = %(status)s, output = %(output)s, ended_at = %(now)s
+WHERE id = %(id)s AND status = 'Running';
+
+-- name: set_run_plan
+UPDATE runs SET force_plan = %(force_plan)s, request_version = %(request_version)s
+WHERE id = %(id)s;
+
+-- name: insert_step
+-- Memoized outputs are immutable: a duplicate delivery never overwrites one.
+INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
+VALUES (%(run_id)s, %(step_id)s,
+    (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = %(run_id)s),
+    %(name)s, %(op)s, %(memo)s, %(attempts)s, %(now)s)
+ON CONFLICT (run_id, step_id) DO NOTHING;
+
+-- name: list_steps
+SELECT step_id, seq, name, op, memo, attempts, completed_at FROM steps
+WHERE run_id = %(run_id)s ORDER BY seq, completed_at, step_id;
+
+-- name: insert_pending_step
+INSERT INTO pending_steps (run_id, step_id) VALUES (%(run_id)s, %(step_id)s) ON CONFLICT DO NOTHING;
+
+-- name: delete_pending_step
+DELETE FROM pending_steps WHERE run_id = %(run_id)s AND step_id = %(step_id)s;
+
+-- name: count_pending_steps
+SELECT COUNT(*) AS n FROM pending_steps WHERE run_id = %(run_id)s;
+
+-- name: delete_run_pending_steps
+DELETE FROM pending_steps WHERE run_id = %(run_id)s;
+
+-- name: insert_history
+INSERT INTO history (run_id, at, kind, step_id, step_name, attempt, data)
+VALUES (%(run_id)s, %(at)s, %(kind)s, %(step_id)s, %(step_name)s, %(attempt)s, %(data)s);
+
+-- name: list_history
+SELECT at, kind, step_id, step_name, attempt, data FROM history
+WHERE run_id = %(run_id)s ORDER BY id;
+
+-- name: list_running_runs_of_function
+-- Runs a bulk cancellation applies to: still running, created inside the window.
+SELECT id, event_ids FROM runs
+WHERE function_slug = %(slug)s AND status = 'Running'
+  AND created_at >= %(started_after)s AND created_at <= %(started_before)s;
+
+-- name: run_status
+SELECT status FROM runs WHERE id = %(id)s;
