@@ -32,3 +32,14 @@ class Settings:
     lease_ms: int = LEASE_MS
     server_kind: str = "dev"
     state_limit: int = DEFAULT_STATE_LIMIT_BYTES
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for logs: the password, if any, is masked."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        masked = f"{user}:***" if ":" in credentials else user
+        return f"{scheme}{sep}{masked}@{host}"
+    return url

@@ -17,7 +17,7 @@ from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
 from mainspring.clock import now_ms
-from mainspring.config import Settings
+from mainspring.config import Settings, redact_url
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
@@ -104,7 +104,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             settings.server_kind,
             settings.host,
             settings.port,
-            settings.db,
+            redact_url(settings.db),
         )
         try:
             yield

@@ -59,7 +59,7 @@ def record_progress(
         _save(tx, state, saved, attempt + 1, now)
     for later in progress.scheduled:
         _schedule(tx, state, later, now, functions, effects)
-    if progress.parallel and not state.force_plan:
+    if progress.parallel:  # unconditional: a unit may run twice (see store/batching.py)
         state.force_plan = True
         runs_repo.set_plan(tx, state.run_id, True, state.request_version)
     if item.is_discovery and progress.continues_at_once:

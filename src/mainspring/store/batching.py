@@ -1,6 +1,7 @@
 """A database thread that drains queued units of work and runs each drained batch in one
-transaction (group commit), every unit in its own savepoint so one failing unit undoes only
-itself. Shared by the SQLite and PostgreSQL connectors; each brings a `Session`."""
+transaction (group commit). Units are re-runnable: when one fails, the batch is rolled back and
+every unit runs again in its own transaction, so one failing unit undoes only itself.
+Shared by the SQLite and PostgreSQL connectors; each brings a `Session`."""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ class Session(Protocol):
 
     def rollback(self) -> None: ...
 
-    def execute_raw(self, statement: str) -> None: ...
-
     def is_disconnect(self, exc: BaseException) -> bool: ...
 
     def reconnect(self) -> None: ...
@@ -42,10 +41,9 @@ class Session(Protocol):
 
 
 class BatchThread(threading.Thread):
-    def __init__(self, name: str, session: Session, *, isolate_units: bool) -> None:
+    def __init__(self, name: str, session: Session) -> None:
         super().__init__(name=name, daemon=True)
         self._session = session
-        self._isolate = isolate_units
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.healthy = True
 
@@ -69,18 +67,48 @@ class BatchThread(threading.Thread):
         self._session.close()
 
     def _run_batch(self, batch: list[Job]) -> None:
-        session = self._session
-        outcomes: list[Outcome] = []
         try:
-            session.begin()
-            for unit, future in batch:
-                outcomes.append((future, *self._run_unit(unit, len(batch) > 1)))
-            session.commit()
+            outcomes = self._try_together(batch)
+            if outcomes is None:  # a unit failed: give each its own transaction
+                outcomes = [(future, *self._run_alone(unit)) for unit, future in batch]
             self.healthy = True
-        except Exception as exc:  # the batch as a whole failed: nothing of it is durable
+        except Exception as exc:  # the connection or the commit failed: nothing is durable
             outcomes = [(future, False, self._failure(exc)) for _, future in batch]
         loop = batch[0][1].get_loop()
         loop.call_soon_threadsafe(_resolve, outcomes)
+
+    def _try_together(self, batch: list[Job]) -> list[Outcome] | None:
+        """The fast path: every unit in one transaction, no savepoints (a round trip each on a
+        network database). Units are re-runnable, so a failure re-runs them one by one."""
+        session = self._session
+        session.begin()
+        results = []
+        for unit, future in batch:
+            try:
+                results.append((future, True, unit(session.tx)))
+            except Exception as exc:
+                if session.is_disconnect(exc) or len(batch) == 1:
+                    if not session.is_disconnect(exc):
+                        session.rollback()
+                        return [(future, False, exc)]
+                    raise
+                session.rollback()
+                return None
+        session.commit()
+        return results
+
+    def _run_alone(self, unit: Callable[[Any], Any]) -> tuple[bool, Any]:
+        session = self._session
+        session.begin()
+        try:
+            result = unit(session.tx)
+        except Exception as exc:
+            if session.is_disconnect(exc):
+                raise
+            session.rollback()
+            return False, exc
+        session.commit()
+        return True, result
 
     def _failure(self, exc: Exception) -> Exception:
         session = self._session
@@ -105,30 +133,6 @@ class BatchThread(threading.Thread):
             except Exception as exc:
                 log.warning("reconnect failed: %s", exc)
                 time.sleep(delay)
-
-    def _run_unit(self, unit: Callable[[Any], Any], isolate: bool) -> tuple[bool, Any]:
-        session = self._session
-        if not (isolate and self._isolate):
-            try:
-                return True, unit(session.tx)
-            except Exception as exc:
-                if session.is_disconnect(exc):
-                    raise
-                if self._isolate:  # a lone unit failed: undo its partial writes
-                    session.rollback()
-                    session.begin()
-                return False, exc
-        session.execute_raw("SAVEPOINT unit")
-        try:
-            result = unit(session.tx)
-        except Exception as exc:
-            if session.is_disconnect(exc):
-                raise
-            session.execute_raw("ROLLBACK TO SAVEPOINT unit")
-            session.execute_raw("RELEASE SAVEPOINT unit")
-            return False, exc
-        session.execute_raw("RELEASE SAVEPOINT unit")
-        return True, result
 
 
 def _resolve(outcomes: list[Outcome]) -> None:

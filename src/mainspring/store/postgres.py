@@ -19,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from mainspring import errors
+from mainspring.config import redact_url
 from mainspring.store import sql_files
 from mainspring.store.base import Params, Row
 from mainspring.store.batching import BatchThread, submit
@@ -175,9 +176,9 @@ class PostgresConnector:
             writer = _PostgresSession(url, queries)
             reader = _PostgresSession(url, queries)
         except psycopg.Error as exc:
-            raise errors.StoreError(f"cannot use PostgreSQL at {_redact(url)}: {exc}") from None
-        self._writer = BatchThread("mainspring-pg-writer", writer, isolate_units=True)
-        self._reader = BatchThread("mainspring-pg-reader", reader, isolate_units=False)
+            raise errors.StoreError(f"cannot use PostgreSQL at {redact_url(url)}: {exc}") from None
+        self._writer = BatchThread("mainspring-pg-writer", writer)
+        self._reader = BatchThread("mainspring-pg-reader", reader)
         self._writer.start()
         self._reader.start()
         self._listener: _Listener | None = None
@@ -210,13 +211,3 @@ class PostgresConnector:
             thread.jobs.put(None)
         await asyncio.to_thread(self._writer.join)
         await asyncio.to_thread(self._reader.join)
-
-
-def _redact(url: str) -> str:
-    """Never print a password."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***@{host}"
-    return url

@@ -139,14 +139,10 @@ class SqliteConnector:
             raise errors.StoreError(f"cannot open SQLite database {path}: {exc}") from None
         queries = sql_files.load_queries("sqlite")
         self._writer = BatchThread(
-            "mainspring-sqlite-writer",
-            _SqliteSession(writer_conn, queries, writer=True),
-            isolate_units=True,
+            "mainspring-sqlite-writer", _SqliteSession(writer_conn, queries, writer=True)
         )
         self._reader = BatchThread(
-            "mainspring-sqlite-reader",
-            _SqliteSession(reader_conn, queries, writer=False),
-            isolate_units=False,
+            "mainspring-sqlite-reader", _SqliteSession(reader_conn, queries, writer=False)
         )
         self._writer.start()
         self._reader.start()
