@@ -21,6 +21,7 @@ async def health(request: Request) -> Response:
             "database": app.connector.dialect,
             "mode": app.settings.server_kind,
             "functions": len(app.registry.functions()),
+            "database_work": app.connector.stats(),
         },
         status_code=status,
     )

@@ -50,6 +50,10 @@ class Connector(Protocol):
         """False while the database cannot be reached (the connector keeps reconnecting)."""
         ...
 
+    def stats(self) -> dict[str, int]:
+        """Statements and transactions run so far (for benchmarks and metrics)."""
+        ...
+
     def listen(self, channel: str, callback: Callable[[], None]) -> None:
         """Call `callback` when another process announces work on `channel` (no-op if alone)."""
         ...

@@ -46,6 +46,12 @@ class BatchThread(threading.Thread):
         self._session = session
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.healthy = True
+        self.transactions = 0  # commits, for the benchmarks' "database work per step"
+
+    @property
+    def statements(self) -> int:
+        counted: int = self._session.tx.statements
+        return counted
 
     def run(self) -> None:
         running = True
@@ -95,6 +101,7 @@ class BatchThread(threading.Thread):
                 session.rollback()
                 return None
         session.commit()
+        self.transactions += 1
         return results
 
     def _run_alone(self, unit: Callable[[Any], Any]) -> tuple[bool, Any]:
@@ -108,6 +115,7 @@ class BatchThread(threading.Thread):
             session.rollback()
             return False, exc
         session.commit()
+        self.transactions += 1
         return True, result
 
     def _failure(self, exc: Exception) -> Exception:

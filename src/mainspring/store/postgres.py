@@ -41,14 +41,18 @@ class PostgresTx:
     def __init__(self, conn: psycopg.Connection[dict[str, Any]], queries: dict[str, str]) -> None:
         self._conn = conn
         self._queries = queries
+        self.statements = 0  # round trips on PostgreSQL; counted for the benchmarks
 
     def execute(self, name: str, params: Params | None = None) -> int:
+        self.statements += 1
         return self._conn.execute(self._queries[name], params or {}).rowcount
 
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
+        self.statements += 1
         return self._conn.execute(self._queries[name], params or {}).fetchone()
 
     def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
+        self.statements += 1
         return list(self._conn.execute(self._queries[name], params or {}).fetchall())
 
 
@@ -80,7 +84,9 @@ class _PostgresSession:
         except psycopg.Error:
             pass
         self._conn = _connect(self._url)
+        counted = self.tx.statements
         self.tx = PostgresTx(self._conn, self._queries)
+        self.tx.statements = counted
 
     def close(self) -> None:
         self._conn.close()
@@ -186,6 +192,14 @@ class PostgresConnector:
     @property
     def healthy(self) -> bool:
         return self._writer.healthy and self._reader.healthy
+
+    def stats(self) -> dict[str, int]:
+        """Statements and transactions so far (both threads), for the benchmarks."""
+        threads = (self._writer, self._reader)
+        return {
+            "statements": sum(thread.statements for thread in threads),
+            "transactions": sum(thread.transactions for thread in threads),
+        }
 
     async def write(self, unit: Callable[[Any], T]) -> T:
         result: T = await submit(self._writer, unit)

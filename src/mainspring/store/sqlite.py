@@ -31,15 +31,19 @@ class SqliteTx:
     def __init__(self, conn: sqlite3.Connection, queries: dict[str, str]) -> None:
         self._conn = conn
         self._queries = queries
+        self.statements = 0  # round trips on PostgreSQL; counted for the benchmarks
 
     def execute(self, name: str, params: Params | None = None) -> int:
+        self.statements += 1
         return self._conn.execute(self._queries[name], params or {}).rowcount
 
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
+        self.statements += 1
         row: Row | None = self._conn.execute(self._queries[name], params or {}).fetchone()
         return row
 
     def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
+        self.statements += 1
         return self._conn.execute(self._queries[name], params or {}).fetchall()
 
 
@@ -150,6 +154,14 @@ class SqliteConnector:
     @property
     def healthy(self) -> bool:
         return True
+
+    def stats(self) -> dict[str, int]:
+        """Statements and transactions so far (both threads), for the benchmarks."""
+        threads = (self._writer, self._reader)
+        return {
+            "statements": sum(thread.statements for thread in threads),
+            "transactions": sum(thread.transactions for thread in threads),
+        }
 
     async def write(self, unit: Callable[[Any], T]) -> T:
         result: T = await submit(self._writer, unit)
