@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from mainspring import codec
+from mainspring import codec, errors
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.events import Event
 from mainspring.domain.runs import RunState
 from mainspring.store.base import Connector, Row
 from mainspring.store.repos import apps as apps_repo
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
 
 MAX_LIMIT = 1000
@@ -73,6 +75,14 @@ def history_view(row: Row) -> dict[str, Any]:
 class Reads:
     def __init__(self, connector: Connector) -> None:
         self._connector = connector
+
+    async def database_ok(self, timeout_s: float = 2.0) -> bool:
+        """One trivial read: False when the database cannot answer in time."""
+        try:
+            await asyncio.wait_for(self._connector.read(queue_repo.ping), timeout_s)
+        except (errors.StoreError, TimeoutError):
+            return False
+        return True
 
     async def state(self, run_id: str) -> RunState | None:
         """Events and memoized steps, as the SDK fetches them on the `use_api` path."""

@@ -96,7 +96,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await registry.load()
         connector.listen("mainspring_queue", worker.notify)
-        connector.listen("mainspring_registry", lambda: _spawn(registry.load()))
+        connector.listen("mainspring_registry", lambda: _spawn(_reload(registry)))
         await worker.start()
         sync.start()
         log.info(
@@ -136,6 +136,14 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
 
 
 _background: set[asyncio.Task[None]] = set()
+
+
+async def _reload(registry: Registry) -> None:
+    """Another process synced an app; a failure here is retried by the next notification."""
+    try:
+        await registry.load()
+    except errors.StoreError as exc:
+        log.warning("could not reload functions: %s", exc)
 
 
 def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:

@@ -12,7 +12,7 @@ from mainspring.api.state import services
 
 async def health(request: Request) -> Response:
     app = services(request)
-    healthy = app.connector.healthy
+    healthy = app.connector.healthy and await app.reads.database_ok()
     status = 200 if healthy else 503
     return JSONResponse(
         {

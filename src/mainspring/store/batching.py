@@ -47,6 +47,8 @@ class BatchThread(threading.Thread):
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.healthy = True
         self.transactions = 0  # commits, for the benchmarks' "database work per step"
+        self._next_attempt = 0.0
+        self._attempts = 0
 
     @property
     def statements(self) -> int:
@@ -74,14 +76,35 @@ class BatchThread(threading.Thread):
 
     def _run_batch(self, batch: list[Job]) -> None:
         try:
+            self._ensure_connected()
             outcomes = self._try_together(batch)
             if outcomes is None:  # a unit failed: give each its own transaction
                 outcomes = [(future, *self._run_alone(unit)) for unit, future in batch]
             self.healthy = True
         except Exception as exc:  # the connection or the commit failed: nothing is durable
-            outcomes = [(future, False, self._failure(exc)) for _, future in batch]
+            failure = self._failure(exc)
+            outcomes = [(future, False, failure) for _, future in batch]
         loop = batch[0][1].get_loop()
         loop.call_soon_threadsafe(_resolve, outcomes)
+
+    def _ensure_connected(self) -> None:
+        """While the database is away, fail at once (callers answer 503) and try to reconnect
+        at most once per backoff step, so no caller waits out the whole backoff."""
+        if self.healthy:
+            return
+        now = time.monotonic()
+        if now < self._next_attempt:
+            raise errors.StoreError("database unavailable")
+        try:
+            self._session.reconnect()
+        except Exception as exc:
+            self._attempts += 1
+            delay = RECONNECT_BACKOFF_S[min(self._attempts, len(RECONNECT_BACKOFF_S) - 1)]
+            self._next_attempt = now + delay
+            raise errors.StoreError(f"database unavailable: {exc}") from None
+        log.info("database connection re-established")
+        self._attempts = 0
+        self.healthy = True
 
     def _try_together(self, batch: list[Job]) -> list[Outcome] | None:
         """The fast path: every unit in one transaction, no savepoints (a round trip each on a
@@ -120,7 +143,7 @@ class BatchThread(threading.Thread):
 
     def _failure(self, exc: Exception) -> Exception:
         session = self._session
-        if not session.is_disconnect(exc):
+        if not isinstance(exc, errors.StoreError) and not session.is_disconnect(exc):
             try:
                 session.rollback()
             except Exception as rollback_error:
@@ -128,19 +151,13 @@ class BatchThread(threading.Thread):
                     raise
             else:
                 return exc
+        if isinstance(exc, errors.StoreError):
+            return exc  # already known to be away
+        if self.healthy:
+            log.warning("database connection lost (%s); reconnecting with backoff", exc)
         self.healthy = False
-        log.warning("database connection lost (%s); reconnecting", exc)
-        self._reconnect()
+        self._next_attempt = 0.0
         return errors.StoreError(f"database unavailable: {exc}")
-
-    def _reconnect(self) -> None:
-        for delay in RECONNECT_BACKOFF_S:
-            try:
-                self._session.reconnect()
-                return
-            except Exception as exc:
-                log.warning("reconnect failed: %s", exc)
-                time.sleep(delay)
 
 
 def _resolve(outcomes: list[Outcome]) -> None:

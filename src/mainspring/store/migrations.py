@@ -27,11 +27,13 @@ def ddl(url: str) -> str:
 
 def pending(url: str) -> list[str]:
     if is_postgres(url):
+        import psycopg
+
         from mainspring.store import postgres
 
         try:
             return postgres.pending_migrations(url)
-        except Exception as exc:
+        except psycopg.OperationalError as exc:
             raise errors.StoreError(f"cannot reach the database: {exc}") from None
     path = Path(_sqlite_path(url))
     done: set[int] = set()

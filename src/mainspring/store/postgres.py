@@ -9,6 +9,7 @@ re-established with backoff while callers get `StoreError` (the API answers 503)
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -29,6 +30,8 @@ log = logging.getLogger("mainspring.store.postgres")
 MIGRATION_LOCK_ID = 0x6D61696E  # "main": one migrator at a time across processes
 CONNECT_TIMEOUT_S = 5
 LISTEN_POLL_S = 1.0
+WRITERS = 4
+READERS = 2
 
 
 def _connect(url: str) -> psycopg.Connection[dict[str, Any]]:
@@ -147,18 +150,21 @@ class _Listener(threading.Thread):
         self._stop.set()
 
     def run(self) -> None:
+        first = True
         while not self._stop.is_set():
             try:
-                self._listen()
+                self._listen(catch_up=not first)
             except psycopg.Error as exc:
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)
-                self._fire_all()  # something may have happened while we were deaf
                 time.sleep(1)
+            first = False
 
-    def _listen(self) -> None:
+    def _listen(self, *, catch_up: bool) -> None:
         with _connect(self._url) as conn:
             for channel in self._callbacks:
                 conn.execute(f"LISTEN {channel}".encode())
+            if catch_up:  # notifications sent while we were deaf are lost: act as if told
+                self._fire_all()
             while not self._stop.is_set():
                 for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
                     for callback in self._callbacks.get(notify.channel, []):
@@ -171,42 +177,61 @@ class _Listener(threading.Thread):
 
 
 class PostgresConnector:
+    """Several writer connections: each round trip waits on the network, so group-committing
+    batches go out on `WRITERS` connections at once (PostgreSQL's row locks keep them apart;
+    a batch that loses a deadlock re-runs its units one by one)."""
+
     dialect = "postgres"
     exclusive = False
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, writers: int = WRITERS, readers: int = READERS) -> None:
         self._url = url
         try:
             migrate(url)
             queries = sql_files.load_queries("postgres")
-            writer = _PostgresSession(url, queries)
-            reader = _PostgresSession(url, queries)
+            self._writers = [
+                BatchThread(f"mainspring-pg-writer-{n}", _PostgresSession(url, queries))
+                for n in range(writers)
+            ]
+            self._readers = [
+                BatchThread(f"mainspring-pg-reader-{n}", _PostgresSession(url, queries))
+                for n in range(readers)
+            ]
         except psycopg.Error as exc:
             raise errors.StoreError(f"cannot use PostgreSQL at {redact_url(url)}: {exc}") from None
-        self._writer = BatchThread("mainspring-pg-writer", writer)
-        self._reader = BatchThread("mainspring-pg-reader", reader)
-        self._writer.start()
-        self._reader.start()
+        for thread in self._threads:
+            thread.start()
+        self._turn = itertools.count()
         self._listener: _Listener | None = None
 
     @property
+    def _threads(self) -> list[BatchThread]:
+        return [*self._writers, *self._readers]
+
+    @property
     def healthy(self) -> bool:
-        return self._writer.healthy and self._reader.healthy
+        return all(thread.healthy for thread in self._threads)
 
     def stats(self) -> dict[str, int]:
-        """Statements and transactions so far (both threads), for the benchmarks."""
-        threads = (self._writer, self._reader)
+        """Statements and transactions so far (all threads), for the benchmarks."""
         return {
-            "statements": sum(thread.statements for thread in threads),
-            "transactions": sum(thread.transactions for thread in threads),
+            "statements": sum(thread.statements for thread in self._threads),
+            "transactions": sum(thread.transactions for thread in self._threads),
         }
 
+    def _pick(self, threads: list[BatchThread]) -> BatchThread:
+        """The least busy connection; ties go round-robin."""
+        turn = next(self._turn)
+        count = len(threads)
+        ordered = [threads[(turn + offset) % count] for offset in range(count)]
+        return min(ordered, key=lambda thread: thread.jobs.qsize())
+
     async def write(self, unit: Callable[[Any], T]) -> T:
-        result: T = await submit(self._writer, unit)
+        result: T = await submit(self._pick(self._writers), unit)
         return result
 
     async def read(self, unit: Callable[[Any], T]) -> T:
-        result: T = await submit(self._reader, unit)
+        result: T = await submit(self._pick(self._readers), unit)
         return result
 
     def listen(self, channel: str, callback: Callable[[], None]) -> None:
@@ -221,7 +246,7 @@ class PostgresConnector:
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.stop()
-        for thread in (self._writer, self._reader):
+        for thread in self._threads:
             thread.jobs.put(None)
-        await asyncio.to_thread(self._writer.join)
-        await asyncio.to_thread(self._reader.join)
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join)

@@ -117,3 +117,7 @@ def count(tx: Tx) -> int:
 
 def delete_by_dedupe_key(tx: Tx, dedupe_key: str) -> None:
     tx.execute("delete_by_dedupe_key", {"dedupe_key": dedupe_key})
+
+
+def ping(tx: Tx) -> bool:
+    return tx.fetchone("ping") is not None

@@ -215,6 +215,7 @@ def continue_after(tx: Tx, run_id: str, step_id: str, now: int) -> bool:
 
     Returns True when a discovery was queued (and force-planning, if on, was switched off).
     """
+    tx.fetchone("lock_run", {"id": run_id})
     if resolve_pending(tx, run_id, step_id) > 0:
         return False
     row = tx.fetchone("get_run", {"id": run_id})

@@ -50,3 +50,7 @@ DELETE FROM queue WHERE dedupe_key = %(dedupe_key)s;
 -- name: notify_queue
 -- Tells the other processes' workers that new work may be due.
 SELECT pg_notify('mainspring_queue', '');
+
+-- name: ping
+-- Is the database reachable?
+SELECT 1 AS ok;

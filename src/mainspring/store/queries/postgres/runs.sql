@@ -92,3 +92,8 @@ WHERE function_slug = %(slug)s AND status = 'Running'
 
 -- name: run_status
 SELECT status FROM runs WHERE id = %(id)s;
+
+-- name: lock_run
+-- Serializes concurrent bookkeeping of one run (parallel steps finishing in two connections):
+-- the second waits, then counts what the first committed.
+SELECT id FROM runs WHERE id = %(id)s FOR UPDATE;

@@ -44,3 +44,7 @@ DELETE FROM queue WHERE dedupe_key = :dedupe_key;
 -- name: notify_queue
 -- Tells other processes' workers about new work: one process per SQLite file, so nothing to do.
 SELECT 1;
+
+-- name: ping
+-- Is the database reachable?
+SELECT 1 AS ok;

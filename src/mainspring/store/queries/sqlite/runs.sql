@@ -89,3 +89,7 @@ WHERE function_slug = :slug AND status = 'Running'
 
 -- name: run_status
 SELECT status FROM runs WHERE id = :id;
+
+-- name: lock_run
+-- Serializes concurrent bookkeeping of one run (parallel steps finishing in two connections).
+SELECT id FROM runs WHERE id = :id;
