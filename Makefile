@@ -25,7 +25,7 @@ run: $(VENV)/.installed-run
 	mkdir -p .mainspring
 	$(BIN)/mainspring dev --db ./.mainspring/dev.db $(ARGS)
 
-# PostgreSQL is used by later suites; start it when the machine has it installed but stopped.
+# PostgreSQL (the second `make test` pass): start it when the machine has it installed but stopped.
 services:
 	@if command -v pg_ctlcluster >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2>&1; then \
 		pg_isready -q -h 127.0.0.1 -p 5432 || \
@@ -39,8 +39,14 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# The whole suite on SQLite, then the store contract and the integration suite again with every
+# server on PostgreSQL ($(PG_URL); fresh databases cloned from a per-session template). An
+# unreachable PostgreSQL skips those tests loudly; under CI=true it fails them.
 test: $(VENV)/.installed-test services ts-deps lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)} \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+	MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)} \
+		MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest tests/store tests/integration $(PYTEST_ARGS)
 
 # Node deps of the TypeScript SDK suite (tests/integration_ts): installed from the lockfile when
 # node_modules is missing or older than package-lock.json. Without npm the suite skips (fails if CI=true).

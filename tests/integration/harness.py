@@ -2,8 +2,9 @@
 
 Nothing here talks to Mainspring in-process: the server is started as
 ``python -m mainspring dev …`` on a free loopback port with a SQLite file in a temp
-directory, and the app is a FastAPI module served by uvicorn using the official
-``inngest`` SDK. Tests observe the system through the server's HTTP API and through a
+directory (or, with ``MAINSPRING_TEST_DIALECT=postgres``, a fresh PostgreSQL database cloned
+from a per-session template), and the app is a FastAPI module served by uvicorn using the
+official ``inngest`` SDK. Tests observe the system through the server's HTTP API and through a
 side-effect log (JSON lines) that the apps append to from inside step bodies.
 """
 
@@ -13,17 +14,21 @@ import contextlib
 import datetime
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psycopg
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APPS_DIR = Path(__file__).resolve().parent / "apps"
@@ -96,12 +101,238 @@ def assert_stays(
 
 
 # --------------------------------------------------------------------------------------
+# Databases: a SQLite file, or a fresh PostgreSQL database cloned from a session template
+# --------------------------------------------------------------------------------------
+
+DIALECT_ENV = "MAINSPRING_TEST_DIALECT"
+POSTGRES_URL_ENV = "MAINSPRING_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DIALECTS = ("sqlite", "postgres")
+PG_CONNECT_TIMEOUT = 3
+
+
+def server_dialect() -> str:
+    """The dialect the integration servers use: $MAINSPRING_TEST_DIALECT (default sqlite)."""
+    value = os.environ.get(DIALECT_ENV, "").strip().lower() or "sqlite"
+    if value == "postgresql":
+        value = "postgres"
+    if value not in DIALECTS:
+        raise pytest.UsageError(f"{DIALECT_ENV}={value!r}: expected one of {', '.join(DIALECTS)}")
+    return value
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def postgres_test_url() -> str:
+    return os.environ.get(POSTGRES_URL_ENV, "").strip() or DEFAULT_POSTGRES_URL
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (for messages)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_database(url: str, dbname: str) -> str:
+    """`url` pointing at database `dbname` instead (host, user, options kept)."""
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path=f"/{dbname}"))
+
+
+def database_name(url: str) -> str:
+    return urllib.parse.urlsplit(url).path.lstrip("/")
+
+
+def _quote_ident(name: str) -> str:
+    assert name.replace("_", "").isalnum(), f"unexpected database name {name!r}"
+    return f'"{name}"'
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class PostgresDatabases:
+    """Fresh databases for tests on the server at `base_url`.
+
+    A template `ms_template_<pid>` gets the schema once per test session (by running
+    `python -m mainspring migrate`, the way an operator would); every `create()` is then a
+    `CREATE DATABASE ms_<pid>_<random> TEMPLATE ms_template_<pid>` (tens of milliseconds).
+    `drop()` terminates leftover connections first. `close()` drops whatever is left.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.pid = os.getpid()
+        self.template = f"ms_template_{self.pid}"
+        self._created: set[str] = set()
+        self._template_ready = False
+        self._template_error: str | None = None
+
+    def _admin(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.base_url, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT)
+
+    def url(self, dbname: str) -> str:
+        return with_database(self.base_url, dbname)
+
+    def ensure_template(self) -> None:
+        if self._template_ready:
+            return
+        if self._template_error is not None:
+            pytest.fail(self._template_error, pytrace=False)
+        self._drop_stale()
+        self._drop(self.template)
+        with self._admin() as conn:
+            conn.execute(f"CREATE DATABASE {_quote_ident(self.template)}")
+        cmd = [sys.executable, "-m", "mainspring", "migrate", "--db", self.url(self.template)]
+        result = subprocess.run(
+            cmd, env=_clean_env({}), capture_output=True, text=True, timeout=120, check=False
+        )
+        if result.returncode != 0:
+            self._drop(self.template)
+            self._template_error = (
+                f"`mainspring migrate` of the template database {self.template} failed "
+                f"(exit {result.returncode}):\n{result.stdout}{result.stderr}"
+            )
+            pytest.fail(self._template_error, pytrace=False)
+        self._template_ready = True
+
+    def create(self) -> str:
+        """A fresh, migrated database; returns its URL."""
+        self.ensure_template()
+        name = f"ms_{self.pid}_{secrets.token_hex(4)}"
+        with self._admin() as conn:
+            conn.execute(
+                f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(self.template)}"
+            )
+        self._created.add(name)
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = database_name(url)
+        self._drop(name)
+        self._created.discard(name)
+
+    def close(self) -> None:
+        for name in sorted(self._created):
+            self._drop(name)
+        self._created.clear()
+        if self._template_ready:
+            self._drop(self.template)
+            self._template_ready = False
+
+    def _drop(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")
+
+    def _drop_stale(self) -> None:
+        """Drop databases left by earlier test sessions on this host that died (kill -9)."""
+        host = urllib.parse.urlsplit(self.base_url).hostname or "localhost"
+        if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("/"):
+            return  # a shared server: their pids are not ours to judge
+        with self._admin() as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'ms\\_%'"
+            ).fetchall()
+        for (name,) in rows:
+            parts = str(name).split("_")
+            pid_text = parts[2] if parts[1] == "template" and len(parts) == 3 else parts[1]
+            if pid_text.isdigit() and int(pid_text) != self.pid and not _pid_alive(int(pid_text)):
+                self._drop(str(name))
+
+
+_postgres: PostgresDatabases | None = None
+_postgres_unavailable: str | None = None
+
+
+def postgres_unavailable_reason() -> str | None:
+    """Why PostgreSQL tests were skipped in this session, if they were."""
+    return _postgres_unavailable
+
+
+def postgres_databases() -> PostgresDatabases:
+    """The session's `PostgresDatabases`, after checking the server answers.
+
+    An unreachable server skips the calling test with a clear reason, or fails it when the
+    environment has CI=true (CI must not silently skip a dialect).
+    """
+    global _postgres, _postgres_unavailable
+    if _postgres is None and _postgres_unavailable is None:
+        url = postgres_test_url()
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT) as c:
+                c.execute("SELECT 1")
+        except psycopg.Error as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            _postgres_unavailable = (
+                f"PostgreSQL at {redact_url(url)} is unreachable ({first_line}); "
+                f"start it (`make services`) or set {POSTGRES_URL_ENV}"
+            )
+        else:
+            _postgres = PostgresDatabases(url)
+    if _postgres is None:
+        assert _postgres_unavailable is not None
+        if in_ci():
+            pytest.fail(f"CI=true and {_postgres_unavailable}", pytrace=False)
+        pytest.skip(f"SKIPPED FOR LACK OF POSTGRESQL: {_postgres_unavailable}")
+    return _postgres
+
+
+def close_postgres() -> None:
+    """Drop the session's template and any database a test did not drop (session teardown)."""
+    if _postgres is not None:
+        _postgres.close()
+
+
+def fresh_database(sqlite_path: Path) -> str:
+    """A `--db` value for a new server: `sqlite_path`, or a fresh PostgreSQL database."""
+    if server_dialect() == "postgres":
+        return postgres_databases().create()
+    return str(sqlite_path)
+
+
+def drop_database(db: str) -> None:
+    """Drop a database made by `fresh_database` (no-op for SQLite files: tmp dirs clean up)."""
+    if db.startswith(("postgres://", "postgresql://")) and _postgres is not None:
+        _postgres.drop(db)
+
+
+def requires_postgres_dialect() -> pytest.MarkDecorator:
+    """Mark for tests that only make sense on PostgreSQL (skipped under the SQLite run)."""
+    return pytest.mark.skipif(
+        server_dialect() != "postgres",
+        reason=f"PostgreSQL only: run with {DIALECT_ENV}=postgres (make test does)",
+    )
+
+
+# --------------------------------------------------------------------------------------
 # Processes
 # --------------------------------------------------------------------------------------
 
 
 class ServerProcess:
-    """A `python -m mainspring dev` subprocess bound to a fixed port and database file."""
+    """A `python -m mainspring dev` subprocess bound to a fixed port and database.
+
+    The database is `db` when given (a path or a URL, e.g. one PostgreSQL database shared by
+    several servers); otherwise `db_path` under the SQLite dialect, or a fresh PostgreSQL
+    database under MAINSPRING_TEST_DIALECT=postgres, created here and kept for every restart
+    of this object (`release_db()` drops it).
+    """
 
     def __init__(
         self,
@@ -114,9 +345,12 @@ class ServerProcess:
         poll_interval: float = 2.0,
         extra_args: Sequence[str] = (),
         name: str = "server",
+        db: str | None = None,
     ) -> None:
         self.port = port
         self.db_path = db_path
+        self._owns_db = db is None and server_dialect() == "postgres"
+        self.db = db if db is not None else fresh_database(db_path)
         self.app_urls = list(app_urls)
         self.backoff_base = backoff_base
         self.poll_interval = poll_interval
@@ -142,7 +376,7 @@ class ServerProcess:
             "--port",
             str(self.port),
             "--db",
-            str(self.db_path),
+            self.db,
             "--no-discovery",
             "--poll-interval",
             str(self.poll_interval),
@@ -215,6 +449,12 @@ class ServerProcess:
         """Best-effort shutdown for fixture teardown: SIGTERM, then SIGKILL."""
         if self.terminate(timeout=10.0) is None:
             self.kill()
+
+    def release_db(self) -> None:
+        """Drop the PostgreSQL database this object created (after the server stopped)."""
+        if self._owns_db:
+            drop_database(self.db)
+            self._owns_db = False
 
     def log_tail(self, lines: int = 40) -> str:
         return f"--- server stderr (tail) ---\n{_tail(self.stderr_path, lines)}"
@@ -600,6 +840,7 @@ def running_stack(
         stack.api.close()
         stack.server.stop()
         stack.app.stop()
+        stack.server.release_db()
 
 
 # --------------------------------------------------------------------------------------

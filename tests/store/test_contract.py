@@ -1,13 +1,14 @@
-"""The store's guarantees, against a real database file."""
+"""The store's guarantees, against a real database: every test runs on SQLite and PostgreSQL
+(see conftest.py), except the few marked `sqlite_only` / `postgres_only`."""
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from mainspring import errors, ingest
 from mainspring.domain.functions import FunctionDef, Trigger
 from mainspring.queue.kinds import Kind
+from mainspring.store import migrations, open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import queue as queue_repo
@@ -142,22 +143,72 @@ async def test_finish_happens_once(connector: Connector) -> None:
     assert await connector.read(queue_repo.count) == 0
 
 
-async def test_second_process_is_refused(tmp_path: Path) -> None:
-    path = str(tmp_path / "locked.db")
-    first = SqliteConnector(path)
+@pytest.mark.sqlite_only  # the exclusive lock file; PostgreSQL is shared by design
+async def test_second_process_is_refused(db_url: str) -> None:
+    first = SqliteConnector(db_url)
     try:
         with pytest.raises(errors.StoreLocked):
-            SqliteConnector(path)
+            SqliteConnector(db_url)
     finally:
         await first.close()
-    await SqliteConnector(path).close()  # released on close
+    await SqliteConnector(db_url).close()  # released on close
 
 
-async def test_reopen_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> None:
-    path = str(tmp_path / "again.db")
-    conn = SqliteConnector(path)
+async def test_reopen_keeps_data_and_migrations_are_idempotent(db_url: str) -> None:
+    conn = open_connector(db_url)
     await conn.write(lambda tx: ingest_events(tx, [new_event("01R")], NOW))
     await conn.close()
-    conn = SqliteConnector(path)
+    conn = open_connector(db_url)
     assert await conn.read(lambda tx: events_repo.get_event(tx, "01R")) is not None
     await conn.close()
+    assert migrations.pending(db_url) == []
+
+
+LEASE_ITEMS = 200
+
+
+@pytest.mark.postgres_only  # several processes share one PostgreSQL database
+async def test_two_connectors_never_lease_the_same_item(db_url: str, connector: Connector) -> None:
+    def fill(tx: Tx) -> None:
+        for i in range(LEASE_ITEMS):
+            queue_repo.enqueue(tx, kind=Kind.CALL, run_id=f"run{i:03d}", available_at=NOW, now=NOW)
+
+    await connector.write(fill)
+    other = open_connector(db_url)
+
+    async def drain(conn: Connector, owner: str) -> list[str]:
+        leased: list[str] = []
+        while True:
+            items = await conn.write(
+                lambda tx: queue_repo.lease_due(
+                    tx, owner=owner, now=NOW, lease_until=NOW + 60_000, limit=2
+                )
+            )
+            if not items:
+                return leased
+            leased += [item.id for item in items]
+
+    try:
+        # Four lease loops per connector: inside one connector they share group-committed
+        # transactions, across the two they race on row locks (FOR UPDATE SKIP LOCKED).
+        loops = [
+            drain(conn, f"{name}{k}")
+            for k in range(4)
+            for name, conn in (("a", connector), ("b", other))
+        ]
+        results = await asyncio.gather(*loops)
+        leftover = await other.write(
+            lambda tx: queue_repo.lease_due(
+                tx, owner="late", now=NOW, lease_until=NOW + 60_000, limit=LEASE_ITEMS
+            )
+        )
+    finally:
+        await other.close()
+
+    by_a = [item for i, got in enumerate(results) if i % 2 == 0 for item in got]
+    by_b = [item for i, got in enumerate(results) if i % 2 == 1 for item in got]
+    every = by_a + by_b
+    assert len(every) == len(set(every)), "an item was leased twice"
+    assert len(every) == LEASE_ITEMS and leftover == [], "an item was never leased"
+    assert by_a and by_b, f"no race happened: a leased {len(by_a)}, b leased {len(by_b)}"
+    assert await connector.read(queue_repo.count) == LEASE_ITEMS
