@@ -30,7 +30,9 @@ log = logging.getLogger("mainspring.store.postgres")
 MIGRATION_LOCK_ID = 0x6D61696E  # "main": one migrator at a time across processes
 CONNECT_TIMEOUT_S = 5
 LISTEN_POLL_S = 1.0
-WRITERS = 4
+# Measured (bench/bench_scaling.py): more writer connections per process lose more to row-lock
+# contention and deadlocks than they gain in parallel round trips, so one writer group-commits.
+WRITERS = 1
 READERS = 2
 
 
@@ -79,7 +81,11 @@ class _PostgresSession:
         self._conn.execute(statement.encode())
 
     def is_disconnect(self, exc: BaseException) -> bool:
-        return isinstance(exc, psycopg.OperationalError) or self._conn.broken or self._conn.closed
+        """Lost connections only: a deadlock or serialization failure (also OperationalError)
+        is the unit's problem, and the batch re-runs its units one by one."""
+        if self._conn.broken or self._conn.closed:
+            return True
+        return isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow)
 
     def reconnect(self) -> None:
         try:
@@ -177,9 +183,9 @@ class _Listener(threading.Thread):
 
 
 class PostgresConnector:
-    """Several writer connections: each round trip waits on the network, so group-committing
-    batches go out on `WRITERS` connections at once (PostgreSQL's row locks keep them apart;
-    a batch that loses a deadlock re-runs its units one by one)."""
+    """`WRITERS` group-committing writer connections and `READERS` reader connections; across
+    processes PostgreSQL's row locks keep writers apart, and a batch that loses a deadlock
+    re-runs its units one by one."""
 
     dialect = "postgres"
     exclusive = False
