@@ -31,6 +31,7 @@ import signal
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import httptools
@@ -310,13 +311,18 @@ async def _wait(params: dict[str, str]) -> bytes:
     return http_response(200, orjson.dumps(answer), sdk=False)
 
 
-async def serve(host: str, port: int) -> None:
+async def serve(
+    host: str,
+    port: int,
+    protocol: Callable[[], asyncio.Protocol] = HttpProtocol,
+    label: str = "minimal endpoint",
+) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(HttpProtocol, host, port, backlog=1024, reuse_address=True)
+    server = await loop.create_server(protocol, host, port, backlog=1024, reuse_address=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"minimal endpoint listening on http://{host}:{port}{Config.serve_path}", flush=True)
+    print(f"{label} listening on http://{host}:{port}{Config.serve_path}", flush=True)
     async with server:
         await stop.wait()
 

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import hashlib
 import os
-import signal
 from typing import Any
 
 import orjson
@@ -40,6 +39,7 @@ from minimal_endpoint import (
     HttpProtocol,
     _post_register,
     http_response,
+    serve,
 )
 
 START_EVENT = "bench/wait.start"
@@ -252,17 +252,6 @@ class WaitProtocol(HttpProtocol):
             self._write(RESP_NOT_FOUND, keep_alive)
 
 
-async def serve(host: str, port: int) -> None:
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(WaitProtocol, host, port, backlog=1024, reuse_address=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"wait endpoint listening on http://{host}:{port}{Config.serve_path}", flush=True)
-    async with server:
-        await stop.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="minimal SDK endpoint whose function waits")
     parser.add_argument("--host", default="127.0.0.1")
@@ -277,7 +266,7 @@ def main() -> None:
     Config.app_id = args.app_id
     Config.server_url = args.server_url
     Config.serve_path = args.serve_path
-    coro = serve(args.host, args.port)
+    coro = serve(args.host, args.port, WaitProtocol, "wait endpoint")
     try:
         if args.no_uvloop:
             raise ImportError

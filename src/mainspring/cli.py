@@ -94,6 +94,17 @@ def _env(name: str) -> str:
     return f"MAINSPRING_{name}"
 
 
+_db_option = click.option(
+    "--db",
+    "--postgres-uri",
+    "db",
+    default=config.DEFAULT_DB,
+    show_default=True,
+    envvar=[_env("DATABASE_URL"), _env("DB")],
+    help="SQLite path, or postgresql://… to share one database among processes.",
+)
+
+
 @cli.command()
 @click.option(
     "-u",
@@ -129,15 +140,7 @@ def _env(name: str) -> str:
     type=click.FloatRange(min=0.1),
     help="Seconds.",
 )
-@click.option(
-    "--db",
-    "--postgres-uri",
-    "db",
-    default=config.DEFAULT_DB,
-    show_default=True,
-    envvar=[_env("DATABASE_URL"), _env("DB")],
-    help="SQLite path, or postgresql://… to share one database among processes.",
-)
+@_db_option
 @click.option(
     "--lease-seconds",
     default=config.LEASE_MS / 1000,
@@ -225,15 +228,7 @@ def dev(**options: Any) -> None:
 
 
 @cli.command()
-@click.option(
-    "--db",
-    "--postgres-uri",
-    "db",
-    default=config.DEFAULT_DB,
-    show_default=True,
-    envvar=[_env("DATABASE_URL"), _env("DB")],
-    help="SQLite path or postgresql://… URL.",
-)
+@_db_option
 @click.option("--print-sql", is_flag=True, help="Print the schema DDL without connecting.")
 @click.option("--check", is_flag=True, help="Exit non-zero when migrations are pending.")
 def migrate(db: str, print_sql: bool, check: bool) -> None:
