@@ -114,18 +114,37 @@ async def test_discovery_is_deduplicated(connector: Connector) -> None:
 
 
 async def test_step_output_is_never_overwritten(connector: Connector) -> None:
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01W")], NOW))
+    run_id = stored.started[0]
+
     def save(memo: object) -> bool:
         def unit(tx: Tx) -> bool:
             return runs_repo.save_step(
-                tx, "r", step_id="s", name="s", op="StepRun", memo=memo, attempts=1, now=NOW
+                tx, run_id, step_id="s", name="s", op="StepRun", memo=memo, attempts=1, now=NOW
             )
 
         return unit  # type: ignore[return-value]
 
     assert await connector.write(save({"data": 1})) is True
     assert await connector.write(save({"data": 2})) is False
-    steps = await connector.read(lambda tx: runs_repo.list_steps(tx, "r"))
+    steps = await connector.read(lambda tx: runs_repo.list_steps(tx, run_id))
     assert [step["memo"] for step in steps] == ['{"data":1}']
+
+
+async def test_an_ended_run_records_no_step(connector: Connector) -> None:
+    from mainspring.domain.runs import RunStatus
+
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01X")], NOW))
+    run_id = stored.started[0]
+    await connector.write(lambda tx: runs_repo.finish(tx, run_id, RunStatus.CANCELLED, None, NOW))
+
+    def unit(tx: Tx) -> bool:
+        return runs_repo.save_step(
+            tx, run_id, step_id="late", name="late", op="StepRun", memo=1, attempts=1, now=NOW
+        )
+
+    assert await connector.write(unit) is False
+    assert await connector.read(lambda tx: runs_repo.list_steps(tx, run_id)) == []
 
 
 async def test_finish_happens_once(connector: Connector) -> None:

@@ -228,8 +228,6 @@ class Executor:
     ) -> None:
         if not first_call or not self._mark_started(tx, state):
             return
-        if state.request_version != -1:
-            recording.record_version(tx, state)
         if function.finish_timeout_ms is not None:
             queue_repo.enqueue(
                 tx,
@@ -243,7 +241,9 @@ class Executor:
 
     @staticmethod
     def _mark_started(tx: Tx, state: RunState) -> bool:
-        started = runs_repo.mark_started(tx, state.run_id, state.started_at or 0)
+        started = runs_repo.mark_started(
+            tx, state.run_id, state.started_at or 0, state.request_version
+        )
         state.start_recorded = True
         return started
 

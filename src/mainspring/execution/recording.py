@@ -53,10 +53,11 @@ def record_progress(
     effects: ingest.Effects,
 ) -> bool:
     """Memoize results and queue planned work. True when the discovery may go on at once."""
-    if not still_running(tx, state, item):
+    if progress.scheduled and not still_running(tx, state, item):
         return False
-    for saved in progress.saved:
-        _save(tx, state, saved, attempt + 1, now)
+    refused = [saved for saved in progress.saved if not _save(tx, state, saved, attempt + 1, now)]
+    if refused and not still_running(tx, state, item):  # cancelled while the call was in flight
+        return False
     for later in progress.scheduled:
         _schedule(tx, state, later, now, functions, effects)
     if progress.parallel:  # unconditional: a unit may run twice (see store/batching.py)
@@ -252,12 +253,9 @@ def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
     queue_repo.delete(tx, item.id)
 
 
-def record_version(tx: Tx, state: RunState) -> None:
-    runs_repo.set_plan(tx, state.run_id, state.force_plan, state.request_version)
-
-
-def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int) -> None:
-    if runs_repo.save_step(
+def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int) -> bool:
+    """Memoize one result; False when nothing was written (duplicate, or the run ended)."""
+    written = runs_repo.save_step(
         tx,
         state.run_id,
         step_id=saved.step_id,
@@ -266,7 +264,8 @@ def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now:
         memo=saved.memo,
         attempts=attempts,
         now=now,
-    ):
+    )
+    if written:
         failed = saved.op == "StepFailed"
         runs_repo.add_history(
             tx,
@@ -281,6 +280,7 @@ def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now:
     state.steps[saved.step_id] = saved.memo
     if saved.step_id not in state.stack:
         state.stack.append(saved.step_id)
+    return written
 
 
 def _resolve(tx: Tx, state: RunState, step_id: str, now: int, *, race: bool = False) -> None:

@@ -30,6 +30,10 @@ class Tx(Protocol):
         """Run a query and return all rows."""
         ...
 
+    def announce(self, channel: str) -> None:
+        """Tell the other processes on this database, at commit (NOTIFY; a no-op when alone)."""
+        ...
+
 
 class Connector(Protocol):
     """Runs units of work. Writes are group-committed: `write` returns once its unit is durable."""

@@ -47,6 +47,7 @@ class PostgresTx:
         self._conn = conn
         self._queries = queries
         self.statements = 0  # round trips on PostgreSQL; counted for the benchmarks
+        self.announcements: set[str] = set()
 
     def execute(self, name: str, params: Params | None = None) -> int:
         self.statements += 1
@@ -60,6 +61,9 @@ class PostgresTx:
         self.statements += 1
         return list(self._conn.execute(self._queries[name], params or {}).fetchall())
 
+    def announce(self, channel: str) -> None:
+        self.announcements.add(channel)
+
 
 class _PostgresSession:
     def __init__(self, url: str, queries: dict[str, str]) -> None:
@@ -72,9 +76,14 @@ class _PostgresSession:
         self._conn.execute("BEGIN")
 
     def commit(self) -> None:
-        self._conn.execute("COMMIT")
+        """NOTIFYs ride in the COMMIT's round trip (one simple query, no parameters)."""
+        channels = self.tx.announcements
+        notify = "".join(f"NOTIFY {channel}; " for channel in sorted(channels))
+        self._conn.execute(f"{notify}COMMIT".encode())
+        channels.clear()
 
     def rollback(self) -> None:
+        self.tx.announcements.clear()
         self._conn.execute("ROLLBACK")
 
     def execute_raw(self, statement: str) -> None:

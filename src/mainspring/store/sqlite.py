@@ -46,6 +46,9 @@ class SqliteTx:
         self.statements += 1
         return self._conn.execute(self._queries[name], params or {}).fetchall()
 
+    def announce(self, channel: str) -> None:
+        """One process per SQLite file: nobody else to tell."""
+
 
 class _SqliteSession:
     def __init__(self, conn: sqlite3.Connection, queries: dict[str, str], writer: bool) -> None:

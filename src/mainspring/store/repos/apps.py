@@ -45,7 +45,7 @@ def sync_app(
         if unchanged:
             return SyncResult(app_id=app_id, modified=False)
     tx.execute("archive_app_functions", {"app_id": app_id, "now": now})
-    tx.execute("notify_registry")  # other processes reload their function set at commit
+    tx.announce("mainspring_registry")  # other processes reload their function set
     for function in functions:
         tx.execute(
             "upsert_function",

@@ -46,7 +46,7 @@ def enqueue(
         == 1
     )
     if added:
-        tx.execute("notify_queue")
+        tx.announce("mainspring_queue")
     return added
 
 

@@ -115,8 +115,10 @@ def _event_payload(row: Row) -> dict[str, Any]:
     return payload
 
 
-def mark_started(tx: Tx, run_id: str, now: int) -> bool:
-    started = tx.execute("mark_run_started", {"id": run_id, "now": now}) == 1
+def mark_started(tx: Tx, run_id: str, now: int, request_version: int = -1) -> bool:
+    """The first call went out at `now`; also keeps the SDK's request version from its reply."""
+    params = {"id": run_id, "now": now, "request_version": request_version}
+    started = tx.execute("mark_run_started", params) == 1
     if started:
         add_history(tx, run_id, now, "run.started")
     return started

@@ -47,9 +47,6 @@ SELECT COUNT(*) AS n FROM queue;
 -- name: delete_by_dedupe_key
 DELETE FROM queue WHERE dedupe_key = %(dedupe_key)s;
 
--- name: notify_queue
--- Tells the other processes' workers that new work may be due.
-SELECT pg_notify('mainspring_queue', '');
 
 -- name: ping
 -- Is the database reachable?

@@ -40,7 +40,7 @@ FROM runs WHERE status = %(status)s ORDER BY id DESC LIMIT %(limit)s;
 
 -- name: mark_run_started
 -- A run cancelled while its first call was in flight keeps its record as it ended.
-UPDATE runs SET started_at = %(now)s
+UPDATE runs SET started_at = %(now)s, request_version = %(request_version)s
 WHERE id = %(id)s AND started_at IS NULL AND status = 'Running';
 
 -- name: finish_run
@@ -53,11 +53,13 @@ UPDATE runs SET force_plan = %(force_plan)s, request_version = %(request_version
 WHERE id = %(id)s;
 
 -- name: insert_step
--- Memoized outputs are immutable: a duplicate delivery never overwrites one.
+-- Memoized outputs are immutable: a duplicate delivery never overwrites one. Only a running run
+-- records steps (a reply that arrives after a cancellation is discarded).
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
-VALUES (%(run_id)s, %(step_id)s,
+SELECT %(run_id)s, %(step_id)s,
     (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = %(run_id)s),
-    %(name)s, %(op)s, %(memo)s, %(attempts)s, %(now)s)
+    %(name)s, %(op)s, %(memo)s, %(attempts)s, %(now)s
+WHERE EXISTS (SELECT 1 FROM runs WHERE id = %(run_id)s AND status = 'Running')
 ON CONFLICT (run_id, step_id) DO NOTHING;
 
 -- name: list_steps

@@ -35,6 +35,3 @@ SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
 FROM functions f JOIN apps a ON a.id = f.app_id
 WHERE f.archived_at IS NULL ORDER BY f.slug;
 
--- name: notify_registry
--- Tells other processes the registry changed: one process per SQLite file, so nothing to do.
-SELECT 1;

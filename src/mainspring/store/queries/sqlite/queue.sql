@@ -41,9 +41,6 @@ SELECT COUNT(*) AS n FROM queue;
 -- name: delete_by_dedupe_key
 DELETE FROM queue WHERE dedupe_key = :dedupe_key;
 
--- name: notify_queue
--- Tells other processes' workers about new work: one process per SQLite file, so nothing to do.
-SELECT 1;
 
 -- name: ping
 -- Is the database reachable?

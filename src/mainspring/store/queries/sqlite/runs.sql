@@ -40,7 +40,8 @@ FROM runs WHERE status = :status ORDER BY id DESC LIMIT :limit;
 
 -- name: mark_run_started
 -- A run cancelled while its first call was in flight keeps its record as it ended.
-UPDATE runs SET started_at = :now WHERE id = :id AND started_at IS NULL AND status = 'Running';
+UPDATE runs SET started_at = :now, request_version = :request_version
+WHERE id = :id AND started_at IS NULL AND status = 'Running';
 
 -- name: finish_run
 -- Only a running run can finish; rowcount 0 means someone else ended it first.
@@ -51,11 +52,13 @@ WHERE id = :id AND status = 'Running';
 UPDATE runs SET force_plan = :force_plan, request_version = :request_version WHERE id = :id;
 
 -- name: insert_step
--- Memoized outputs are immutable: a duplicate delivery never overwrites one.
+-- Memoized outputs are immutable: a duplicate delivery never overwrites one. Only a running run
+-- records steps (a reply that arrives after a cancellation is discarded).
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
-VALUES (:run_id, :step_id,
+SELECT :run_id, :step_id,
     (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = :run_id),
-    :name, :op, :memo, :attempts, :now)
+    :name, :op, :memo, :attempts, :now
+WHERE EXISTS (SELECT 1 FROM runs WHERE id = :run_id AND status = 'Running')
 ON CONFLICT (run_id, step_id) DO NOTHING;
 
 -- name: list_steps
