@@ -98,7 +98,7 @@ def set_attempt(tx: Tx, item_id: str, attempt: int) -> None:
 
 
 def renew_leases(tx: Tx, owner: str, item_ids: list[str], lease_until: int) -> None:
-    for item_id in item_ids:
+    for item_id in sorted(item_ids):  # one lock order everywhere: fewer deadlocks
         tx.execute("renew_leases", {"owner": owner, "id": item_id, "lease_until": lease_until})
 
 
