@@ -71,9 +71,12 @@ def _pause(row: Row) -> Pause:
 def satisfied_by(tx: Tx, event: dict[str, Any], now: int) -> list[Pause]:
     """Pauses the event satisfies: indexed look-ups first, then the few unindexed expressions."""
     name = event["name"]
+    candidates = tx.fetchall("pause_candidates", {"event_name": name, "now": now})
     found: list[Pause] = []
-    for field_row in tx.fetchall("pause_fields_for", {"event_name": name}):
-        field = field_row["match_field"]
+    for row in candidates:
+        field = row["match_field"]
+        if field is None:
+            continue
         value = pauses.encode(pauses.lookup(event, field))
         if value is None:
             continue
@@ -82,7 +85,9 @@ def satisfied_by(tx: Tx, event: dict[str, Any], now: int) -> list[Pause]:
             {"event_name": name, "match_field": field, "match_key": value, "now": now},
         )
         found.extend(_pause(row) for row in rows)
-    for row in tx.fetchall("pauses_by_expression", {"event_name": name, "now": now}):
+    for row in candidates:
+        if row["id"] is None:
+            continue
         trigger = codec.loads(row["trigger_event"]) or {}
         if pauses.matches(row["expression"], trigger, event):
             found.append(_pause(row))

@@ -9,8 +9,6 @@ ON CONFLICT (id) DO NOTHING;
 INSERT INTO pause_fields (event_name, match_field) VALUES (:event_name, :match_field)
 ON CONFLICT DO NOTHING;
 
--- name: pause_fields_for
-SELECT match_field FROM pause_fields WHERE event_name = :event_name;
 
 -- name: pauses_by_key
 -- Indexed equality pauses an event satisfies, oldest first.
@@ -20,12 +18,18 @@ WHERE event_name = :event_name AND match_field = :match_field AND match_key = :m
   AND expires_at > :now
 ORDER BY created_at, id;
 
--- name: pauses_by_expression
--- Pauses whose expression must be evaluated (no usable equality), oldest first.
-SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+-- name: pause_candidates
+-- One round trip per event: the fields its indexed pauses are keyed by (rows with `match_field`),
+-- then the pauses whose expression must be evaluated (rows with `id`), oldest first.
+SELECT match_field, NULL AS id, NULL AS run_id, NULL AS kind, NULL AS step_id,
+    NULL AS step_name, NULL AS event_name, NULL AS expression, NULL AS trigger_event,
+    0 AS created_at
+FROM pause_fields WHERE event_name = :event_name
+UNION ALL
+SELECT NULL, id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
 FROM pauses
 WHERE event_name = :event_name AND match_field IS NULL AND expires_at > :now
-ORDER BY created_at, id;
+ORDER BY created_at, id
 
 -- name: get_pause
 SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
