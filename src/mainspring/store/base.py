@@ -22,6 +22,11 @@ class Tx(Protocol):
         """Run a statement; returns the number of rows it changed."""
         ...
 
+    def write(self, name: str, params: Params | None = None) -> None:
+        """Run a statement whose outcome is not needed now; it may be sent without waiting
+        (errors surface by commit at the latest, failing the unit)."""
+        ...
+
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
         """Run a query and return its first row, if any."""
         ...

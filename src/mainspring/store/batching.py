@@ -123,7 +123,15 @@ class BatchThread(threading.Thread):
                     raise
                 session.rollback()
                 return None
-        session.commit()
+        try:
+            session.commit()
+        except Exception as exc:
+            if session.is_disconnect(exc):
+                raise
+            session.rollback()  # a statement sent without waiting failed: find whose
+            if len(batch) == 1:
+                return [(batch[0][1], False, exc)]
+            return None
         self.transactions += 1
         return results
 
@@ -132,12 +140,12 @@ class BatchThread(threading.Thread):
         session.begin()
         try:
             result = unit(session.tx)
+            session.commit()
         except Exception as exc:
             if session.is_disconnect(exc):
                 raise
             session.rollback()
             return False, exc
-        session.commit()
         self.transactions += 1
         return True, result
 

@@ -9,6 +9,7 @@ re-established with backoff while callers get `StoreError` (the API answers 503)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import threading
@@ -45,15 +46,26 @@ def _connect(url: str) -> psycopg.Connection[dict[str, Any]]:
 
 
 class PostgresTx:
+    """Statements of a batch go out in pipeline mode: `write` does not wait for its answer,
+    `execute` and the fetches wait for theirs (and so for everything queued before them)."""
+
     def __init__(self, conn: psycopg.Connection[dict[str, Any]], queries: dict[str, str]) -> None:
         self._conn = conn
         self._queries = queries
-        self.statements = 0  # round trips on PostgreSQL; counted for the benchmarks
+        self.statements = 0  # statements sent; counted for the benchmarks
         self.announcements: set[str] = set()
+        self.pipeline: psycopg.Pipeline | None = None
 
     def execute(self, name: str, params: Params | None = None) -> int:
         self.statements += 1
-        return self._conn.execute(self._queries[name], params or {}).rowcount
+        cursor = self._conn.execute(self._queries[name], params or {})
+        if self.pipeline is not None:
+            self.pipeline.sync()
+        return cursor.rowcount
+
+    def write(self, name: str, params: Params | None = None) -> None:
+        self.statements += 1
+        self._conn.execute(self._queries[name], params or {})
 
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
         self.statements += 1
@@ -73,20 +85,36 @@ class _PostgresSession:
         self._queries = queries
         self._conn = _connect(url)
         self.tx = PostgresTx(self._conn, queries)
+        self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
     def begin(self) -> None:
-        self._conn.execute("BEGIN")
+        self._pipeline_scope = self._conn.pipeline()
+        self.tx.pipeline = self._pipeline_scope.__enter__()
+        self._conn.execute(b"BEGIN")
 
     def commit(self) -> None:
-        """NOTIFYs ride in the COMMIT's round trip (one simple query, no parameters)."""
+        """NOTIFYs and COMMIT join whatever is still queued: one round trip."""
         channels = self.tx.announcements
-        notify = "".join(f"NOTIFY {channel}; " for channel in sorted(channels))
-        self._conn.execute(f"{notify}COMMIT".encode())
+        for channel in sorted(channels):
+            self._conn.execute(f"NOTIFY {channel}".encode())
+        self._conn.execute(b"COMMIT")
         channels.clear()
+        self._leave_pipeline()
 
     def rollback(self) -> None:
         self.tx.announcements.clear()
-        self._conn.execute("ROLLBACK")
+        try:
+            self._leave_pipeline()
+        except psycopg.Error:
+            pass  # the error that made us roll back, surfacing again
+        if not (self._conn.broken or self._conn.closed):
+            self._conn.execute(b"ROLLBACK")
+
+    def _leave_pipeline(self) -> None:
+        scope, self._pipeline_scope = self._pipeline_scope, None
+        self.tx.pipeline = None
+        if scope is not None:
+            scope.__exit__(None, None, None)
 
     def execute_raw(self, statement: str) -> None:
         self._conn.execute(statement.encode())
@@ -103,6 +131,7 @@ class _PostgresSession:
             self._conn.close()
         except psycopg.Error:
             pass
+        self._pipeline_scope = None
         self._conn = _connect(self._url)
         counted = self.tx.statements
         self.tx = PostgresTx(self._conn, self._queries)

@@ -37,6 +37,10 @@ class SqliteTx:
         self.statements += 1
         return self._conn.execute(self._queries[name], params or {}).rowcount
 
+    def write(self, name: str, params: Params | None = None) -> None:
+        self.statements += 1
+        self._conn.execute(self._queries[name], params or {})
+
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
         self.statements += 1
         row: Row | None = self._conn.execute(self._queries[name], params or {}).fetchone()

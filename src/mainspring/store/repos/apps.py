@@ -37,17 +37,17 @@ def sync_app(
     params = {"name": name, "url": url, "sdk": sdk, "framework": framework, "checksum": checksum}
     if app is None:
         app_id = new_uuid()
-        tx.execute("insert_app", {**params, "id": app_id, "now": now})
+        tx.write("insert_app", {**params, "id": app_id, "now": now})
     else:
         app_id = app["id"]
         unchanged = app["checksum"] == checksum and app["url"] == url and app["error"] is None
-        tx.execute("update_app_sync", {**params, "id": app_id, "now": now})
+        tx.write("update_app_sync", {**params, "id": app_id, "now": now})
         if unchanged:
             return SyncResult(app_id=app_id, modified=False)
-    tx.execute("archive_app_functions", {"app_id": app_id, "now": now})
+    tx.write("archive_app_functions", {"app_id": app_id, "now": now})
     tx.announce("mainspring_registry")  # other processes reload their function set
     for function in functions:
-        tx.execute(
+        tx.write(
             "upsert_function",
             {
                 "id": new_uuid(),
@@ -62,7 +62,7 @@ def sync_app(
 
 
 def set_error_by_url(tx: Tx, url: str, error: str | None) -> None:
-    tx.execute("set_app_error_by_url", {"url": url, "error": error})
+    tx.write("set_app_error_by_url", {"url": url, "error": error})
 
 
 def list_apps(tx: Tx) -> list[Row]:

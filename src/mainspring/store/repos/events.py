@@ -39,7 +39,7 @@ def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
             if seen is not None:
                 ids.append(seen["internal_id"])
                 continue
-            tx.execute(
+            tx.write(
                 "remember_event_id",
                 {
                     "id": event.sender_id,

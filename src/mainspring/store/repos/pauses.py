@@ -37,8 +37,8 @@ def create(
 ) -> None:
     key = pauses.index_key(expression, trigger_event)
     if key is not None:
-        tx.execute("remember_pause_field", {"event_name": event_name, "match_field": key.field})
-    tx.execute(
+        tx.write("remember_pause_field", {"event_name": event_name, "match_field": key.field})
+    tx.write(
         "insert_pause",
         {
             "id": pause_id,
@@ -105,4 +105,4 @@ def consume(tx: Tx, pause_id: str) -> bool:
 
 
 def delete_for_run(tx: Tx, run_id: str) -> None:
-    tx.execute("delete_run_pauses", {"run_id": run_id})
+    tx.write("delete_run_pauses", {"run_id": run_id})

@@ -86,20 +86,20 @@ def next_due(tx: Tx) -> int | None:
 
 
 def delete(tx: Tx, item_id: str) -> None:
-    tx.execute("delete_item", {"id": item_id})
+    tx.write("delete_item", {"id": item_id})
 
 
 def reschedule(tx: Tx, item_id: str, *, attempt: int, available_at: int) -> None:
-    tx.execute("reschedule_item", {"id": item_id, "attempt": attempt, "available_at": available_at})
+    tx.write("reschedule_item", {"id": item_id, "attempt": attempt, "available_at": available_at})
 
 
 def set_attempt(tx: Tx, item_id: str, attempt: int) -> None:
-    tx.execute("set_item_attempt", {"id": item_id, "attempt": attempt})
+    tx.write("set_item_attempt", {"id": item_id, "attempt": attempt})
 
 
 def renew_leases(tx: Tx, owner: str, item_ids: list[str], lease_until: int) -> None:
     for item_id in sorted(item_ids):  # one lock order everywhere: fewer deadlocks
-        tx.execute("renew_leases", {"owner": owner, "id": item_id, "lease_until": lease_until})
+        tx.write("renew_leases", {"owner": owner, "id": item_id, "lease_until": lease_until})
 
 
 def release_all_leases(tx: Tx, now: int) -> int:
@@ -107,7 +107,7 @@ def release_all_leases(tx: Tx, now: int) -> int:
 
 
 def delete_run_items(tx: Tx, run_id: str) -> None:
-    tx.execute("delete_run_items", {"run_id": run_id})
+    tx.write("delete_run_items", {"run_id": run_id})
 
 
 def count(tx: Tx) -> int:
@@ -116,7 +116,7 @@ def count(tx: Tx) -> int:
 
 
 def delete_by_dedupe_key(tx: Tx, dedupe_key: str) -> None:
-    tx.execute("delete_by_dedupe_key", {"dedupe_key": dedupe_key})
+    tx.write("delete_by_dedupe_key", {"dedupe_key": dedupe_key})
 
 
 def ping(tx: Tx) -> bool:

@@ -30,7 +30,7 @@ def start_run(
     )
     if not claimed:
         return None
-    tx.execute(
+    tx.write(
         "insert_run",
         {
             "id": run_id,
@@ -57,7 +57,7 @@ def add_history(
     attempt: int | None = None,
     data: Any = None,
 ) -> None:
-    tx.execute(
+    tx.write(
         "insert_history",
         {
             "run_id": run_id,
@@ -164,25 +164,25 @@ def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> boo
     )
     if ended:
         queue_repo.delete_run_items(tx, run_id)
-        tx.execute("delete_run_pending_steps", {"run_id": run_id})
+        tx.write("delete_run_pending_steps", {"run_id": run_id})
         add_history(tx, run_id, now, f"run.{status.value.lower()}", data=output)
     return ended
 
 
 def set_plan(tx: Tx, run_id: str, force_plan: bool, request_version: int) -> None:
-    tx.execute(
+    tx.write(
         "set_run_plan",
         {"id": run_id, "force_plan": int(force_plan), "request_version": request_version},
     )
 
 
 def add_pending(tx: Tx, run_id: str, step_id: str) -> None:
-    tx.execute("insert_pending_step", {"run_id": run_id, "step_id": step_id})
+    tx.write("insert_pending_step", {"run_id": run_id, "step_id": step_id})
 
 
 def resolve_pending(tx: Tx, run_id: str, step_id: str) -> int:
     """Mark a parallel step done; returns how many of its group are still pending."""
-    tx.execute("delete_pending_step", {"run_id": run_id, "step_id": step_id})
+    tx.write("delete_pending_step", {"run_id": run_id, "step_id": step_id})
     return pending_count(tx, run_id)
 
 
