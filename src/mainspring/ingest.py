@@ -233,8 +233,3 @@ def emit_unit(
         return process_events(tx, emitted, now, functions, effects).ids
 
     return unit
-
-
-def trigger_event_of(tx: Tx, run_id: str) -> dict[str, Any]:
-    state = runs_repo.load_state(tx, run_id)
-    return state.events[0] if state and state.events else {}

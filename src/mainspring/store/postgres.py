@@ -116,9 +116,6 @@ class _PostgresSession:
         if scope is not None:
             scope.__exit__(None, None, None)
 
-    def execute_raw(self, statement: str) -> None:
-        self._conn.execute(statement.encode())
-
     def is_disconnect(self, exc: BaseException) -> bool:
         """Lost connections only: a deadlock or serialization failure (also OperationalError)
         is the unit's problem, and the batch re-runs its units one by one."""

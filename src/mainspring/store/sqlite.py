@@ -70,9 +70,6 @@ class _SqliteSession:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
-    def execute_raw(self, statement: str) -> None:
-        self._conn.execute(statement)
-
     def is_disconnect(self, exc: BaseException) -> bool:
         return False  # a local file does not disconnect
 

@@ -61,10 +61,6 @@ def sync_app(
     return SyncResult(app_id=app_id, modified=True)
 
 
-def set_error_by_url(tx: Tx, url: str, error: str | None) -> None:
-    tx.write("set_app_error_by_url", {"url": url, "error": error})
-
-
 def list_apps(tx: Tx) -> list[Row]:
     return tx.fetchall("list_apps")
 

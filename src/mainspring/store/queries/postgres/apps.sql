@@ -12,10 +12,6 @@ UPDATE apps SET url = %(url)s, sdk = %(sdk)s, framework = %(framework)s, checksu
     error = NULL, synced_at = %(now)s
 WHERE id = %(id)s;
 
--- name: set_app_error_by_url
--- Remembers why the last sync attempt of a URL failed (for /dev and the dashboard).
-UPDATE apps SET error = %(error)s WHERE url = %(url)s;
-
 -- name: list_apps
 SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps ORDER BY name;
 

@@ -25,5 +25,3 @@ ORDER BY received_at DESC, internal_id DESC LIMIT %(limit)s;
 SELECT internal_id, id, name, data, "user", ts, v, received_at FROM events WHERE name = %(name)s
 ORDER BY received_at DESC, internal_id DESC LIMIT %(limit)s;
 
--- name: count_events
-SELECT COUNT(*) AS n FROM events;

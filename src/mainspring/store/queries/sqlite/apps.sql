@@ -12,10 +12,6 @@ UPDATE apps SET url = :url, sdk = :sdk, framework = :framework, checksum = :chec
     error = NULL, synced_at = :now
 WHERE id = :id;
 
--- name: set_app_error_by_url
--- Remembers why the last sync attempt of a URL failed (for /dev and the dashboard).
-UPDATE apps SET error = :error WHERE url = :url;
-
 -- name: list_apps
 SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps ORDER BY name;
 

@@ -23,5 +23,3 @@ ORDER BY received_at DESC, internal_id DESC LIMIT :limit;
 SELECT internal_id, id, name, data, user, ts, v, received_at FROM events WHERE name = :name
 ORDER BY received_at DESC, internal_id DESC LIMIT :limit;
 
--- name: count_events
-SELECT COUNT(*) AS n FROM events;
