@@ -109,9 +109,8 @@ def prepare(
     normalized = [
         normalize(raw, index, now, internal=internal) for index, raw in enumerate(raw_events)
     ]
-    internal_ids = (ulids_from_seed(id_seed, len(normalized)) if id_seed else None) or [
-        new_ulid() for _ in normalized
-    ]
+    seeded_ids = ulids_from_seed(id_seed, len(normalized)) if id_seed else None
+    internal_ids = seeded_ids or [new_ulid() for _ in normalized]
     prepared = []
     for internal_id, event in zip(internal_ids, normalized, strict=True):
         sender_id = event["id"] or None
@@ -123,6 +122,7 @@ def prepare(
                 payload=event,
                 sender_id=sender_id,
                 matches=_targets(event, registry),
+                seeded=bool(seeded_ids),
             )
         )
     return prepared

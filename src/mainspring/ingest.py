@@ -18,7 +18,7 @@ from mainspring.domain.runs import RunState, RunStatus
 from mainspring.event_input import Functions
 from mainspring.execution import lifecycle
 from mainspring.queue.kinds import Kind
-from mainspring.store.base import Connector, Tx
+from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
@@ -57,6 +57,7 @@ def process_events(
     stored = events_repo.store_events(tx, events, now)
     if depth == 0:  # the caller's own events, not the lifecycle events they cause
         effects.ids.extend(stored.ids)
+    prefetched = _prefetch_candidates(tx, events, now)
     for event, internal_id in zip(events, stored.ids, strict=True):
         if internal_id != event.internal_id or event.internal_id not in stored.inserted:
             continue  # a duplicate: it starts and resumes nothing
@@ -64,13 +65,29 @@ def process_events(
             run_id = start_run(tx, function, event, now)
             if run_id is not None:
                 effects.started.append(run_id)
-        for pause in pauses_repo.satisfied_by(tx, event.payload, now):
+        candidates = None if prefetched is None else prefetched[event.payload["name"]]
+        for pause in pauses_repo.satisfied_by(tx, event.payload, now, candidates):
             _apply_pause(tx, pause, event.payload, now, functions, effects, depth)
     return effects
 
 
+def _prefetch_candidates(
+    tx: Tx, events: list[events_repo.NewEvent], now: int
+) -> dict[str, list[Row]] | None:
+    """One round trip for the pause candidates of a request's events, instead of one per event.
+
+    Not when a run this request starts creates pauses (cancel rules): a later event of the same
+    request must see them, so those requests look up event by event."""
+    if len(events) < 2 or any(f.cancel for event in events for f in event.matches):
+        return None
+    return pauses_repo.prefetch_candidates(tx, {event.payload["name"] for event in events}, now)
+
+
 def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: int) -> str | None:
-    run_id = runs_repo.start_run(tx, function, event.internal_id, event.payload["id"], now)
+    follow_ups = bool(function.cancel) or function.start_timeout_ms is not None
+    run_id = runs_repo.start_run(
+        tx, function, event.internal_id, event.payload["id"], now, confirm=follow_ups
+    )
     if run_id is None:
         return None
     for position, rule in enumerate(function.cancel):
@@ -136,11 +153,18 @@ def resume_step(
     """Memoize a waited-for result and, once nothing else of its group is pending, continue."""
     if runs_repo.status(tx, run_id) != RunStatus.RUNNING:
         return False
-    if runs_repo.save_step(
-        tx, run_id, step_id=step_id, name=name, op=op, memo=memo, attempts=1, now=now
-    ):
-        kind = "step.timed_out" if memo is None or memo is INVOKE_TIMEOUT_MEMO else "step.resumed"
-        runs_repo.add_history(tx, run_id, now, kind, step_id=step_id, step_name=name)
+    kind = "step.timed_out" if memo is None or memo is INVOKE_TIMEOUT_MEMO else "step.resumed"
+    runs_repo.save_step(
+        tx,
+        run_id,
+        step_id=step_id,
+        name=name,
+        op=op,
+        memo=memo,
+        attempts=1,
+        now=now,
+        history_kind=kind,
+    )
     runs_repo.continue_after(tx, run_id, step_id, now)
     return True
 
@@ -170,7 +194,6 @@ def finish_run(
     """End a running run and emit its lifecycle events; False if it had already ended."""
     if not runs_repo.finish(tx, state.run_id, status, output, now):
         return False
-    pauses_repo.delete_for_run(tx, state.run_id)
     if depth >= MAX_EMIT_DEPTH:
         return True
     raw = lifecycle.finish_events(state, status, output, error, now)

@@ -11,6 +11,7 @@ from mainspring.queue.kinds import Kind
 from mainspring.store import migrations, open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
 from mainspring.store.sqlite import SqliteConnector
@@ -35,9 +36,11 @@ def ingest_events(tx: Tx, events: list[events_repo.NewEvent], now: int) -> inges
     return ingest.process_events(tx, events, now, OneFunction(), ingest.Effects())
 
 
-def new_event(internal_id: str, sender_id: str | None = None) -> events_repo.NewEvent:
+def new_event(
+    internal_id: str, sender_id: str | None = None, *, seeded: bool = False
+) -> events_repo.NewEvent:
     payload = {"name": "e", "data": {}, "user": {}, "id": sender_id or internal_id, "ts": NOW}
-    return events_repo.NewEvent(internal_id, payload, sender_id, [FUNCTION])
+    return events_repo.NewEvent(internal_id, payload, sender_id, [FUNCTION], seeded=seeded)
 
 
 async def test_failing_unit_in_a_batch_leaves_the_others_committed(connector: Connector) -> None:
@@ -73,8 +76,11 @@ async def test_sender_id_dedupes_events_and_runs(connector: Connector) -> None:
 
 
 async def test_resend_with_same_internal_id_starts_nothing(connector: Connector) -> None:
-    await connector.write(lambda tx: ingest_events(tx, [new_event("01S")], NOW))
-    again = await connector.write(lambda tx: ingest_events(tx, [new_event("01S")], NOW))
+    # An SDK resending a request derives the same internal ids from its id seed.
+    await connector.write(lambda tx: ingest_events(tx, [new_event("01S", seeded=True)], NOW))
+    again = await connector.write(
+        lambda tx: ingest_events(tx, [new_event("01S", seeded=True)], NOW)
+    )
     assert again.started == []
 
 
@@ -120,7 +126,16 @@ async def test_step_output_is_never_overwritten(connector: Connector) -> None:
     def save(memo: object) -> bool:
         def unit(tx: Tx) -> bool:
             return runs_repo.save_step(
-                tx, run_id, step_id="s", name="s", op="StepRun", memo=memo, attempts=1, now=NOW
+                tx,
+                run_id,
+                step_id="s",
+                name="s",
+                op="StepRun",
+                memo=memo,
+                attempts=1,
+                now=NOW,
+                history_kind="step.completed",
+                history_attempt=0,
             )
 
         return unit  # type: ignore[return-value]
@@ -129,6 +144,9 @@ async def test_step_output_is_never_overwritten(connector: Connector) -> None:
     assert await connector.write(save({"data": 2})) is False
     steps = await connector.read(lambda tx: runs_repo.list_steps(tx, run_id))
     assert [step["memo"] for step in steps] == ['{"data":1}']
+    history = await connector.read(lambda tx: runs_repo.list_history(tx, run_id))
+    recorded = [(row["kind"], row["step_id"], row["attempt"]) for row in history]
+    assert recorded == [("run.scheduled", None, None), ("step.completed", "s", 0)]
 
 
 async def test_an_ended_run_records_no_step(connector: Connector) -> None:
@@ -140,7 +158,15 @@ async def test_an_ended_run_records_no_step(connector: Connector) -> None:
 
     def unit(tx: Tx) -> bool:
         return runs_repo.save_step(
-            tx, run_id, step_id="late", name="late", op="StepRun", memo=1, attempts=1, now=NOW
+            tx,
+            run_id,
+            step_id="late",
+            name="late",
+            op="StepRun",
+            memo=1,
+            attempts=1,
+            now=NOW,
+            history_kind="step.completed",
         )
 
     assert await connector.write(unit) is False
@@ -160,6 +186,48 @@ async def test_finish_happens_once(connector: Connector) -> None:
     )
     assert (first, second) == (True, False)
     assert await connector.read(queue_repo.count) == 0
+    history = await connector.read(lambda tx: runs_repo.list_history(tx, run_id))
+    assert [(row["kind"], row["data"]) for row in history] == [
+        ("run.scheduled", None),
+        ("run.completed", "1"),
+    ]
+
+
+async def test_a_run_is_created_once_per_function_and_event_id(connector: Connector) -> None:
+    first = await connector.write(lambda tx: ingest_events(tx, [new_event("01K")], NOW))
+    (run_id,) = first.started
+    leased = await connector.write(
+        lambda tx: queue_repo.lease_due(tx, owner="w", now=NOW, lease_until=NOW + 1, limit=5)
+    )
+    assert [(item.run_id, item.is_discovery) for item in leased] == [(run_id, True)]
+    again = await connector.write(
+        lambda tx: runs_repo.start_run(tx, FUNCTION, "01K2", "01K", NOW + 1)
+    )
+    assert again is None
+    unconfirmed = await connector.write(
+        lambda tx: runs_repo.start_run(tx, FUNCTION, "01K4", "01K", NOW + 2, confirm=False)
+    )
+    assert unconfirmed is not None  # the claim lost, unseen: no run, no history, no queue item
+    assert await connector.read(lambda tx: runs_repo.get_run(tx, unconfirmed)) is None
+    assert await connector.read(lambda tx: runs_repo.list_history(tx, unconfirmed)) == []
+    assert await connector.read(queue_repo.count) == 1
+    later = NOW + runs_repo.RUN_KEY_WINDOW_MS
+    assert await connector.write(lambda tx: runs_repo.start_run(tx, FUNCTION, "01K3", "01K", later))
+
+
+async def test_a_run_is_marked_started_once(connector: Connector) -> None:
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01M")], NOW))
+    run_id = stored.started[0]
+    first = await connector.write(lambda tx: runs_repo.mark_started(tx, run_id, NOW, 1))
+    second = await connector.write(lambda tx: runs_repo.mark_started(tx, run_id, NOW + 5, 2))
+    assert (first, second) == (True, False)
+    history = await connector.read(lambda tx: runs_repo.list_history(tx, run_id))
+    assert [(row["kind"], row["at"]) for row in history] == [
+        ("run.scheduled", NOW),
+        ("run.started", NOW),
+    ]
+    row = await connector.read(lambda tx: runs_repo.get_run(tx, run_id))
+    assert row is not None and (row["started_at"], row["request_version"]) == (NOW, 1)
 
 
 @pytest.mark.sqlite_only  # the exclusive lock file; PostgreSQL is shared by design
@@ -231,3 +299,48 @@ async def test_two_connectors_never_lease_the_same_item(db_url: str, connector: 
     assert len(every) == LEASE_ITEMS and leftover == [], "an item was never leased"
     assert by_a and by_b, f"no race happened: a leased {len(by_a)}, b leased {len(by_b)}"
     assert await connector.read(queue_repo.count) == LEASE_ITEMS
+
+
+async def test_a_request_of_many_events_finds_what_each_satisfies(connector: Connector) -> None:
+    """The one-round-trip look-up of a request's pause candidates finds what one look-up per
+    event finds: indexed equality pauses, unindexed expressions, other event names."""
+    later = NOW + 60_000
+
+    def create(tx: Tx) -> None:
+        for pause_id, event_name, expression, trigger in (
+            ("p-key", "approved", "event.data.id == async.data.id", {"data": {"id": "A"}}),
+            ("p-expr", "approved", "async.data.amount > 10", {"data": {}}),
+            ("p-any", "shipped", None, {"data": {}}),
+        ):
+            pauses_repo.create(
+                tx,
+                pause_id=pause_id,
+                run_id=f"run-{pause_id}",
+                kind="wait",
+                event_name=event_name,
+                expression=expression,
+                trigger_event=trigger,
+                expires_at=later,
+                now=NOW,
+            )
+
+    await connector.write(create)
+    events = [
+        {"name": "approved", "data": {"id": "A", "amount": 5}},
+        {"name": "approved", "data": {"id": "B", "amount": 50}},
+        {"name": "shipped", "data": {}},
+        {"name": "other", "data": {}},
+    ]
+
+    def find(tx: Tx) -> tuple[list[list[str]], list[list[str]]]:
+        names = {str(event["name"]) for event in events}
+        prefetched = pauses_repo.prefetch_candidates(tx, names, NOW)
+        together = [
+            [p.id for p in pauses_repo.satisfied_by(tx, e, NOW, prefetched[str(e["name"])])]
+            for e in events
+        ]
+        alone = [[p.id for p in pauses_repo.satisfied_by(tx, e, NOW)] for e in events]
+        return together, alone
+
+    together, alone = await connector.read(find)
+    assert together == alone == [["p-key"], ["p-expr"], ["p-any"], []]

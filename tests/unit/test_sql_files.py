@@ -10,7 +10,7 @@ def test_named_blocks_are_parsed() -> None:
 
 def test_sqlite_queries_load_and_are_unique() -> None:
     queries = sql_files.load_queries("sqlite")
-    assert {"enqueue", "lease_due", "insert_step", "insert_event", "finish_run"} <= set(queries)
+    assert {"enqueue", "lease_due", "record_step", "insert_event", "finish_run"} <= set(queries)
 
 
 def test_migrations_are_numbered_in_order() -> None:

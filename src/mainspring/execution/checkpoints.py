@@ -35,7 +35,7 @@ def save_checkpoint(tx: Tx, run_id: str, ops: list[opcodes.Op], now: int) -> boo
         if op.op not in opcodes.SAVED_OPS:
             continue
         memo = {"error": op.error} if op.op == "StepFailed" else {"data": op.data}
-        if runs_repo.save_step(
+        runs_repo.save_step(
             tx,
             run_id,
             step_id=op.id,
@@ -44,17 +44,10 @@ def save_checkpoint(tx: Tx, run_id: str, ops: list[opcodes.Op], now: int) -> boo
             memo=memo,
             attempts=1,
             now=now,
-        ):
-            runs_repo.add_history(
-                tx,
-                run_id,
-                now,
-                "step.completed",
-                step_id=op.id,
-                step_name=op.display_name,
-                attempt=0,
-                data={"checkpointed": True},
-            )
+            history_kind="step.completed",
+            history_attempt=0,
+            history_data={"checkpointed": True},
+        )
     return True
 
 

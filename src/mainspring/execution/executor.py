@@ -226,23 +226,24 @@ class Executor:
     def _start_unit(
         self, tx: Tx, state: RunState, function: FunctionDef, now: int, first_call: bool
     ) -> None:
-        if not first_call or not self._mark_started(tx, state):
+        if not first_call:
             return
-        if function.finish_timeout_ms is not None:
+        timeout = function.finish_timeout_ms
+        if self._mark_started(tx, state, confirm=timeout is not None) and timeout is not None:
             queue_repo.enqueue(
                 tx,
                 kind=Kind.RUN_TIMEOUT,
                 run_id=state.run_id,
-                available_at=now + function.finish_timeout_ms,
+                available_at=now + timeout,
                 now=now,
                 step_name="finish",
                 dedupe_key=f"run-timeout:finish:{state.run_id}",
             )
 
     @staticmethod
-    def _mark_started(tx: Tx, state: RunState) -> bool:
+    def _mark_started(tx: Tx, state: RunState, *, confirm: bool = False) -> bool:
         started = runs_repo.mark_started(
-            tx, state.run_id, state.started_at or 0, state.request_version
+            tx, state.run_id, state.started_at or 0, state.request_version, confirm=confirm
         )
         state.start_recorded = True
         return started

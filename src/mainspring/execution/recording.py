@@ -245,9 +245,7 @@ def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
         memo=None,
         attempts=1,
         now=now,
-    )
-    runs_repo.add_history(
-        tx, state.run_id, now, "step.woke", step_id=item.step_id, step_name=item.step_name
+        history_kind="step.woke",
     )
     _resolve(tx, state, item.step_id, now)
     queue_repo.delete(tx, item.id)
@@ -255,6 +253,7 @@ def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
 
 def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int) -> bool:
     """Memoize one result; False when nothing was written (duplicate, or the run ended)."""
+    failed = saved.op == "StepFailed"
     written = runs_repo.save_step(
         tx,
         state.run_id,
@@ -264,19 +263,10 @@ def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now:
         memo=saved.memo,
         attempts=attempts,
         now=now,
+        history_kind="step.failed" if failed else "step.completed",
+        history_attempt=attempts - 1,
+        history_data=saved.memo.get("error") if failed and isinstance(saved.memo, dict) else None,
     )
-    if written:
-        failed = saved.op == "StepFailed"
-        runs_repo.add_history(
-            tx,
-            state.run_id,
-            now,
-            "step.failed" if failed else "step.completed",
-            step_id=saved.step_id,
-            step_name=saved.name,
-            attempt=attempts - 1,
-            data=saved.memo.get("error") if failed and isinstance(saved.memo, dict) else None,
-        )
     state.steps[saved.step_id] = saved.memo
     if saved.step_id not in state.stack:
         state.stack.append(saved.step_id)

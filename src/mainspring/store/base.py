@@ -60,7 +60,7 @@ class Connector(Protocol):
         ...
 
     def stats(self) -> dict[str, int]:
-        """Statements and transactions run so far (for benchmarks and metrics)."""
+        """Statements, transactions and round trips so far (for benchmarks and metrics)."""
         ...
 
     def listen(self, channel: str, callback: Callable[[], None]) -> None:

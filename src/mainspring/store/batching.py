@@ -55,6 +55,15 @@ class BatchThread(threading.Thread):
         counted: int = self._session.tx.statements
         return counted
 
+    @property
+    def round_trips(self) -> int:
+        """Waits for the database's answer; sessions that do not count them (an in-process
+        database has no network) count each statement and each BEGIN and COMMIT."""
+        counted: int | None = getattr(self._session.tx, "round_trips", None)
+        if counted is None:
+            return self.statements + 2 * self.transactions
+        return counted
+
     def run(self) -> None:
         running = True
         while running:

@@ -35,7 +35,8 @@ LISTEN_POLL_S = 1.0
 # process, for 1 / 2 / 3 processes): 1 writer 0.24 / 0.65 / 0.52, 2 writers 0.27 / 0.51 / 0.46,
 # 3 writers 0.32 / 0.48 / 0.47. Extra writers help a lone process but lose more to row-lock
 # contention once several processes share the database, which is what PostgreSQL is for here.
-WRITERS = 1
+PIPELINE = __import__("os").environ.get("MS_PIPELINE", "1") == "1"
+WRITERS = int(__import__("os").environ.get("MS_WRITERS", "1"))
 READERS = 2
 
 
@@ -53,11 +54,13 @@ class PostgresTx:
         self._conn = conn
         self._queries = queries
         self.statements = 0  # statements sent; counted for the benchmarks
+        self.round_trips = 0  # waits for the server's answer (a statement's, or COMMIT's)
         self.announcements: set[str] = set()
         self.pipeline: psycopg.Pipeline | None = None
 
     def execute(self, name: str, params: Params | None = None) -> int:
         self.statements += 1
+        self.round_trips += 1
         cursor = self._conn.execute(self._queries[name], params or {})
         if self.pipeline is not None:
             self.pipeline.sync()
@@ -69,10 +72,12 @@ class PostgresTx:
 
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
         self.statements += 1
+        self.round_trips += 1
         return self._conn.execute(self._queries[name], params or {}).fetchone()
 
     def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
         self.statements += 1
+        self.round_trips += 1
         return list(self._conn.execute(self._queries[name], params or {}).fetchall())
 
     def announce(self, channel: str) -> None:
@@ -88,8 +93,9 @@ class _PostgresSession:
         self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
     def begin(self) -> None:
-        self._pipeline_scope = self._conn.pipeline()
-        self.tx.pipeline = self._pipeline_scope.__enter__()
+        if PIPELINE:
+            self._pipeline_scope = self._conn.pipeline()
+            self.tx.pipeline = self._pipeline_scope.__enter__()
         self._conn.execute(b"BEGIN")
 
     def commit(self) -> None:
@@ -98,6 +104,7 @@ class _PostgresSession:
         for channel in sorted(channels):
             self._conn.execute(f"NOTIFY {channel}".encode())
         self._conn.execute(b"COMMIT")
+        self.tx.round_trips += 1
         channels.clear()
         self._leave_pipeline()
 
@@ -130,9 +137,9 @@ class _PostgresSession:
             pass
         self._pipeline_scope = None
         self._conn = _connect(self._url)
-        counted = self.tx.statements
+        statements, round_trips = self.tx.statements, self.tx.round_trips
         self.tx = PostgresTx(self._conn, self._queries)
-        self.tx.statements = counted
+        self.tx.statements, self.tx.round_trips = statements, round_trips
 
     def close(self) -> None:
         self._conn.close()
@@ -256,10 +263,11 @@ class PostgresConnector:
         return all(thread.healthy for thread in self._threads)
 
     def stats(self) -> dict[str, int]:
-        """Statements and transactions so far (all threads), for the benchmarks."""
+        """Statements, transactions and round trips so far (all threads), for the benchmarks."""
         return {
             "statements": sum(thread.statements for thread in self._threads),
             "transactions": sum(thread.transactions for thread in self._threads),
+            "round_trips": sum(thread.round_trips for thread in self._threads),
         }
 
     def _pick(self, threads: list[BatchThread]) -> BatchThread:

@@ -22,6 +22,14 @@ def parse_named_queries(text: str) -> dict[str, str]:
     return queries
 
 
+def compound_parts(body: str) -> list[str]:
+    """The statements of a named query. PostgreSQL folds an operation into one statement with
+    data-modifying CTEs; SQLite, in-process and cheap per statement, spells it as a guarded
+    sequence: statements separated by `;` at a line end, the rest run only when the first
+    changed a row (see `SqliteTx`)."""
+    return [part.strip() for part in re.split(r";\s*\n", body) if part.strip()]
+
+
 def load_queries(dialect: str) -> dict[str, str]:
     folder = resources.files("mainspring.store").joinpath("queries", dialect)
     queries: dict[str, str] = {}

@@ -21,6 +21,9 @@ class NewEvent:
     payload: dict[str, Any]
     sender_id: str | None
     matches: list[FunctionDef] = field(default_factory=list)
+    # An internal id derived from the SDK's id seed: a resend of the request carries the same
+    # one, so only such events can collide with a stored event.
+    seeded: bool = False
 
 
 @dataclass(slots=True)
@@ -49,20 +52,20 @@ def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
             )
         ids.append(event.internal_id)
         payload = event.payload
-        inserted = tx.execute(
-            "insert_event",
-            {
-                "internal_id": event.internal_id,
-                "id": payload["id"],
-                "name": payload["name"],
-                "data": codec.dumps(payload["data"]),
-                "user": codec.dumps(payload.get("user") or {}),
-                "ts": payload["ts"],
-                "v": payload.get("v"),
-                "received_at": now,
-            },
-        )
-        if inserted:  # else an SDK resend with the same id seed: stored already
+        params = {
+            "internal_id": event.internal_id,
+            "id": payload["id"],
+            "name": payload["name"],
+            "data": codec.dumps(payload["data"]),
+            "user": codec.dumps(payload.get("user") or {}),
+            "ts": payload["ts"],
+            "v": payload.get("v"),
+            "received_at": now,
+        }
+        if not event.seeded:  # a fresh id cannot collide: do not wait for the answer
+            tx.write("insert_event", params)
+            inserted_ids.add(event.internal_id)
+        elif tx.execute("insert_event", params):  # else a resend with the same seed: stored
             inserted_ids.add(event.internal_id)
     return StoredEvents(ids=ids, inserted=inserted_ids)
 

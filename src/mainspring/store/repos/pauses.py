@@ -68,10 +68,16 @@ def _pause(row: Row) -> Pause:
     )
 
 
-def satisfied_by(tx: Tx, event: dict[str, Any], now: int) -> list[Pause]:
-    """Pauses the event satisfies: indexed look-ups first, then the few unindexed expressions."""
+def satisfied_by(
+    tx: Tx, event: dict[str, Any], now: int, candidates: list[Row] | None = None
+) -> list[Pause]:
+    """Pauses the event satisfies: indexed look-ups first, then the few unindexed expressions.
+
+    `candidates` are the event name's rows of `pause_candidates`, when the caller fetched them
+    already (`prefetch_candidates`)."""
     name = event["name"]
-    candidates = tx.fetchall("pause_candidates", {"event_name": name, "now": now})
+    if candidates is None:
+        candidates = tx.fetchall("pause_candidates", {"event_name": name, "now": now})
     found: list[Pause] = []
     for row in candidates:
         field = row["match_field"]
@@ -94,6 +100,17 @@ def satisfied_by(tx: Tx, event: dict[str, Any], now: int) -> list[Pause]:
     return found
 
 
+def prefetch_candidates(tx: Tx, names: set[str], now: int) -> dict[str, list[Row]]:
+    """`pause_candidates` of several event names in one round trip, by name."""
+    by_name: dict[str, list[Row]] = {name: [] for name in names}
+    rows = tx.fetchall(
+        "pause_candidates_of_names", {"names": codec.dumps(sorted(names)), "now": now}
+    )
+    for row in rows:
+        by_name[row["event_name"]].append(row)
+    return by_name
+
+
 def get(tx: Tx, pause_id: str) -> Pause | None:
     row = tx.fetchone("get_pause", {"id": pause_id})
     return None if row is None else _pause(row)
@@ -102,7 +119,3 @@ def get(tx: Tx, pause_id: str) -> Pause | None:
 def consume(tx: Tx, pause_id: str) -> bool:
     """Remove a pause; False if another event or its timeout consumed it first."""
     return tx.execute("delete_pause", {"id": pause_id}) == 1
-
-
-def delete_for_run(tx: Tx, run_id: str) -> None:
-    tx.write("delete_run_pauses", {"run_id": run_id})

@@ -9,6 +9,8 @@ from mainspring.domain.ids import new_ulid
 from mainspring.queue.kinds import Kind, QueueItem, discovery_key
 from mainspring.store.base import Row, Tx
 
+CHANNEL = "mainspring_queue"  # NOTIFY channel: new work is ready
+
 
 def enqueue(
     tx: Tx,
@@ -46,7 +48,7 @@ def enqueue(
         == 1
     )
     if added:
-        tx.announce("mainspring_queue")
+        tx.announce(CHANNEL)
     return added
 
 
@@ -104,10 +106,6 @@ def renew_leases(tx: Tx, owner: str, item_ids: list[str], lease_until: int) -> N
 
 def release_all_leases(tx: Tx, now: int) -> int:
     return tx.execute("release_all_leases", {"now": now})
-
-
-def delete_run_items(tx: Tx, run_id: str) -> None:
-    tx.write("delete_run_items", {"run_id": run_id})
 
 
 def count(tx: Tx) -> int:

@@ -8,6 +8,7 @@ from mainspring import codec
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.ids import new_ulid
 from mainspring.domain.runs import RunState, RunStatus
+from mainspring.queue.kinds import discovery_key
 from mainspring.store.base import Row, Tx
 from mainspring.store.repos import queue as queue_repo
 
@@ -15,34 +16,40 @@ RUN_KEY_WINDOW_MS = 24 * 3600 * 1000
 
 
 def start_run(
-    tx: Tx, function: FunctionDef, event_internal_id: str, event_id: str, now: int
+    tx: Tx,
+    function: FunctionDef,
+    event_internal_id: str,
+    event_id: str,
+    now: int,
+    *,
+    confirm: bool = True,
 ) -> str | None:
-    """Create a run and queue its first call, unless this (function, event id) already ran."""
+    """Create a run and queue its first call, unless this (function, event id) already ran.
+
+    The event table has already dropped resends of the same event id, so the claim is a second
+    line of defence that loses only to a race; a caller that writes nothing else for the run
+    passes `confirm=False` and does not wait for the answer (on PostgreSQL the statement then
+    travels in the pipeline), getting the new id either way.
+    """
     run_id = new_ulid()
-    claimed = tx.execute(
-        "claim_run_key",
-        {
-            "key": f"{function.id}:{event_id}",
-            "run_id": run_id,
-            "expires_at": now + RUN_KEY_WINDOW_MS,
-            "now": now,
-        },
-    )
-    if not claimed:
-        return None
-    tx.write(
-        "insert_run",
-        {
-            "id": run_id,
-            "function_id": function.id,
-            "function_slug": function.slug,
-            "event_id": event_internal_id,
-            "event_ids": codec.dumps([event_internal_id]),
-            "now": now,
-        },
-    )
-    add_history(tx, run_id, now, "run.scheduled")
-    queue_repo.enqueue_discovery(tx, run_id, now, now)
+    params = {
+        "key": f"{function.id}:{event_id}",
+        "id": run_id,
+        "expires_at": now + RUN_KEY_WINDOW_MS,
+        "function_id": function.id,
+        "function_slug": function.slug,
+        "event_id": event_internal_id,
+        "event_ids": codec.dumps([event_internal_id]),
+        "item_id": new_ulid(),
+        "dedupe_key": discovery_key(run_id),
+        "now": now,
+    }
+    if confirm:
+        if not tx.execute("create_run", params):
+            return None
+    else:
+        tx.write("create_run", params)
+    tx.announce(queue_repo.CHANNEL)
     return run_id
 
 
@@ -115,13 +122,19 @@ def _event_payload(row: Row) -> dict[str, Any]:
     return payload
 
 
-def mark_started(tx: Tx, run_id: str, now: int, request_version: int = -1) -> bool:
-    """The first call went out at `now`; also keeps the SDK's request version from its reply."""
+def mark_started(
+    tx: Tx, run_id: str, now: int, request_version: int = -1, *, confirm: bool = True
+) -> bool:
+    """The first call went out at `now`; also keeps the SDK's request version from its reply.
+
+    True when this call marked it; a caller with nothing to do on that answer passes
+    `confirm=False` and does not wait for it (then the result is always True).
+    """
     params = {"id": run_id, "now": now, "request_version": request_version}
-    started = tx.execute("mark_run_started", params) == 1
-    if started:
-        add_history(tx, run_id, now, "run.started")
-    return started
+    if not confirm:
+        tx.write("mark_run_started", params)
+        return True
+    return tx.execute("mark_run_started", params) == 1
 
 
 def save_step(
@@ -134,11 +147,16 @@ def save_step(
     memo: Any,
     attempts: int,
     now: int,
+    history_kind: str,
+    history_attempt: int | None = None,
+    history_data: Any = None,
 ) -> bool:
-    """Memoize a step result; False if one was already recorded (it is never overwritten)."""
+    """Memoize a step result and append `history_kind` to the run's history, in one statement
+    on PostgreSQL; False (and no history) if one was already recorded (it is never
+    overwritten) or the run is no longer running."""
     return (
         tx.execute(
-            "insert_step",
+            "record_step",
             {
                 "run_id": run_id,
                 "step_id": step_id,
@@ -147,6 +165,9 @@ def save_step(
                 "memo": codec.dumps(memo),
                 "attempts": attempts,
                 "now": now,
+                "history_kind": history_kind,
+                "history_attempt": history_attempt,
+                "history_data": None if history_data is None else codec.dumps(history_data),
             },
         )
         == 1
@@ -154,19 +175,17 @@ def save_step(
 
 
 def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> bool:
-    """End a running run; False if it had already ended."""
-    ended = (
-        tx.execute(
-            "finish_run",
-            {"id": run_id, "status": status.value, "output": codec.dumps(output), "now": now},
-        )
-        == 1
-    )
-    if ended:
-        queue_repo.delete_run_items(tx, run_id)
-        tx.write("delete_run_pending_steps", {"run_id": run_id})
-        add_history(tx, run_id, now, f"run.{status.value.lower()}", data=output)
-    return ended
+    """End a running run (its queue items, parallel bookkeeping and pauses go with it, and its
+    history gets `run.<status>`); False if it had already ended."""
+    params = {
+        "id": run_id,
+        "status": status.value,
+        "output": codec.dumps(output),
+        "history_kind": f"run.{status.value.lower()}",
+        "history_data": None if output is None else codec.dumps(output),
+        "now": now,
+    }
+    return tx.execute("finish_run", params) == 1
 
 
 def set_plan(tx: Tx, run_id: str, force_plan: bool, request_version: int) -> None:

@@ -9,7 +9,6 @@ ON CONFLICT (id) DO NOTHING;
 INSERT INTO pause_fields (event_name, match_field) VALUES (%(event_name)s, %(match_field)s)
 ON CONFLICT DO NOTHING;
 
-
 -- name: pauses_by_key
 -- Indexed equality pauses an event satisfies, oldest first.
 SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
@@ -38,9 +37,6 @@ FROM pauses WHERE id = %(id)s;
 -- name: delete_pause
 DELETE FROM pauses WHERE id = %(id)s;
 
--- name: delete_run_pauses
-DELETE FROM pauses WHERE run_id = %(run_id)s;
-
 -- name: insert_cancellation
 INSERT INTO cancellations (id, app_id, function_slug, started_after, started_before, expression,
     cancelled, created_at)
@@ -57,3 +53,14 @@ FROM cancellations WHERE id = %(id)s;
 
 -- name: delete_cancellation
 DELETE FROM cancellations WHERE id = %(id)s;
+
+-- name: pause_candidates_of_names
+-- pause_candidates for several event names in one round trip (a request of many events).
+SELECT match_field, NULL AS id, NULL AS run_id, NULL AS kind, NULL AS step_id,
+    NULL AS step_name, event_name, NULL AS expression, NULL AS trigger_event, 0 AS created_at
+FROM pause_fields WHERE event_name IN (SELECT jsonb_array_elements_text(CAST(%(names)s AS jsonb)))
+UNION ALL
+SELECT NULL, id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses
+WHERE event_name IN (SELECT jsonb_array_elements_text(CAST(%(names)s AS jsonb))) AND match_field IS NULL AND expires_at > %(now)s
+ORDER BY created_at, id

@@ -38,15 +38,11 @@ UPDATE queue SET available_at = %(lease_until)s WHERE leased_by = %(owner)s AND 
 -- (Never run on a shared database: the worker calls it only when the connector is exclusive.)
 UPDATE queue SET available_at = %(now)s, leased_by = NULL WHERE leased_by IS NOT NULL;
 
--- name: delete_run_items
-DELETE FROM queue WHERE run_id = %(run_id)s;
-
 -- name: count_queue
 SELECT COUNT(*) AS n FROM queue;
 
 -- name: delete_by_dedupe_key
 DELETE FROM queue WHERE dedupe_key = %(dedupe_key)s;
-
 
 -- name: ping
 -- Is the database reachable?

@@ -1,12 +1,23 @@
--- name: claim_run_key
--- Claims an idempotency key unless a live claim exists; rowcount 1 means claimed.
-INSERT INTO run_keys (key, run_id, expires_at) VALUES (%(key)s, %(run_id)s, %(expires_at)s)
-ON CONFLICT (key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at
-WHERE run_keys.expires_at <= %(now)s;
-
--- name: insert_run
-INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
-VALUES (%(id)s, %(function_id)s, %(function_slug)s, %(event_id)s, %(event_ids)s, 'Running', %(now)s);
+-- name: create_run
+-- One statement: claim the (function, event id) key unless a live claim exists, create the run,
+-- record run.scheduled and queue its discovery call. rowcount 1 means the run was created.
+WITH claim AS (
+    INSERT INTO run_keys (key, run_id, expires_at) VALUES (%(key)s, %(id)s, %(expires_at)s)
+    ON CONFLICT (key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at
+    WHERE run_keys.expires_at <= %(now)s
+    RETURNING run_id
+), run AS (
+    INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
+    SELECT run_id, %(function_id)s, %(function_slug)s, %(event_id)s, %(event_ids)s, 'Running',
+        %(now)s
+    FROM claim
+    RETURNING id
+), scheduled AS (
+    INSERT INTO history (run_id, at, kind) SELECT id, %(now)s, 'run.scheduled' FROM run
+)
+INSERT INTO queue (id, kind, run_id, attempt, available_at, dedupe_key, created_at)
+SELECT %(item_id)s, 'call', id, 0, %(now)s, %(dedupe_key)s, %(now)s FROM run
+ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: get_run
 SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
@@ -40,28 +51,49 @@ FROM runs WHERE status = %(status)s ORDER BY id DESC LIMIT %(limit)s;
 
 -- name: mark_run_started
 -- A run cancelled while its first call was in flight keeps its record as it ended.
-UPDATE runs SET started_at = %(now)s, request_version = %(request_version)s
-WHERE id = %(id)s AND started_at IS NULL AND status = 'Running';
-
+WITH started AS (
+    UPDATE runs SET started_at = %(now)s, request_version = %(request_version)s
+    WHERE id = %(id)s AND started_at IS NULL AND status = 'Running'
+    RETURNING id
+)
+INSERT INTO history (run_id, at, kind) SELECT id, %(now)s, 'run.started' FROM started;
 -- name: finish_run
--- Only a running run can finish; rowcount 0 means someone else ended it first.
-UPDATE runs SET status = %(status)s, output = %(output)s, ended_at = %(now)s
-WHERE id = %(id)s AND status = 'Running';
-
+-- Only a running run can finish (rowcount 0: someone else ended it first). One statement ends
+-- it, drops its queue items, parallel bookkeeping and pauses, and records the history entry.
+WITH ended AS (
+    UPDATE runs SET status = %(status)s, output = %(output)s, ended_at = %(now)s
+    WHERE id = %(id)s AND status = 'Running'
+    RETURNING id
+), items AS (
+    DELETE FROM queue WHERE run_id IN (SELECT id FROM ended)
+), pending AS (
+    DELETE FROM pending_steps WHERE run_id IN (SELECT id FROM ended)
+), waits AS (
+    DELETE FROM pauses WHERE run_id IN (SELECT id FROM ended)
+)
+INSERT INTO history (run_id, at, kind, data)
+SELECT id, %(now)s, %(history_kind)s, %(history_data)s FROM ended;
 -- name: set_run_plan
 UPDATE runs SET force_plan = %(force_plan)s, request_version = %(request_version)s
 WHERE id = %(id)s;
 
--- name: insert_step
+-- name: record_step
 -- Memoized outputs are immutable: a duplicate delivery never overwrites one. Only a running run
--- records steps (a reply that arrives after a cancellation is discarded).
-INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
-SELECT %(run_id)s, %(step_id)s,
-    (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = %(run_id)s),
-    %(name)s, %(op)s, %(memo)s, %(attempts)s, %(now)s
-WHERE EXISTS (SELECT 1 FROM runs WHERE id = %(run_id)s AND status = 'Running')
-ON CONFLICT (run_id, step_id) DO NOTHING;
-
+-- records steps (a reply that arrives after a cancellation is discarded). The history entry is
+-- written with the step, in the same statement; rowcount 1 means the step was recorded.
+WITH step AS (
+    INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
+    SELECT %(run_id)s, %(step_id)s,
+        (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = %(run_id)s),
+        %(name)s, %(op)s, %(memo)s, %(attempts)s, %(now)s
+    WHERE EXISTS (SELECT 1 FROM runs WHERE id = %(run_id)s AND status = 'Running')
+    ON CONFLICT (run_id, step_id) DO NOTHING
+    RETURNING run_id
+)
+INSERT INTO history (run_id, at, kind, step_id, step_name, attempt, data)
+SELECT run_id, %(now)s, %(history_kind)s, %(step_id)s, %(name)s, %(history_attempt)s,
+    %(history_data)s
+FROM step;
 -- name: list_steps
 SELECT step_id, seq, name, op, memo, attempts, completed_at FROM steps
 WHERE run_id = %(run_id)s ORDER BY seq, completed_at, step_id;
@@ -74,9 +106,6 @@ DELETE FROM pending_steps WHERE run_id = %(run_id)s AND step_id = %(step_id)s;
 
 -- name: count_pending_steps
 SELECT COUNT(*) AS n FROM pending_steps WHERE run_id = %(run_id)s;
-
--- name: delete_run_pending_steps
-DELETE FROM pending_steps WHERE run_id = %(run_id)s;
 
 -- name: insert_history
 INSERT INTO history (run_id, at, kind, step_id, step_name, attempt, data)

@@ -9,7 +9,6 @@ ON CONFLICT (id) DO NOTHING;
 INSERT INTO pause_fields (event_name, match_field) VALUES (:event_name, :match_field)
 ON CONFLICT DO NOTHING;
 
-
 -- name: pauses_by_key
 -- Indexed equality pauses an event satisfies, oldest first.
 SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
@@ -38,9 +37,6 @@ FROM pauses WHERE id = :id;
 -- name: delete_pause
 DELETE FROM pauses WHERE id = :id;
 
--- name: delete_run_pauses
-DELETE FROM pauses WHERE run_id = :run_id;
-
 -- name: insert_cancellation
 INSERT INTO cancellations (id, app_id, function_slug, started_after, started_before, expression,
     cancelled, created_at)
@@ -56,3 +52,14 @@ FROM cancellations WHERE id = :id;
 
 -- name: delete_cancellation
 DELETE FROM cancellations WHERE id = :id;
+
+-- name: pause_candidates_of_names
+-- pause_candidates for several event names in one round trip (a request of many events).
+SELECT match_field, NULL AS id, NULL AS run_id, NULL AS kind, NULL AS step_id,
+    NULL AS step_name, event_name, NULL AS expression, NULL AS trigger_event, 0 AS created_at
+FROM pause_fields WHERE event_name IN (SELECT value FROM json_each(:names))
+UNION ALL
+SELECT NULL, id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
+FROM pauses
+WHERE event_name IN (SELECT value FROM json_each(:names)) AND match_field IS NULL AND expires_at > :now
+ORDER BY created_at, id

@@ -32,15 +32,11 @@ UPDATE queue SET available_at = :lease_until WHERE leased_by = :owner AND id = :
 -- At start-up of the only process on this database, leases of a dead predecessor are void.
 UPDATE queue SET available_at = :now, leased_by = NULL WHERE leased_by IS NOT NULL;
 
--- name: delete_run_items
-DELETE FROM queue WHERE run_id = :run_id;
-
 -- name: count_queue
 SELECT COUNT(*) AS n FROM queue;
 
 -- name: delete_by_dedupe_key
 DELETE FROM queue WHERE dedupe_key = :dedupe_key;
-
 
 -- name: ping
 -- Is the database reachable?

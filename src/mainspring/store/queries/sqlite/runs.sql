@@ -1,12 +1,15 @@
--- name: claim_run_key
--- Claims an idempotency key unless a live claim exists; rowcount 1 means claimed.
-INSERT INTO run_keys (key, run_id, expires_at) VALUES (:key, :run_id, :expires_at)
+-- name: create_run
+-- Claim the (function, event id) key unless a live claim exists, then (only if claimed) create
+-- the run, record run.scheduled and queue its discovery call. rowcount 1: the run was created.
+INSERT INTO run_keys (key, run_id, expires_at) VALUES (:key, :id, :expires_at)
 ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
 WHERE run_keys.expires_at <= :now;
-
--- name: insert_run
 INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
 VALUES (:id, :function_id, :function_slug, :event_id, :event_ids, 'Running', :now);
+INSERT INTO history (run_id, at, kind) VALUES (:id, :now, 'run.scheduled');
+INSERT INTO queue (id, kind, run_id, attempt, available_at, dedupe_key, created_at)
+VALUES (:item_id, 'call', :id, 0, :now, :dedupe_key, :now)
+ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: get_run
 SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
@@ -42,25 +45,31 @@ FROM runs WHERE status = :status ORDER BY id DESC LIMIT :limit;
 -- A run cancelled while its first call was in flight keeps its record as it ended.
 UPDATE runs SET started_at = :now, request_version = :request_version
 WHERE id = :id AND started_at IS NULL AND status = 'Running';
-
+INSERT INTO history (run_id, at, kind) VALUES (:id, :now, 'run.started');
 -- name: finish_run
--- Only a running run can finish; rowcount 0 means someone else ended it first.
+-- Only a running run can finish (rowcount 0: someone else ended it first). Then drop its queue
+-- items, parallel bookkeeping and pauses, and record the history entry.
 UPDATE runs SET status = :status, output = :output, ended_at = :now
 WHERE id = :id AND status = 'Running';
-
+DELETE FROM queue WHERE run_id = :id;
+DELETE FROM pending_steps WHERE run_id = :id;
+DELETE FROM pauses WHERE run_id = :id;
+INSERT INTO history (run_id, at, kind, data) VALUES (:id, :now, :history_kind, :history_data);
 -- name: set_run_plan
 UPDATE runs SET force_plan = :force_plan, request_version = :request_version WHERE id = :id;
 
--- name: insert_step
+-- name: record_step
 -- Memoized outputs are immutable: a duplicate delivery never overwrites one. Only a running run
--- records steps (a reply that arrives after a cancellation is discarded).
+-- records steps (a reply that arrives after a cancellation is discarded). The history entry
+-- follows only when the step was recorded; rowcount 1 means it was.
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
 SELECT :run_id, :step_id,
     (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = :run_id),
     :name, :op, :memo, :attempts, :now
 WHERE EXISTS (SELECT 1 FROM runs WHERE id = :run_id AND status = 'Running')
 ON CONFLICT (run_id, step_id) DO NOTHING;
-
+INSERT INTO history (run_id, at, kind, step_id, step_name, attempt, data)
+VALUES (:run_id, :now, :history_kind, :step_id, :name, :history_attempt, :history_data);
 -- name: list_steps
 SELECT step_id, seq, name, op, memo, attempts, completed_at FROM steps
 WHERE run_id = :run_id ORDER BY seq, completed_at, step_id;
@@ -73,9 +82,6 @@ DELETE FROM pending_steps WHERE run_id = :run_id AND step_id = :step_id;
 
 -- name: count_pending_steps
 SELECT COUNT(*) AS n FROM pending_steps WHERE run_id = :run_id;
-
--- name: delete_run_pending_steps
-DELETE FROM pending_steps WHERE run_id = :run_id;
 
 -- name: insert_history
 INSERT INTO history (run_id, at, kind, step_id, step_name, attempt, data)
