@@ -344,3 +344,36 @@ async def test_a_request_of_many_events_finds_what_each_satisfies(connector: Con
 
     together, alone = await connector.read(find)
     assert together == alone == [["p-key"], ["p-expr"], ["p-any"], []]
+
+
+async def test_run_state_loads_events_and_steps_verbatim_and_in_order(connector: Connector) -> None:
+    event = new_event("01L")
+    event.payload["data"] = {"big": 9007199254740993, "f": 1.5, "text": "é\u2028", "list": [1]}
+    event.payload["v"] = "2026-01-01.1"
+    stored = await connector.write(lambda tx: ingest_events(tx, [event], NOW))
+    run_id = stored.started[0]
+    memos = {"b-second": {"data": {"x": [1, {"y": None}]}}, "a-first": {"data": 2**53 + 1}}
+
+    def save(tx: Tx) -> None:
+        for position, step_id in enumerate(("b-second", "a-first")):
+            runs_repo.save_step(
+                tx,
+                run_id,
+                step_id=step_id,
+                name=step_id,
+                op="StepRun",
+                memo=memos[step_id],
+                attempts=1,
+                now=NOW + position,
+                history_kind="step.completed",
+            )
+
+    await connector.write(save)
+    state = await connector.read(lambda tx: runs_repo.load_state(tx, run_id))
+    assert state is not None
+    assert state.events == [event.payload]
+    assert state.stack == ["b-second", "a-first"]  # the order they were recorded in
+    assert state.steps == memos
+    plain = await connector.write(lambda tx: ingest_events(tx, [new_event("01P")], NOW))
+    bare = await connector.read(lambda tx: runs_repo.load_state(tx, plain.started[0]))
+    assert bare is not None and "v" not in bare.events[0] and bare.steps == {}

@@ -35,8 +35,7 @@ LISTEN_POLL_S = 1.0
 # process, for 1 / 2 / 3 processes): 1 writer 0.24 / 0.65 / 0.52, 2 writers 0.27 / 0.51 / 0.46,
 # 3 writers 0.32 / 0.48 / 0.47. Extra writers help a lone process but lose more to row-lock
 # contention once several processes share the database, which is what PostgreSQL is for here.
-PIPELINE = __import__("os").environ.get("MS_PIPELINE", "1") == "1"
-WRITERS = int(__import__("os").environ.get("MS_WRITERS", "1"))
+WRITERS = 1
 READERS = 2
 
 
@@ -93,9 +92,8 @@ class _PostgresSession:
         self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
     def begin(self) -> None:
-        if PIPELINE:
-            self._pipeline_scope = self._conn.pipeline()
-            self.tx.pipeline = self._pipeline_scope.__enter__()
+        self._pipeline_scope = self._conn.pipeline()
+        self.tx.pipeline = self._pipeline_scope.__enter__()
         self._conn.execute(b"BEGIN")
 
     def commit(self) -> None:

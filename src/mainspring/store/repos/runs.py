@@ -83,15 +83,14 @@ def get_run(tx: Tx, run_id: str) -> Row | None:
 
 
 def load_state(tx: Tx, run_id: str) -> RunState | None:
-    """What the executor needs to call the SDK for this run."""
-    row = tx.fetchone("get_run", {"id": run_id})
+    """What the executor needs to call the SDK for this run (one statement)."""
+    row = tx.fetchone("load_run_state", {"id": run_id})
     if row is None:
         return None
-    events = []
-    for internal_id in codec.loads(row["event_ids"]):
-        event_row = tx.fetchone("get_event", {"internal_id": internal_id})
-        if event_row is not None:
-            events.append(_event_payload(event_row))
+    events = codec.loads(row["events"])
+    for event in events:
+        if event.get("v") is None:
+            event.pop("v", None)
     state = RunState(
         run_id=run_id,
         function_id=row["function_id"],
@@ -103,23 +102,10 @@ def load_state(tx: Tx, run_id: str) -> RunState | None:
         started_at=row["started_at"],
         start_recorded=row["started_at"] is not None,
     )
-    for step in tx.fetchall("list_steps", {"run_id": run_id}):
-        state.steps[step["step_id"]] = codec.loads(step["memo"])
+    for step in codec.loads(row["steps"]):
+        state.steps[step["step_id"]] = step["memo"]
         state.stack.append(step["step_id"])
     return state
-
-
-def _event_payload(row: Row) -> dict[str, Any]:
-    payload = {
-        "name": row["name"],
-        "data": codec.loads(row["data"]),
-        "user": codec.loads(row["user"]),
-        "id": row["id"],
-        "ts": row["ts"],
-    }
-    if row["v"] is not None:
-        payload["v"] = row["v"]
-    return payload
 
 
 def mark_started(

@@ -128,3 +128,18 @@ SELECT status FROM runs WHERE id = %(id)s;
 -- Serializes concurrent bookkeeping of one run (parallel steps finishing in two connections):
 -- the second waits, then counts what the first committed.
 SELECT id FROM runs WHERE id = %(id)s FOR UPDATE;
+
+-- name: load_run_state
+-- What the executor needs to call the SDK, in one round trip: the run, its events in trigger
+-- order and its memoized steps in order, both as JSON text (json, not jsonb: kept verbatim).
+SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_version,
+    r.started_at,
+    (SELECT COALESCE(json_agg(json_build_object(
+            'name', e.name, 'data', e.data::json, 'user', e."user"::json, 'id', e.id,
+            'ts', e.ts, 'v', e.v) ORDER BY ids.position), '[]')::text
+     FROM jsonb_array_elements_text(r.event_ids::jsonb) WITH ORDINALITY AS ids(internal_id, position)
+     JOIN events e ON e.internal_id = ids.internal_id) AS events,
+    (SELECT COALESCE(json_agg(json_build_object('step_id', s.step_id, 'memo', s.memo::json)
+            ORDER BY s.seq, s.completed_at, s.step_id), '[]')::text
+     FROM steps s WHERE s.run_id = r.id) AS steps
+FROM runs r WHERE r.id = %(id)s;

@@ -102,3 +102,18 @@ SELECT status FROM runs WHERE id = :id;
 -- name: lock_run
 -- Serializes concurrent bookkeeping of one run (parallel steps finishing in two connections).
 SELECT id FROM runs WHERE id = :id;
+
+-- name: load_run_state
+-- What the executor needs to call the SDK: the run, its events in trigger order and its
+-- memoized steps in order, both as JSON text (the same shape as on PostgreSQL).
+SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_version,
+    r.started_at,
+    (SELECT json_group_array(json_object(
+            'name', e.name, 'data', json(e.data), 'user', json(e."user"), 'id', e.id,
+            'ts', e.ts, 'v', e.v))
+     FROM (SELECT events.* FROM json_each(r.event_ids) AS ids
+           JOIN events ON events.internal_id = ids.value ORDER BY ids.key) AS e) AS events,
+    (SELECT json_group_array(json_object('step_id', s.step_id, 'memo', json(s.memo)))
+     FROM (SELECT step_id, memo FROM steps WHERE run_id = r.id
+           ORDER BY seq, completed_at, step_id) AS s) AS steps
+FROM runs r WHERE r.id = :id;
