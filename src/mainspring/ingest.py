@@ -17,6 +17,7 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.event_input import Functions
 from mainspring.execution import lifecycle
+from mainspring.flow import admission as flow_admission
 from mainspring.queue.kinds import Kind
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
@@ -61,7 +62,7 @@ def process_events(
         if internal_id != event.internal_id or event.internal_id not in stored.inserted:
             continue  # a duplicate: it starts and resumes nothing
         for function in event.matches:
-            run_id = start_run(tx, function, event, now)
+            run_id = start_run(tx, function, event, now, functions, effects, depth)
             if run_id is not None:
                 effects.started.append(run_id)
         for pause in pauses_repo.satisfied_by(tx, event.payload, now):
@@ -69,10 +70,28 @@ def process_events(
     return effects
 
 
-def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: int) -> str | None:
+def start_run(
+    tx: Tx,
+    function: FunctionDef,
+    event: events_repo.NewEvent,
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int = 0,
+) -> str | None:
+    admission = None
+    if function.flow.gates_start:
+        admission = flow_admission.decide(tx, function, event.payload, now)
+        if admission.skip_reason is not None:
+            flow_admission.skip(tx, function, event.internal_id, admission.skip_reason, now)
+            return None
     run_id = runs_repo.start_run(tx, function, event.internal_id, event.payload["id"], now)
     if run_id is None:
         return None
+    if admission is not None:
+        flow_admission.place(tx, run_id, admission, now)
+        if admission.cancel_run_id is not None:  # singleton `cancel`: the newcomer replaces it
+            cancel_run(tx, admission.cancel_run_id, now, functions, effects, depth + 1)
     for position, rule in enumerate(function.cancel):
         pauses_repo.create(
             tx,
