@@ -18,9 +18,11 @@ from mainspring.domain.runs import RunState, RunStatus
 from mainspring.event_input import Functions
 from mainspring.execution import lifecycle
 from mainspring.flow import admission as flow_admission
+from mainspring.flow import collect as flow_collect
 from mainspring.queue.kinds import Kind
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
@@ -62,12 +64,56 @@ def process_events(
         if internal_id != event.internal_id or event.internal_id not in stored.inserted:
             continue  # a duplicate: it starts and resumes nothing
         for function in event.matches:
+            if function.flow.collects and not _collect(
+                tx, function, event, now, functions, effects, depth
+            ):
+                continue
             run_id = start_run(tx, function, event, now, functions, effects, depth)
             if run_id is not None:
                 effects.started.append(run_id)
         for pause in pauses_repo.satisfied_by(tx, event.payload, now):
             _apply_pause(tx, pause, event.payload, now, functions, effects, depth)
     return effects
+
+
+def _collect(
+    tx: Tx,
+    function: FunctionDef,
+    event: events_repo.NewEvent,
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int,
+) -> bool:
+    """Debounce / batchEvents hold the event; True when it should start a run of its own."""
+    collected = flow_collect.collect(tx, function, event, now)
+    if collected.timer:
+        effects.woken += 1  # a timer item was queued: the worker must learn its due time
+    if collected.start_events:
+        start_collected(tx, function, collected.start_events, now, functions, effects, depth)
+    return collected.alone
+
+
+def start_collected(
+    tx: Tx,
+    function: FunctionDef,
+    event_ids: list[str],
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int = 0,
+) -> str | None:
+    """Start one run for held events (a batch, or a debounce's last event)."""
+    stored = events_repo.get_event(tx, event_ids[0])
+    if stored is None:
+        return None
+    first = events_repo.NewEvent(stored.internal_id, stored.payload(), stored.id)
+    run_id = start_run(tx, function, first, now, functions, effects, depth)
+    if run_id is not None:
+        if len(event_ids) > 1:
+            flow_repo.set_run_events(tx, run_id, event_ids)
+        effects.started.append(run_id)
+    return run_id
 
 
 def start_run(

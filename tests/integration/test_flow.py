@@ -22,6 +22,8 @@ SLUGS = (
     "flow-single-skip",
     "flow-single-cancel",
     "flow-priority",
+    "flow-debounce",
+    "flow-batch",
 )
 
 
@@ -199,6 +201,64 @@ def test_priority_reorders_a_backlog(flow: Stack) -> None:
     )
     order = [e["seq"] for e in starts]
     assert order == [10, 11, 12, 13, 0, 1, 2, 3], order
+
+
+def test_debounce_one_run_with_the_last_event(flow: Stack) -> None:
+    key = uuid.uuid4().hex
+    for seq in range(3):
+        send(flow, "flow/debounce", [{"k": key, "seq": seq}])
+        time.sleep(0.5)
+    done = flow.sidefx.wait_for(
+        lambda entries: any(e["kind"] == "END" and e.get("k") == key for e in entries),
+        timeout=30,
+        what="the debounced run",
+    )
+    assert_stays(
+        lambda: len(flow.sidefx.select(kind="START", k=key)) == 1,
+        duration=1.5,
+        what="a single debounced run",
+    )
+    (start,) = [e for e in done if e["kind"] == "START" and e.get("k") == key]
+    assert start["seq"] == 2, "the run gets the last event"
+
+
+@pytest.mark.slow
+def test_debounce_timeout_caps_the_delay(flow: Stack) -> None:
+    key = uuid.uuid4().hex
+    began = time.monotonic()
+    for seq in range(10):  # a new event every 0.4 s for 4 s: the 1 s period never elapses
+        send(flow, "flow/debounce", [{"k": key, "seq": seq}])
+        time.sleep(0.4)
+    starts = flow.sidefx.select(kind="START", k=key)
+    assert starts, "timeout (3 s) should have started a run while events kept coming"
+    assert starts[0]["mono"] - began < 3.0 + 1.5
+
+
+def test_batch_of_7_with_max_3_is_3_3_1(flow: Stack) -> None:
+    key = uuid.uuid4().hex
+    sent = time.monotonic()
+    send(flow, "flow/batch", [{"k": key, "seq": seq} for seq in range(7)])
+    entries = flow.sidefx.wait_for(
+        lambda found: sum(1 for e in found if e["kind"] == "END" and e.get("k") == key) >= 3,
+        timeout=30,
+        what="three batch runs",
+    )
+    starts = sorted(
+        (e for e in entries if e["kind"] == "START" and e.get("k") == key), key=lambda e: e["mono"]
+    )
+    assert [e["seqs"] for e in starts] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert starts[2]["mono"] - sent >= 2.0 - 0.1, "the last, partial batch waits for the timeout"
+
+
+def test_batch_if_false_runs_alone_at_once(flow: Stack) -> None:
+    key = uuid.uuid4().hex
+    send(flow, "flow/batch", [{"k": key, "seq": 0, "solo": True}])
+    entries = flow.sidefx.wait_for(
+        lambda found: any(e["kind"] == "END" and e.get("k") == key for e in found),
+        timeout=1.8,  # well before the 2 s batch timeout
+        what="the solo event's own run",
+    )
+    assert [e["seqs"] for e in entries if e["kind"] == "START" and e.get("k") == key] == [[0]]
 
 
 def test_invalid_flow_config_is_refused_naming_the_field(flow: Stack) -> None:

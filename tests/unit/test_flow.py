@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from mainspring import errors
-from mainspring.domain.flow import ConcurrencyLimit
-from mainspring.flow import concurrency, gcra, priority, rate_limit, singleton
+from mainspring.domain.flow import Batch, ConcurrencyLimit
+from mainspring.flow import batch, concurrency, debounce, gcra, priority, rate_limit, singleton
 from mainspring.flow import config as flow_config
 from mainspring.flow.concurrency import Candidate
 
@@ -215,3 +215,37 @@ def test_valid_config_parses() -> None:
     assert flow.debounce is not None and flow.debounce.timeout_ms == 60_000
     assert flow_config.parse({"concurrency": 0}).concurrency == ()  # 0 = unlimited
     assert flow_config.parse({"concurrency": {"fn": [{"limit": 2}], "step": []}}).concurrency
+
+
+# ---- debounce, batch ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first_at", "now", "period", "timeout", "fire"),
+    [
+        (T0, T0, 1000, None, T0 + 1000),
+        (T0, T0 + 800, 1000, None, T0 + 1800),  # each event restarts the period
+        (T0, T0 + 2500, 1000, 3000, T0 + 3000),  # the timeout caps the delay
+        (T0, T0 + 500, 1000, 3000, T0 + 1500),
+    ],
+)
+def test_debounce_fire_at(
+    first_at: int, now: int, period: int, timeout: int | None, fire: int
+) -> None:
+    assert debounce.fire_at(first_at, now, period, timeout) == fire
+
+
+@pytest.mark.parametrize(
+    ("condition", "data", "joins"),
+    [
+        (None, {}, True),
+        ("event.data.solo != true", {}, True),  # cannot evaluate: batched, not alone
+        ("event.data.solo != true", {"solo": True}, False),
+        ("event.data.solo != true", {"solo": False}, True),
+    ],
+)
+def test_batch_joins(condition: str | None, data: dict[str, Any], joins: bool) -> None:
+    rule = Batch(max_size=3, timeout_ms=1000, condition=condition)
+    assert batch.joins(rule, {"name": "x", "data": data}) is joins
+    assert batch.full(3, rule) and not batch.full(2, rule)
+    assert batch.flush_at(T0, rule) == T0 + 1000

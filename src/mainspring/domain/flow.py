@@ -62,6 +62,11 @@ class FlowConfig:
     priority: str | None = None
 
     @property
+    def collects(self) -> bool:
+        """Events are held (debounce, batchEvents) before a run starts."""
+        return self.debounce is not None or self.batch is not None
+
+    @property
     def gates_start(self) -> bool:
         """Whether starting a run needs any flow decision at all (the common case: no)."""
         return bool(

@@ -10,6 +10,9 @@ start rates and order.
 - `flow-single-skip` / `flow-single-cancel` (`flow/single-*`): singleton per `event.data.k`;
   step `work`, then a 2 s sleep (the run stays active), then step `done`.
 - `flow-priority` (`flow/priority`): concurrency 1, priority `event.data.p`; one 100 ms step.
+- `flow-debounce` (`flow/debounce`): debounce 1 s per `event.data.k`, timeout 3 s.
+- `flow-batch` (`flow/batch`): batchEvents maxSize 3, timeout 2 s, per `event.data.k`; events with
+  `data.solo` true run alone. The step logs the batch's `seqs`.
 """
 
 from __future__ import annotations
@@ -114,9 +117,48 @@ async def prioritized(ctx: inngest.Context) -> str:
     return await run_step(ctx, "work", lambda: _pause(0.1), **_meta(ctx))
 
 
+@client.create_function(
+    fn_id="debounce",
+    debounce=inngest.Debounce(
+        period=datetime.timedelta(seconds=1),
+        key="event.data.k",
+        timeout=datetime.timedelta(seconds=3),
+    ),
+    trigger=inngest.TriggerEvent(event="flow/debounce"),
+)
+async def debounced(ctx: inngest.Context) -> str:
+    return await run_step(ctx, "work", lambda: _pause(0), **_meta(ctx))
+
+
+@client.create_function(
+    fn_id="batch",
+    batch_events=inngest.Batch(
+        max_size=3,
+        timeout=datetime.timedelta(seconds=2),
+        key="event.data.k",
+        if_exp="event.data.solo != true",
+    ),
+    trigger=inngest.TriggerEvent(event="flow/batch"),
+)
+async def batched(ctx: inngest.Context) -> str:
+    seqs = [event.data.get("seq") for event in ctx.events]
+    return await run_step(ctx, "work", lambda: _pause(0), seqs=seqs, **_meta(ctx))
+
+
 app = fastapi.FastAPI()
 inngest.fast_api.serve(
     app,
     client,
-    [conc, keyed, throttle, rate, idem, single_skip, single_cancel, prioritized],
+    [
+        conc,
+        keyed,
+        throttle,
+        rate,
+        idem,
+        single_skip,
+        single_cancel,
+        prioritized,
+        debounced,
+        batched,
+    ],
 )

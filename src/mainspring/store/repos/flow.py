@@ -142,3 +142,57 @@ def insert_skipped_run(
         },
     )
     return run_id
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    key: str
+    function_slug: str
+    event_ids: list[str]
+    first_at: int
+    fire_at: int
+
+    @property
+    def is_new(self) -> bool:
+        return not self.event_ids
+
+
+def _pending(row: Row) -> Pending:
+    return Pending(
+        key=row["key"],
+        function_slug=row["function_slug"],
+        event_ids=list(codec.loads(row["event_ids"])),
+        first_at=int(row["first_at"]),
+        fire_at=int(row["fire_at"]),
+    )
+
+
+def lock_pending(tx: Tx, key: str, function_slug: str, now: int) -> Pending:
+    """The events collected under a debounce/batch key, locked until commit (created empty)."""
+    tx.execute("flow_ensure_pending", {"key": key, "function_slug": function_slug, "now": now})
+    row = tx.fetchone("flow_lock_pending", {"key": key})
+    assert row is not None
+    return _pending(row)
+
+
+def find_pending(tx: Tx, key: str) -> Pending | None:
+    row = tx.fetchone("flow_lock_pending", {"key": key})
+    return None if row is None else _pending(row)
+
+
+def set_pending(tx: Tx, key: str, event_ids: list[str], fire_at: int) -> None:
+    tx.write(
+        "flow_set_pending", {"key": key, "event_ids": codec.dumps(event_ids), "fire_at": fire_at}
+    )
+
+
+def delete_pending(tx: Tx, key: str) -> None:
+    tx.write("flow_delete_pending", {"key": key})
+
+
+def move_timer(tx: Tx, dedupe_key: str, available_at: int) -> None:
+    tx.write("flow_move_timer", {"dedupe_key": dedupe_key, "available_at": available_at})
+
+
+def set_run_events(tx: Tx, run_id: str, event_ids: list[str]) -> None:
+    tx.write("flow_set_run_events", {"id": run_id, "event_ids": codec.dumps(event_ids)})

@@ -29,3 +29,13 @@ CREATE TABLE flow_singletons (
     key    TEXT PRIMARY KEY,
     run_id TEXT
 );
+
+-- Debounce and batchEvents: events collected per key until a timer item (queue kind
+-- debounce / batch, dedupe key flow:<key>) or a full batch starts the run.
+CREATE TABLE flow_pending (
+    key           TEXT PRIMARY KEY,
+    function_slug TEXT NOT NULL,
+    event_ids     TEXT NOT NULL,
+    first_at      BIGINT NOT NULL,
+    fire_at       BIGINT NOT NULL
+);

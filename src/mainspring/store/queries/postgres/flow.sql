@@ -82,3 +82,24 @@ UPDATE flow_singletons SET run_id = %(run_id)s WHERE key = %(key)s;
 INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, output,
     created_at, ended_at)
 VALUES (%(id)s, %(function_id)s, %(function_slug)s, %(event_id)s, %(event_ids)s, 'Skipped', %(output)s, %(now)s, %(now)s);
+
+-- name: flow_ensure_pending
+-- A new key starts empty ('[]'); the caller fills it under the lock.
+INSERT INTO flow_pending (key, function_slug, event_ids, first_at, fire_at)
+VALUES (%(key)s, %(function_slug)s, '[]', %(now)s, %(now)s) ON CONFLICT (key) DO NOTHING;
+
+-- name: flow_lock_pending
+SELECT key, function_slug, event_ids, first_at, fire_at FROM flow_pending WHERE key = %(key)s FOR UPDATE;
+
+-- name: flow_set_pending
+UPDATE flow_pending SET event_ids = %(event_ids)s, fire_at = %(fire_at)s WHERE key = %(key)s;
+
+-- name: flow_delete_pending
+DELETE FROM flow_pending WHERE key = %(key)s;
+
+-- name: flow_move_timer
+UPDATE queue SET available_at = %(available_at)s WHERE dedupe_key = %(dedupe_key)s;
+
+-- name: flow_set_run_events
+-- A batch run: all its trigger events, in arrival order.
+UPDATE runs SET event_ids = %(event_ids)s WHERE id = %(id)s;

@@ -80,3 +80,24 @@ UPDATE flow_singletons SET run_id = :run_id WHERE key = :key;
 INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, output,
     created_at, ended_at)
 VALUES (:id, :function_id, :function_slug, :event_id, :event_ids, 'Skipped', :output, :now, :now);
+
+-- name: flow_ensure_pending
+-- A new key starts empty ('[]'); the caller fills it under the lock.
+INSERT INTO flow_pending (key, function_slug, event_ids, first_at, fire_at)
+VALUES (:key, :function_slug, '[]', :now, :now) ON CONFLICT (key) DO NOTHING;
+
+-- name: flow_lock_pending
+SELECT key, function_slug, event_ids, first_at, fire_at FROM flow_pending WHERE key = :key;
+
+-- name: flow_set_pending
+UPDATE flow_pending SET event_ids = :event_ids, fire_at = :fire_at WHERE key = :key;
+
+-- name: flow_delete_pending
+DELETE FROM flow_pending WHERE key = :key;
+
+-- name: flow_move_timer
+UPDATE queue SET available_at = :available_at WHERE dedupe_key = :dedupe_key;
+
+-- name: flow_set_run_events
+-- A batch run: all its trigger events, in arrival order.
+UPDATE runs SET event_ids = :event_ids WHERE id = :id;
