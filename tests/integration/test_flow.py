@@ -111,10 +111,13 @@ def test_throttle_spreads_starts_at_the_configured_rate(flow: Stack) -> None:
         e["mono"] for e in bodies(flow, {r["run_id"] for r in runs}) if e["kind"] == "START"
     )
     assert len(starts) == count, "none is dropped"
-    slack = 0.06  # scheduling jitter on a shared machine; the rate itself is exact
+    # Start times are seen in the app, after an HTTP hop whose latency varies under load: a
+    # late first call makes the next look early. So: no 1 s window holds more than 10 + 1 starts,
+    # and the 25 starts span the 24 intervals of 100 ms (unthrottled they take well under 1 s).
     for index, at in enumerate(starts):
-        assert at - starts[0] >= index * 0.1 - slack, f"start {index} came too early"
-    # 10 per second: 24 intervals of 100 ms, and not much slower than that either.
+        in_window = [t for t in starts[index:] if t < at + 1.0]
+        assert len(in_window) <= 11, f"{len(in_window)} starts within 1 s from start {index}"
+    assert starts[-1] - starts[0] >= 2.4 - 0.15
     assert starts[-1] - starts[0] < 2.4 + 2.0
 
 
