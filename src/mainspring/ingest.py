@@ -17,9 +17,12 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.event_input import Functions
 from mainspring.execution import lifecycle
+from mainspring.flow import admission as flow_admission
+from mainspring.flow import collect as flow_collect
 from mainspring.queue.kinds import Kind
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
@@ -62,7 +65,11 @@ def process_events(
         if internal_id != event.internal_id or event.internal_id not in stored.inserted:
             continue  # a duplicate: it starts and resumes nothing
         for function in event.matches:
-            run_id = start_run(tx, function, event, now)
+            if function.flow.collects and not _collect(
+                tx, function, event, now, functions, effects, depth
+            ):
+                continue
+            run_id = start_run(tx, function, event, now, functions, effects, depth)
             if run_id is not None:
                 effects.started.append(run_id)
         candidates = None if prefetched is None else prefetched[event.payload["name"]]
@@ -83,13 +90,74 @@ def _prefetch_candidates(
     return pauses_repo.prefetch_candidates(tx, {event.payload["name"] for event in events}, now)
 
 
-def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: int) -> str | None:
-    follow_ups = bool(function.cancel) or function.start_timeout_ms is not None
+def _collect(
+    tx: Tx,
+    function: FunctionDef,
+    event: events_repo.NewEvent,
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int,
+) -> bool:
+    """Debounce / batchEvents hold the event; True when it should start a run of its own."""
+    collected = flow_collect.collect(tx, function, event, now)
+    if collected.timer:
+        effects.woken += 1  # a timer item was queued: the worker must learn its due time
+    if collected.start_events:
+        start_collected(tx, function, collected.start_events, now, functions, effects, depth)
+    return collected.alone
+
+
+def start_collected(
+    tx: Tx,
+    function: FunctionDef,
+    event_ids: list[str],
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int = 0,
+) -> str | None:
+    """Start one run for held events (a batch, or a debounce's last event)."""
+    stored = events_repo.get_event(tx, event_ids[0])
+    if stored is None:
+        return None
+    first = events_repo.NewEvent(stored.internal_id, stored.payload(), stored.id)
+    run_id = start_run(tx, function, first, now, functions, effects, depth)
+    if run_id is not None:
+        if len(event_ids) > 1:
+            flow_repo.set_run_events(tx, run_id, event_ids)
+        effects.started.append(run_id)
+    return run_id
+
+
+def start_run(
+    tx: Tx,
+    function: FunctionDef,
+    event: events_repo.NewEvent,
+    now: int,
+    functions: Functions,
+    effects: Effects,
+    depth: int = 0,
+) -> str | None:
+    admission = None
+    if function.flow.gates_start:
+        admission = flow_admission.decide(tx, function, event.payload, now)
+        if admission.skip_reason is not None:
+            flow_admission.skip(tx, function, event.internal_id, admission.skip_reason, now)
+            return None
+    # Without follow-ups for the new run, nothing waits for the database's answer.
+    follow_ups = (
+        admission is not None or bool(function.cancel) or function.start_timeout_ms is not None
+    )
     run_id = runs_repo.start_run(
         tx, function, event.internal_id, event.payload["id"], now, confirm=follow_ups
     )
     if run_id is None:
         return None
+    if admission is not None:
+        flow_admission.place(tx, run_id, admission, now)
+        if admission.cancel_run_id is not None:  # singleton `cancel`: the newcomer replaces it
+            cancel_run(tx, admission.cancel_run_id, now, functions, effects, depth + 1)
     for position, rule in enumerate(function.cancel):
         pauses_repo.create(
             tx,

@@ -16,13 +16,13 @@ from mainspring.domain.functions import (
     FunctionDef,
     Trigger,
 )
+from mainspring.flow import config as flow_config
 from mainspring.protocol import wire
 from mainspring.store.base import Connector
 from mainspring.store.repos import apps as apps_repo
 
 # Telemetry and deploy ids change on every deploy without changing what runs.
 _CHECKSUM_IGNORED = {"featureobservations", "deployid"}
-MAX_CONCURRENCY_LIMITS = 2
 
 
 def _checksum(body: dict[str, Any]) -> str:
@@ -66,12 +66,7 @@ def _validate_function(index: int, function: wire.FunctionConfig) -> None:
     if function.timeouts is not None:
         _check(parse_duration_ms, function.timeouts.start, f"{where}.timeouts.start")
         _check(parse_duration_ms, function.timeouts.finish, f"{where}.timeouts.finish")
-    limits = function.concurrency
-    if isinstance(limits, list) and len(limits) > MAX_CONCURRENCY_LIMITS:
-        raise errors.InvalidFunctionConfig(
-            f"at most {MAX_CONCURRENCY_LIMITS} concurrency limits per function",
-            field=f"functions.{index}.concurrency",
-        )
+    flow_config.parse(function.model_dump(by_alias=True, exclude_none=True), where)
 
 
 def _retries(function: wire.FunctionConfig) -> int:
@@ -93,6 +88,7 @@ def function_from_row(row: Any) -> FunctionDef:
     config = wire.FunctionConfig.model_validate(codec.loads(row["config"]))
     step = config.steps.get("step") or next(iter(config.steps.values()))
     timeouts = config.timeouts or wire.TimeoutsConfig()
+    dumped = config.model_dump(by_alias=True, exclude_none=True)
     return FunctionDef(
         id=row["id"],
         app_id=row["app_id"],
@@ -115,7 +111,8 @@ def function_from_row(row: Any) -> FunctionDef:
         ),
         start_timeout_ms=_ms(timeouts.start),
         finish_timeout_ms=_ms(timeouts.finish),
-        config=config.model_dump(by_alias=True, exclude_none=True),
+        flow=flow_config.parse(dumped),
+        config=dumped,
     )
 
 

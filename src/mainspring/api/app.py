@@ -22,6 +22,7 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
+from mainspring.execution.flow_timers import FlowTimers
 from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
 from mainspring.queue import scheduler
@@ -57,12 +58,14 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     executor = Executor(connector, registry, driver, settings, clock, notify, checkpoints)
     timers = Timers(ingest, clock)
     cron = scheduler.Scheduler(ingest, registry, clock)
+    flow_timers = FlowTimers(ingest, clock)
     handlers: dict[Kind, Handler] = {
         Kind.CALL: executor.process,
         Kind.SLEEP: executor.process,
         Kind.PAUSE_TIMEOUT: timers.pause_timeout,
         Kind.RUN_TIMEOUT: timers.run_timeout,
         Kind.CRON: cron.fire,
+        Kind.FLOW_FIRE: flow_timers.fire,
     }
     worker = Worker(
         connector,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mainspring.domain.flow import FlowConfig
+
 DEFAULT_RETRIES = 3
 MAX_RETRIES = 20
 
@@ -52,6 +54,7 @@ class FunctionDef:
     cancel: tuple[CancelRule, ...] = ()
     start_timeout_ms: int | None = None
     finish_timeout_ms: int | None = None
+    flow: FlowConfig = field(default_factory=FlowConfig)
     config: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -12,6 +12,7 @@ class RunStatus(enum.StrEnum):
     COMPLETED = "Completed"
     FAILED = "Failed"
     CANCELLED = "Cancelled"
+    SKIPPED = "Skipped"  # never started: rateLimit, idempotency or singleton `skip` (§6)
 
     @property
     def is_terminal(self) -> bool:

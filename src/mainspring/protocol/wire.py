@@ -83,6 +83,14 @@ class FunctionConfig(_WireModel):
     concurrency: Any = None
     cancel: list[CancelConfig] | None = Field(default=None, max_length=5)
     timeouts: TimeoutsConfig | None = None
+    # Flow control (§6): shapes are checked by `flow/config.py`, which names the field at fault.
+    throttle: Any = None
+    rate_limit: Any = Field(default=None, alias="rateLimit")
+    idempotency: Any = None
+    singleton: Any = None
+    debounce: Any = None
+    batch_events: Any = Field(default=None, alias="batchEvents")
+    priority: Any = None
 
 
 class RegisterRequest(_WireModel):

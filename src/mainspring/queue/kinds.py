@@ -13,6 +13,7 @@ class Kind(enum.StrEnum):
     PAUSE_TIMEOUT = "pause-timeout"  # a wait or invoke ran out of time: memoize its timeout value
     RUN_TIMEOUT = "run-timeout"  # `timeouts.start` / `timeouts.finish`: cancel if still due
     CRON = "cron"  # a schedule's slot: emit inngest/scheduled.timer, queue the next slot
+    FLOW_FIRE = "flow-fire"  # a debounce period or batch timeout ended: start the collected run
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,14 @@ from mainspring.clock import Clock
 from mainspring.domain.ids import new_ulid
 from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Connector, Tx
+from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import queue as queue_repo
 
 log = logging.getLogger("mainspring.worker")
 IDLE_WAIT_S = 60.0
+# While due items are held back by a concurrency limit, look again this often: a slot freed by
+# another process is not announced (one freed here wakes the loop at once).
+BLOCKED_RECHECK_S = 0.2
 
 
 class Worker:
@@ -38,6 +42,7 @@ class Worker:
         self._owner = new_ulid()
         self._wake = asyncio.Event()
         self._next_due: int | None = None
+        self._blocked = False
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -92,6 +97,8 @@ class Worker:
             timeout = IDLE_WAIT_S
             if self._next_due is not None and free > 0:
                 timeout = max(0.0, min(IDLE_WAIT_S, (self._next_due - self._clock()) / 1000))
+            if self._blocked and free > 0:
+                timeout = min(timeout, BLOCKED_RECHECK_S)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
@@ -101,14 +108,13 @@ class Worker:
         now = self._clock()
         owner, lease_until = self._owner, now + self._lease_ms
 
-        def unit(tx: Tx) -> tuple[list[QueueItem], int | None]:
-            items = queue_repo.lease_due(
-                tx, owner=owner, now=now, lease_until=lease_until, limit=limit
-            )
-            return items, queue_repo.next_due(tx)
+        def unit(tx: Tx) -> flow_repo.Leased:
+            return flow_repo.lease(tx, owner=owner, now=now, lease_until=lease_until, limit=limit)
 
         try:
-            return await self._connector.write(unit)
+            leased = await self._connector.write(unit)
+            self._blocked = leased.blocked
+            return leased.items, leased.next_due
         except Exception:
             log.exception("leasing failed; retrying in 1 s")
             await asyncio.sleep(1)
@@ -130,7 +136,7 @@ class Worker:
         finally:
             was_full = len(self._in_flight) >= self._max_in_flight
             self._in_flight.pop(item.id, None)
-            if was_full:
+            if was_full or self._blocked:  # a slot of a limited key may have been freed
                 self._wake.set()
 
     async def _heartbeat_loop(self) -> None:

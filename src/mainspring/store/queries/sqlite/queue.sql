@@ -1,9 +1,12 @@
 -- name: enqueue
 -- dedupe_key collapses concurrent requests for the same work (one discovery per run).
+-- A `call` item of a run with concurrency limits carries the run's keys (run_flow, flow control).
 INSERT INTO queue (id, kind, run_id, step_id, step_name, attempt, available_at, dedupe_key,
-    payload, created_at)
-VALUES (:id, :kind, :run_id, :step_id, :step_name, :attempt, :available_at, :dedupe_key,
-    :payload, :now)
+    payload, created_at, ck1, ck1_limit, ck2, ck2_limit)
+SELECT :id, :kind, :run_id, :step_id, :step_name, :attempt, :available_at, :dedupe_key, :payload, :now,
+    f.ck1, f.ck1_limit, f.ck2, f.ck2_limit
+FROM (SELECT 1 AS one) AS one LEFT JOIN run_flow f ON f.run_id = :run_id AND :kind = 'call'
+WHERE true
 ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: lease_due

@@ -1,0 +1,103 @@
+-- Flow control (issue 6): slot counting, GCRA buckets, singletons, skipped runs.
+
+-- name: flow_lease_candidates
+-- Due items, oldest first, leaving out items of keys whose slots are all taken (so a saturated
+-- key's backlog never fills the window). The final decision is made after flow_lock_key.
+WITH held AS (
+    SELECT ck1 AS k, ck1_limit AS lim FROM queue
+    WHERE leased_by IS NOT NULL AND available_at > :now AND ck1 IS NOT NULL
+    UNION ALL
+    SELECT ck2 AS k, ck2_limit AS lim FROM queue
+    WHERE leased_by IS NOT NULL AND available_at > :now AND ck2 IS NOT NULL
+), saturated AS (
+    SELECT k FROM held GROUP BY k HAVING COUNT(*) >= MIN(lim)
+)
+SELECT id, kind, run_id, step_id, step_name, attempt, payload, ck1, ck1_limit, ck2, ck2_limit
+FROM queue
+WHERE available_at <= :now
+    AND (ck1 IS NULL OR ck1 NOT IN (SELECT k FROM saturated))
+    AND (ck2 IS NULL OR ck2 NOT IN (SELECT k FROM saturated))
+ORDER BY available_at
+LIMIT :limit;
+
+-- name: flow_lock_key
+-- One writer at a time already serializes leasing on SQLite.
+SELECT :key AS locked;
+
+-- name: flow_slots_in_use
+-- Calls in flight per key: leased items whose lease has not expired.
+SELECT k, COUNT(*) AS n FROM (
+    SELECT ck1 AS k FROM queue
+    WHERE leased_by IS NOT NULL AND available_at > :now AND ck1 IS NOT NULL
+    UNION ALL
+    SELECT ck2 AS k FROM queue
+    WHERE leased_by IS NOT NULL AND available_at > :now AND ck2 IS NOT NULL
+) AS held GROUP BY k;
+
+-- name: flow_lease_item
+UPDATE queue SET available_at = :lease_until, leased_by = :owner WHERE id = :id;
+
+-- name: flow_next_due
+-- The next item that becomes due after now (leased items count: their lease may expire).
+SELECT MIN(available_at) AS at FROM queue WHERE available_at > :now;
+
+-- name: flow_any_due
+-- Is a due item left after this lease (our own leases are no longer due)?
+SELECT 1 AS due FROM queue WHERE available_at <= :now LIMIT 1;
+
+-- name: flow_insert_run_keys
+INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
+VALUES (:run_id, :ck1, :ck1_limit, :ck2, :ck2_limit)
+ON CONFLICT (run_id) DO NOTHING;
+
+-- name: flow_place_discovery
+-- The first call of a new run: its start time (throttle, priority) and concurrency keys.
+UPDATE queue SET available_at = :available_at, ck1 = :ck1, ck1_limit = :ck1_limit, ck2 = :ck2,
+    ck2_limit = :ck2_limit
+WHERE dedupe_key = :dedupe_key;
+
+-- name: flow_ensure_bucket
+INSERT INTO flow_buckets (key, state, tat) VALUES (:key, NULL, NULL) ON CONFLICT (key) DO NOTHING;
+
+-- name: flow_lock_bucket
+SELECT tat, state FROM flow_buckets WHERE key = :key;
+
+-- name: flow_set_bucket
+UPDATE flow_buckets SET tat = :tat, state = :state WHERE key = :key;
+
+-- name: flow_ensure_singleton
+INSERT INTO flow_singletons (key, run_id) VALUES (:key, NULL) ON CONFLICT (key) DO NOTHING;
+
+-- name: flow_lock_singleton
+SELECT s.run_id, r.status FROM flow_singletons s LEFT JOIN runs r ON r.id = s.run_id
+WHERE s.key = :key;
+
+-- name: flow_set_singleton
+UPDATE flow_singletons SET run_id = :run_id WHERE key = :key;
+
+-- name: flow_insert_skipped_run
+-- A run that flow control did not start (rateLimit, idempotency, singleton skip): visible, ended.
+INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, output,
+    created_at, ended_at)
+VALUES (:id, :function_id, :function_slug, :event_id, :event_ids, 'Skipped', :output, :now, :now);
+
+-- name: flow_ensure_pending
+-- A new key starts empty ('[]'); the caller fills it under the lock.
+INSERT INTO flow_pending (key, function_slug, event_ids, first_at, fire_at)
+VALUES (:key, :function_slug, '[]', :now, :now) ON CONFLICT (key) DO NOTHING;
+
+-- name: flow_lock_pending
+SELECT key, function_slug, event_ids, first_at, fire_at FROM flow_pending WHERE key = :key;
+
+-- name: flow_set_pending
+UPDATE flow_pending SET event_ids = :event_ids, fire_at = :fire_at WHERE key = :key;
+
+-- name: flow_delete_pending
+DELETE FROM flow_pending WHERE key = :key;
+
+-- name: flow_move_timer
+UPDATE queue SET available_at = :available_at WHERE dedupe_key = :dedupe_key;
+
+-- name: flow_set_run_events
+-- A batch run: all its trigger events, in arrival order.
+UPDATE runs SET event_ids = :event_ids WHERE id = :id;
