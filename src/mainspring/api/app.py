@@ -18,6 +18,7 @@ from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
 from mainspring.clock import now_ms
 from mainspring.config import Settings, redact_url
+from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
@@ -124,6 +125,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *rest.routes,
             *health.routes,
             *_gql_routes(),
+            *dashboard.routes,
         ],
         lifespan=lifespan,
         exception_handlers={

@@ -1,0 +1,166 @@
+"""Dashboard pages (`/runs`, `/events`, …) and their htmx fragments under `/ui/...`.
+
+Pages render fully on the server; the parts that change while a page is open (run rows, a running
+run's timeline, the event stream, operations) are fragments that htmx polls. State changes are
+POSTs (see `actions.py`).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from mainspring import errors
+from mainspring.api.state import services
+from mainspring.dashboard import actions, views
+from mainspring.dashboard.render import HERE, page
+from mainspring.run_search import RunQuery, RunSearch
+from mainspring.store.repos.browse import RunFilter
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/runs", status_code=302)
+
+
+async def _runs_context(request: Request) -> tuple[dict[str, object], int]:
+    params = request.query_params
+    app = services(request)
+    search = RunSearch(app.connector)
+    app_ids = await search.app_ids()
+    context: dict[str, object] = {
+        "params": params,
+        "functions": [f.slug for f in app.registry.functions()],
+        "apps": sorted(app_ids),
+        "statuses": ["Running", "Completed", "Failed", "Cancelled"],
+        "qs": views.pretty_params(params),
+    }
+    try:
+        query = await search.parse(params)
+    except errors.InvalidInput as exc:
+        context.update(filter_error=exc.message, filter_field=exc.field, result=None)
+        return context, 400
+    result = await search.search(query)
+    context["result"] = result
+    context["next_qs"] = (
+        views.pretty_params(params, cursor=result.next_cursor) if result.next_cursor else None
+    )
+    context["live"] = "cursor" not in params
+    return context, 200
+
+
+async def runs(request: Request) -> Response:
+    context, status = await _runs_context(request)
+    return page(request, "pages/runs.html", context, status)
+
+
+async def runs_rows(request: Request) -> Response:
+    context, status = await _runs_context(request)
+    return page(request, "partials/run_rows.html", context, status)
+
+
+async def run_detail(request: Request) -> Response:
+    detail = await views.run_detail(services(request), request.path_params["run_id"])
+    if detail is None:
+        return page(request, "pages/not_found.html", {"what": "run"}, 404)
+    return page(request, "pages/run.html", detail)
+
+
+async def run_detail_fragment(request: Request) -> Response:
+    detail = await views.run_detail(services(request), request.path_params["run_id"])
+    if detail is None:
+        return page(request, "pages/not_found.html", {"what": "run"}, 404)
+    return page(request, "partials/run_body.html", detail)
+
+
+async def _events_context(request: Request) -> dict[str, object]:
+    params = request.query_params
+    name = params.get("name", "").strip() or None
+    found, next_cursor = await views.events_page(
+        services(request), name, params.get("cursor") or None
+    )
+    return {
+        "events": found,
+        "name": name or "",
+        "next_qs": views.pretty_params(params, cursor=next_cursor) if next_cursor else None,
+        "qs": views.pretty_params(params),
+        "live": "cursor" not in params,
+    }
+
+
+async def events(request: Request) -> Response:
+    return page(request, "pages/events.html", await _events_context(request))
+
+
+async def events_rows(request: Request) -> Response:
+    return page(request, "partials/event_rows.html", await _events_context(request))
+
+
+async def event_detail(request: Request) -> Response:
+    app = services(request)
+    event = await app.reads.event(request.path_params["event_id"])
+    if event is None:
+        return page(request, "pages/not_found.html", {"what": "event"}, 404)
+    found = await app.reads.runs(event_id=event["internal_id"])
+    return page(request, "pages/event.html", {"event": event, "runs": found})
+
+
+async def functions(request: Request) -> Response:
+    found = await views.functions_page(services(request))
+    return page(request, "pages/functions.html", {"functions": found})
+
+
+async def function_detail(request: Request) -> Response:
+    app = services(request)
+    function = app.registry.get(request.path_params["function_id"])
+    if function is None:
+        return page(request, "pages/not_found.html", {"what": "function"}, 404)
+    summary = views.function_summary(function)
+    stats = await views.function_stats(app, function.slug)
+    recent = await views.runs_page(app, RunQuery(where=RunFilter(slug=function.slug), limit=20))
+    context = {"function": summary, "stats": stats, "recent": recent.runs}
+    context.update(await actions.function_controls(request, function.slug))
+    return page(request, "pages/function.html", context)
+
+
+async def apps(request: Request) -> Response:
+    return page(request, "pages/apps.html", {"apps": await views.apps_page(services(request))})
+
+
+async def _operations_context(request: Request) -> dict[str, object]:
+    app = services(request)
+    failed = await views.runs_page(app, RunQuery(where=RunFilter(status="Failed"), limit=100))
+    context: dict[str, object] = {
+        "totals": await views.operations_totals(app),
+        "failed": failed.runs,
+    }
+    context.update(await actions.operations_controls(request))
+    return context
+
+
+async def operations(request: Request) -> Response:
+    return page(request, "pages/operations.html", await _operations_context(request))
+
+
+async def operations_panel(request: Request) -> Response:
+    return page(request, "partials/operations_panel.html", await _operations_context(request))
+
+
+routes: list[BaseRoute] = [
+    Route("/", home, methods=["GET"]),
+    Route("/runs", runs, methods=["GET"]),
+    Route("/runs/{run_id}", run_detail, methods=["GET"]),
+    Route("/events", events, methods=["GET"]),
+    Route("/events/{event_id}", event_detail, methods=["GET"]),
+    Route("/functions", functions, methods=["GET"]),
+    Route("/functions/{function_id}", function_detail, methods=["GET"]),
+    Route("/apps", apps, methods=["GET"]),
+    Route("/operations", operations, methods=["GET"]),
+    Route("/ui/runs/rows", runs_rows, methods=["GET"]),
+    Route("/ui/runs/{run_id}/detail", run_detail_fragment, methods=["GET"]),
+    Route("/ui/events/rows", events_rows, methods=["GET"]),
+    Route("/ui/operations/panel", operations_panel, methods=["GET"]),
+    *actions.routes,
+    Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+]

@@ -1,0 +1,201 @@
+"""Context builders: what each page shows, as plain dicts and lists (no HTTP, no SQL here)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from mainspring.api.state import Services
+from mainspring.dashboard import timeline
+from mainspring.domain.durations import rfc3339
+from mainspring.domain.functions import FunctionDef
+from mainspring.run_search import RunPage, RunQuery, RunSearch
+from mainspring.store.repos import browse
+from mainspring.store.repos import queue as queue_repo
+from mainspring.store.repos.events import row_to_event
+
+STATS_WINDOW_MS = 24 * 3600 * 1000
+DURATION_SAMPLE = 1000
+EVENTS_PAGE = 50
+
+
+def percentile(values: list[int], fraction: float) -> int | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+def human_ms(value: int | None) -> str:
+    if value is None:
+        return "—"
+    if value < 1000:
+        return f"{value} ms"
+    if value < 60_000:
+        return f"{value / 1000:.2f} s"
+    minutes, seconds = divmod(value // 1000, 60)
+    if minutes < 60:
+        return f"{minutes} m {seconds} s"
+    return f"{minutes // 60} h {minutes % 60} m"
+
+
+async def runs_page(services: Services, query: RunQuery) -> RunPage:
+    return await RunSearch(services.connector).search(query)
+
+
+async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
+    reads = services.reads
+    run = await reads.run(run_id)
+    if run is None:
+        return None
+    history = await reads.history(run_id)
+    steps = await reads.steps(run_id)
+    state = await reads.state(run_id)
+    events = state.events if state is not None else []
+    line = timeline.build(run, history, steps, services.clock())
+    for step in line.steps:
+        if step.kind == "invoke":
+            step.detail["child_run_id"] = await _child_run(services, run_id, step)
+    function = services.registry.get(run["function_id"])
+    return {
+        "run": run,
+        "events": events,
+        "timeline": line,
+        "history": history,
+        "function": function,
+        "error": run["output"] if run["status"] == "Failed" else None,
+    }
+
+
+async def _child_run(services: Services, run_id: str, step: timeline.TimelineStep) -> str | None:
+    """The run an invoke step started: the child's event names this run and step."""
+    slug = step.detail.get("function_id")
+    if not isinstance(slug, str):
+        return None
+    query = (
+        f'event.data._inngest.source_run_id == "{run_id}" && '
+        f'event.data._inngest.name == "{step.name}"'
+    )
+    page = await RunSearch(services.connector).search(
+        RunQuery(where=browse.RunFilter(slug=slug), query=query, limit=1)
+    )
+    return page.runs[0]["run_id"] if page.runs else None
+
+
+async def events_page(
+    services: Services, name: str | None, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    rows = await services.connector.read(
+        lambda tx: browse.page_events(tx, name, cursor, EVENTS_PAGE)
+    )
+    events = []
+    for row in rows:
+        event = row_to_event(row)
+        runs = await services.reads.runs(event_id=event.internal_id)
+        events.append(
+            {
+                "internal_id": event.internal_id,
+                "id": event.id,
+                "name": event.name,
+                "data": event.data,
+                "received_at": rfc3339(event.received_at),
+                "runs": runs,
+            }
+        )
+    more = len(rows) == EVENTS_PAGE
+    return events, rows[-1]["internal_id"] if more else None
+
+
+async def function_stats(services: Services, slug: str) -> dict[str, Any]:
+    since = services.clock() - STATS_WINDOW_MS
+
+    def unit(tx: Any) -> tuple[dict[str, int], list[int]]:
+        counts = browse.function_run_counts(tx, slug, since)
+        return counts, browse.function_recent_durations(tx, slug, since, DURATION_SAMPLE)
+
+    counts, durations = await services.connector.read(unit)
+    ended = counts.get("Completed", 0) + counts.get("Failed", 0)
+    return {
+        "counts": counts,
+        "total": sum(counts.values()),
+        "success_rate": None if not ended else round(100 * counts.get("Completed", 0) / ended, 1),
+        "p50_ms": percentile(durations, 0.50),
+        "p95_ms": percentile(durations, 0.95),
+    }
+
+
+def function_summary(function: FunctionDef) -> dict[str, Any]:
+    config = function.config
+    flow = {
+        key: config[key]
+        for key in ("concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "priority")
+        if config.get(key)
+    }
+    return {
+        "slug": function.slug,
+        "name": function.name,
+        "app_id": function.app_id,
+        "url": function.url,
+        "triggers": [
+            {"event": t.event, "expression": t.expression, "cron": t.cron}
+            for t in function.triggers
+        ],
+        "retries": function.retries,
+        "flow": flow,
+        "cancel": [{"event": c.event, "if": c.expression} for c in function.cancel],
+    }
+
+
+async def functions_page(services: Services) -> list[dict[str, Any]]:
+    found = []
+    for function in services.registry.functions():
+        found.append(
+            {**function_summary(function), "stats": await function_stats(services, function.slug)}
+        )
+    return found
+
+
+async def apps_page(services: Services) -> list[dict[str, Any]]:
+    rows = await services.reads.apps()
+    counts: dict[str, int] = {}
+    for function in services.registry.functions():
+        counts[function.app_id] = counts.get(function.app_id, 0) + 1
+    apps = []
+    for row in rows:
+        state = services.sync.urls.get(row["url"])
+        apps.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "url": row["url"],
+                "sdk": row["sdk"],
+                "framework": row["framework"],
+                "functions": counts.get(row["id"], 0),
+                "synced_at": rfc3339(row["synced_at"]),
+                "error": row["error"] or (state.error if state is not None else None),
+            }
+        )
+    return apps
+
+
+async def operations_totals(services: Services) -> dict[str, Any]:
+    def unit(tx: Any) -> tuple[dict[str, int], int]:
+        return browse.count_runs_by_status(tx), queue_repo.count(tx)
+
+    by_status, queue_depth = await services.connector.read(unit)
+    return {"by_status": by_status, "queue_depth": queue_depth}
+
+
+def pretty_params(params: Mapping[str, str], **changes: str | None) -> str:
+    """The current filters as a query string with `changes` applied (None drops a key)."""
+    from urllib.parse import urlencode
+
+    merged = {k: v for k, v in params.items() if v}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return urlencode(merged)
