@@ -157,6 +157,20 @@ async def functions_page(services: Services) -> list[dict[str, Any]]:
     return found
 
 
+_LANGUAGES = {"py": "python", "js": "typescript", "go": "go"}
+
+
+def sdk_parts(sdk: str | None) -> dict[str, str | None]:
+    """`py:v0.5.19` (what the SDKs send) as language and version."""
+    if not sdk:
+        return {"sdk_language": None, "sdk_version": None}
+    language, _, version = sdk.partition(":")
+    return {
+        "sdk_language": _LANGUAGES.get(language, language),
+        "sdk_version": version.removeprefix("v") or None,
+    }
+
+
 async def apps_page(services: Services) -> list[dict[str, Any]]:
     rows = await services.reads.apps()
     counts: dict[str, int] = {}
@@ -171,6 +185,7 @@ async def apps_page(services: Services) -> list[dict[str, Any]]:
                 "name": row["name"],
                 "url": row["url"],
                 "sdk": row["sdk"],
+                **sdk_parts(row["sdk"]),
                 "framework": row["framework"],
                 "functions": counts.get(row["id"], 0),
                 "synced_at": rfc3339(row["synced_at"]),
