@@ -68,9 +68,9 @@ def _limit(params: Mapping[str, str]) -> int:
     text = params.get("limit")
     if text is None or text == "":
         return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise errors.InvalidInput(f"limit must be an integer in 1..{MAX_LIMIT}", field="limit")
-    return int(text)
+    if not text.isdigit() or int(text) < 1:
+        raise errors.InvalidInput("limit must be a positive integer", field="limit")
+    return min(int(text), MAX_LIMIT)  # larger asks are capped, as they always were
 
 
 def _cursor(params: Mapping[str, str]) -> str | None:

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mainspring import errors
-from mainspring.api import admin, events, health, operations, rest, sdk
+from mainspring.api import admin, events, health, operations, rest, run_queries, sdk
 from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
@@ -131,6 +131,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *sdk.routes,
             *operations.routes,
             *admin.routes,
+            *run_queries.routes,
             *rest.routes,
             *health.routes,
             *_gql_routes(),

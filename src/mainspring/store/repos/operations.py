@@ -161,3 +161,7 @@ def is_call(item: QueueItem) -> bool:
 def insert_rerun(tx: Tx, run_id: str, original_run_id: str, now: int) -> bool:
     params = {"id": run_id, "original_run_id": original_run_id, "now": now}
     return tx.execute("insert_rerun", params) == 1
+
+
+def run_jobs(tx: Tx, run_id: str) -> list[Row]:
+    return tx.fetchall("run_jobs", {"run_id": run_id})

@@ -101,3 +101,7 @@ ON CONFLICT (rule) DO UPDATE SET firing = excluded.firing, since = excluded.sinc
 INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
 SELECT %(id)s, function_id, function_slug, event_id, event_ids, 'Running', %(now)s
 FROM runs WHERE id = %(original_run_id)s;
+
+-- name: run_jobs
+SELECT id, kind, step_id, step_name, attempt, available_at, leased_by, created_at
+FROM queue WHERE run_id = %(run_id)s ORDER BY available_at;
