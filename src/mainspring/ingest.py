@@ -73,6 +73,14 @@ def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: i
     run_id = runs_repo.start_run(tx, function, event.internal_id, event.payload["id"], now)
     if run_id is None:
         return None
+    arm_run(tx, function, run_id, event.payload, now)
+    return run_id
+
+
+def arm_run(
+    tx: Tx, function: FunctionDef, run_id: str, trigger_event: dict[str, Any], now: int
+) -> None:
+    """A new run's cancel rules and start timeout (also used by reruns)."""
     for position, rule in enumerate(function.cancel):
         pauses_repo.create(
             tx,
@@ -81,7 +89,7 @@ def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: i
             kind="cancel",
             event_name=rule.event,
             expression=rule.expression,
-            trigger_event=event.payload,
+            trigger_event=trigger_event,
             expires_at=now + (rule.timeout_ms or pauses_repo.FOREVER_MS),
             now=now,
         )
@@ -95,7 +103,6 @@ def start_run(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: i
             step_name="start",
             dedupe_key=f"run-timeout:start:{run_id}",
         )
-    return run_id
 
 
 def _apply_pause(

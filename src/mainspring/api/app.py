@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mainspring import errors
-from mainspring.api import events, health, operations, rest, sdk
+from mainspring.api import admin, events, health, operations, rest, run_queries, sdk
 from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
@@ -25,6 +25,7 @@ from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
 from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
+from mainspring.operations.service import Operations
 from mainspring.queue import scheduler
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.queue.worker import Worker
@@ -55,9 +56,14 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         wake[0](at)
 
     ingest = Ingest(connector, registry, notify)
-    executor = Executor(connector, registry, driver, settings, clock, notify, checkpoints)
+    reads = Reads(connector)
+    cancellations = Cancellations(connector, ingest, clock)
+    ops = Operations(connector, ingest, reads, cancellations, clock)
+    executor = Executor(
+        connector, registry, driver, settings, clock, notify, checkpoints, is_held=ops.is_held
+    )
     timers = Timers(ingest, clock)
-    cron = scheduler.Scheduler(ingest, registry, clock)
+    cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
     handlers: dict[Kind, Handler] = {
         Kind.CALL: executor.process,
         Kind.SLEEP: executor.process,
@@ -86,16 +92,18 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         clock=clock,
         registry=registry,
         ingest=ingest,
-        reads=Reads(connector),
+        reads=reads,
         sync=sync,
-        cancellations=Cancellations(connector, ingest, clock),
+        cancellations=cancellations,
         checkpoints=checkpoints,
         connector=connector,
+        operations=ops,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await registry.load()
+        await ops.holds.start()
         connector.listen("mainspring_queue", worker.notify)
         connector.listen("mainspring_registry", lambda: _spawn(_reload(registry)))
         await worker.start()
@@ -115,6 +123,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             executor.drain()
             await worker.stop(settings.shutdown_timeout_s)
             await driver.close()
+            await ops.holds.stop()
             await connector.close()
 
     app = Starlette(
@@ -122,6 +131,8 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *events.routes,
             *sdk.routes,
             *operations.routes,
+            *admin.routes,
+            *run_queries.routes,
             *rest.routes,
             *health.routes,
             *_gql_routes(),

@@ -44,14 +44,6 @@ async def event_runs(request: Request) -> Response:
     return envelope(request, runs)
 
 
-async def list_runs(request: Request) -> Response:
-    params = request.query_params
-    runs = await services(request).reads.runs(
-        slug=params.get("function_id"), status=params.get("status"), limit=limit_of(request)
-    )
-    return envelope(request, runs)
-
-
 async def get_run(request: Request) -> Response:
     run = await services(request).reads.run(request.path_params["run_id"])
     if run is None:
@@ -79,7 +71,6 @@ routes = [
     Route("/v1/events", list_events, methods=["GET"]),
     Route("/v1/events/{event_id}", get_event, methods=["GET"]),
     Route("/v1/events/{event_id}/runs", event_runs, methods=["GET"]),
-    Route("/v1/runs", list_runs, methods=["GET"]),
     Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
     Route("/v1/runs/{run_id}/steps", run_steps, methods=["GET"]),
     Route("/v1/runs/{run_id}/history", run_history, methods=["GET"]),

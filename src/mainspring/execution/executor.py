@@ -78,6 +78,8 @@ class Executor:
         clock: Clock,
         notify: Callable[[int | None], None],
         checkpoints: CheckpointLog,
+        *,
+        is_held: Callable[[str], bool] = lambda slug: False,
     ) -> None:
         self._connector = connector
         self._registry = registry
@@ -88,6 +90,7 @@ class Executor:
         self._checkpoints = checkpoints
         self._rng = random.Random()
         self._draining = False
+        self._is_held = is_held  # paused / kill switch: stop at the next step boundary
 
     def drain(self) -> None:
         """Finish calls in flight but start no new call: the queue keeps the rest."""
@@ -120,7 +123,7 @@ class Executor:
             if not await self._record(state, item, function, decision, attempt):
                 return
             attempt = 0
-            if self._draining:
+            if self._draining or self._is_held(function.slug):
                 await self._hand_back(item)
                 return
         error = {"name": "TooManySteps", "message": f"more than {MAX_CALLS_PER_LEASE} calls"}
@@ -137,6 +140,7 @@ class Executor:
         await self._connector.write(
             lambda tx: queue_repo.reschedule(tx, item.id, attempt=0, available_at=now)
         )
+        self._notify(None)  # leased again at once: run on, or parked if its function is held
 
     async def _call(
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int

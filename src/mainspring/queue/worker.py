@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from mainspring.clock import Clock
 from mainspring.domain.ids import new_ulid
+from mainspring.operations.holds import hold_leased
 from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import queue as queue_repo
@@ -105,6 +106,7 @@ class Worker:
             items = queue_repo.lease_due(
                 tx, owner=owner, now=now, lease_until=lease_until, limit=limit
             )
+            items = hold_leased(tx, items)  # paused functions / kill switch: park, don't run
             return items, queue_repo.next_due(tx)
 
         try:
