@@ -35,10 +35,10 @@ DAY_MS = 86_400_000
 REQUESTS = {
     "Runs page, no filter": "/runs",
     "Runs page, status=Failed": "/runs?status=Failed",
-    "Runs page, function": "/runs?function=bench-fn-3",
-    "Runs page, function+status": "/runs?function=bench-fn-3&status=Failed",
-    "Runs page, time range": "/runs?from={from_}&to={to}",
-    "Runs page, CEL query, no match (bounded scan)": "/runs?function=bench-fn-3&query="
+    "Runs page, function": "/runs?function_id=bench-fn-3",
+    "Runs page, function+status": "/runs?function_id=bench-fn-3&status=Failed",
+    "Runs page, time range": "/runs?started_after={from_}&started_before={to}",
+    "Runs page, CEL query, no match (bounded scan)": "/runs?function_id=bench-fn-3&query="
     + "event.data.amount%20%3E%2098",
     "Runs page, CEL query, 1 in 10 match": "/runs?query=event.data.amount%20%3C%2010",
     "Runs rows fragment (live poll)": "/ui/runs/rows",

@@ -76,7 +76,7 @@ def test_runs_page_filters_by_status_and_event_query(stack: Stack, page: Page) -
     stack.api.trigger_and_wait("core/chain", {"n": 4, "tag": "hay"})
     page.goto(f"{stack.server.url}/runs")
     page.locator('input[name="query"]').fill('event.data.tag == "needle"')
-    page.locator('select[name="function"]').select_option("core-chain")
+    page.locator('select[name="function_id"]').select_option("core-chain")
     page.locator(".filters button[type=submit]").click()
     rows = page.locator("#runs-table tbody tr[data-run-id]")
     expect(rows).to_have_count(1)

@@ -1,4 +1,4 @@
-"""Pure logic of the dashboard: step timeline, percentiles, run filters (explicit instants)."""
+"""Pure logic of the dashboard: step timeline, percentiles, SDK names (explicit instants)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from mainspring import errors
 from mainspring.dashboard import timeline
 from mainspring.dashboard.views import human_ms, percentile, sdk_parts
-from mainspring.run_search import parse_query
 
 
 def h(at: int, kind: str, step: str | None = None, attempt: int | None = None, data: Any = None):
@@ -124,46 +122,3 @@ def test_sdk_parts() -> None:
     assert sdk_parts("py:v0.5.19") == {"sdk_language": "python", "sdk_version": "0.5.19"}
     assert sdk_parts("js:v4.1.0") == {"sdk_language": "typescript", "sdk_version": "4.1.0"}
     assert sdk_parts(None) == {"sdk_language": None, "sdk_version": None}
-
-
-APPS = {"shop": "uuid-1"}
-
-
-def test_run_filters_parse() -> None:
-    query = parse_query(
-        {
-            "status": "Failed",
-            "function": "shop-pay",
-            "app": "shop",
-            "from": "2026-01-01T00:00:00Z",
-            "to": "2026-01-02T00:00",
-            "query": "event.data.x == 1",
-            "limit": "20",
-            "cursor": "01ABC",
-        },
-        APPS,
-    )
-    assert query.where.status == "Failed" and query.where.slug == "shop-pay"
-    assert query.where.app_id == "uuid-1"
-    assert (query.where.created_after, query.where.created_before) == (1767225600000, 1767312000000)
-    assert (query.query, query.limit, query.cursor) == ("event.data.x == 1", 20, "01ABC")
-    assert parse_query({}, APPS).limit == 50
-
-
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"status": "Done"}, "status"),
-        ({"app": "nope"}, "app"),
-        ({"from": "yesterday"}, "from"),
-        ({"to": "2026-13-01"}, "to"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "x"}, "limit"),
-        ({"limit": "1001"}, "limit"),
-        ({"query": "event.data.=="}, "query"),
-    ],
-)
-def test_bad_run_filters_name_the_parameter(params: dict[str, str], field: str) -> None:
-    with pytest.raises(errors.InvalidInput) as caught:
-        parse_query(params, APPS)
-    assert caught.value.field == field

@@ -10,7 +10,8 @@ from mainspring.api.state import Services
 from mainspring.dashboard import timeline
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
-from mainspring.run_search import RunPage, RunQuery, RunSearch
+from mainspring.run_filters import RunFilter
+from mainspring.run_lists import RunPage
 from mainspring.store.repos import browse
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos.events import row_to_event
@@ -41,13 +42,14 @@ def human_ms(value: int | None) -> str:
     return f"{minutes // 60} h {minutes % 60} m"
 
 
-async def runs_page(services: Services, query: RunQuery) -> RunPage:
-    return await RunSearch(services.connector).search(query)
+async def runs_page(services: Services, where: RunFilter) -> RunPage:
+    """The shared run listing (`run_lists`, also behind `GET /v1/runs` and `/v2/runs`)."""
+    return await services.operations.run_lists.list(where)
 
 
 async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
     reads = services.reads
-    run = await reads.run(run_id)
+    run = await services.operations.run_detail(run_id)  # with original_run_id for reruns
     if run is None:
         return None
     history = await reads.history(run_id)
@@ -78,9 +80,7 @@ async def _child_run(services: Services, run_id: str, step: timeline.TimelineSte
         f'event.data._inngest.source_run_id == "{run_id}" && '
         f'event.data._inngest.name == "{step.name}"'
     )
-    page = await RunSearch(services.connector).search(
-        RunQuery(where=browse.RunFilter(slug=slug), query=query, limit=1)
-    )
+    page = await runs_page(services, RunFilter(function_slug=slug, query=query, limit=1))
     return page.runs[0]["run_id"] if page.runs else None
 
 
@@ -149,11 +149,12 @@ def function_summary(function: FunctionDef) -> dict[str, Any]:
 
 
 async def functions_page(services: Services) -> list[dict[str, Any]]:
+    paused = {p["function_id"]: p for p in await services.operations.pausing.list_paused()}
     found = []
     for function in services.registry.functions():
-        found.append(
-            {**function_summary(function), "stats": await function_stats(services, function.slug)}
-        )
+        stats = await function_stats(services, function.slug)
+        summary = function_summary(function)
+        found.append({**summary, "stats": stats, "paused": function.slug in paused})
     return found
 
 
