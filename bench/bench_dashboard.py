@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -190,6 +191,9 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
+        if args.db is None and not failed:
+            shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
 
 
