@@ -41,8 +41,10 @@ def _unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: Playwright's sync API runs its own event loop while it is open, which
+    pytest-asyncio's tests (collected after these) must not find running."""
     reason = _unavailable()
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":

@@ -128,3 +128,10 @@ def test_cancel_and_sync_forms_refuse_bad_input(stack: Stack) -> None:
 def test_state_changes_are_post_only(stack: Stack) -> None:
     for path in ("/ui/events/send", "/ui/functions/core-chain/invoke", "/ui/apps/sync"):
         assert stack.api.http.get(path).status_code == 405, path
+
+
+def test_event_data_is_escaped(stack: Stack) -> None:
+    stack.api.send_event("dash/xss", {"note": "<script>alert(1)</script>"})
+    html = stack.api.http.get("/events?name=dash/xss").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from mainspring.api.state import Services
 from mainspring.dashboard import timeline
@@ -206,8 +207,6 @@ async def operations_totals(services: Services) -> dict[str, Any]:
 
 def pretty_params(params: Mapping[str, str], **changes: str | None) -> str:
     """The current filters as a query string with `changes` applied (None drops a key)."""
-    from urllib.parse import urlencode
-
     merged = {k: v for k, v in params.items() if v}
     for key, value in changes.items():
         if value is None:
