@@ -13,7 +13,17 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mainspring import errors
-from mainspring.api import admin, events, health, observability, operations, rest, run_queries, sdk
+from mainspring.api import (
+    admin,
+    docs,
+    events,
+    health,
+    observability,
+    operations,
+    rest,
+    run_queries,
+    sdk,
+)
 from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
@@ -145,6 +155,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *admin.routes,
             *run_queries.routes,
             *observability.routes,
+            *docs.routes,
             *rest.routes,
             *health.routes,
             *_gql_routes(),
