@@ -191,7 +191,13 @@ PATHS: dict[str, JSON] = {
             "Events",
             "List events, newest first",
             _envelope({"type": "array", "items": _ref("Event")}),
-            parameters=[_query("name", "event name"), _query("limit", "1..1000", INT)],
+            parameters=[
+                _query("name", "event name"),
+                _query("received_after", "RFC 3339 or epoch ms"),
+                _query("received_before", "RFC 3339 or epoch ms (exclusive)"),
+                _query("cursor", "`metadata.cursor` of the previous page"),
+                _query("limit", "1..1000", INT),
+            ],
         ),
         "post": _op(
             "Events",
@@ -503,6 +509,14 @@ PATHS: dict[str, JSON] = {
                     "content": {"text/plain": {"schema": STR}},
                 }
             },
+        )
+    },
+    "/v1/admin/apps": {
+        "post": _op(
+            "Apps",
+            "Sync an app by URL (issue 8)",
+            {"200": _envelope({"type": "object"}), **BAD, "502": _error("the app did not answer")},
+            requestBody=_body(_obj({"url": STR}, ["url"]), True),
         )
     },
     "/dev": {

@@ -13,6 +13,7 @@ from typing import Any
 from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
+from mainspring.event_lists import EventLists
 from mainspring.ingest import Ingest
 from mainspring.operations.alerts import Alerts
 from mainspring.operations.holds import Holds
@@ -45,6 +46,7 @@ class Operations:
         self.kill_switch = KillSwitch(ingest, self.holds, clock)
         self.replays = Replays(ingest, clock)
         self.run_lists = RunLists(connector)
+        self.event_lists = EventLists(connector)
         self.insights = Insights(connector, clock)
         self.alerts = Alerts(connector, self.config.alerts, clock)
         self.retention = Retention(connector, self.config.retention, clock)
