@@ -42,8 +42,8 @@ class Operations:
     ) -> None:
         self.config = config or OperationsConfig()
         self.holds = Holds(connector)
-        self.pausing = Pausing(ingest, self.holds, clock)
-        self.kill_switch = KillSwitch(ingest, self.holds, clock)
+        self.pausing = Pausing(ingest, self.holds, clock, connector)
+        self.kill_switch = KillSwitch(ingest, self.holds, clock, connector)
         self.replays = Replays(ingest, clock)
         self.run_lists = RunLists(connector)
         self.event_lists = EventLists(connector)
