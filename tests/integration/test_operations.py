@@ -51,6 +51,7 @@ def test_paused_function_starts_no_run_until_resumed(ops: Stack) -> None:
     paused = post(ops, "/v1/functions/ops-quick/pause", {"reason": "deploy", "requested_by": "ann"})
     assert paused["paused"] is True and paused["reason"] == "deploy", paused
     assert api.data("/v1/functions/ops-quick/pause")["requested_by"] == "ann"
+    assert [p["function_id"] for p in api.data("/v1/functions/paused")] == ["ops-quick"]
 
     # The event is accepted and stored; its run exists but makes no SDK call.
     run_id = start_run(api, "ops/quick", {"n": 7})
@@ -61,6 +62,8 @@ def test_paused_function_starts_no_run_until_resumed(ops: Stack) -> None:
     assert resumed["paused"] is False and resumed["resumed"] >= 1, resumed
     run = api.wait_for_run_status(run_id, "Completed")
     assert run["output"] == {"n": 7}
+    assert api.data("/v1/functions/paused") == []
+    assert api.data("/v1/functions/ops-quick/pause")["paused"] is False
 
 
 def test_resume_can_skip_events_received_while_paused(ops: Stack) -> None:
@@ -166,6 +169,9 @@ def test_bulk_replay_is_idempotent_per_key(ops: Stack) -> None:
     assert not set(first["run_ids"]) & set(originals)
     again = post(ops, "/v1/replays", {"run_ids": originals}, **{"Idempotency-Key": key})
     assert again["replay_id"] == first["replay_id"] and again["run_ids"] == first["run_ids"]
+    other = {"run_ids": originals[:1]}
+    resp = api.http.post("/v1/replays", json=other, headers={"Idempotency-Key": key})
+    assert resp.status_code == 409 and resp.json()["field"] == "Idempotency-Key", resp.text
     for run_id in first["run_ids"]:
         api.wait_for_run_status(run_id, "Failed")
         assert calls(ops, run_id) == 1

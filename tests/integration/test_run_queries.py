@@ -126,3 +126,32 @@ def test_jobs_of_a_held_run_and_rerun_origin(stack: Stack) -> None:
     api.wait_for_run_status(run_id, "Completed")
     rerun = api.http.post(f"/v2/runs/{run_id}/rerun").json()["data"]["run_id"]
     assert api.data(f"/v2/runs/{rerun}")["original_run_id"] == run_id
+
+
+def test_events_cursor_and_window(stack: Stack) -> None:
+    api = stack.api
+    name = f"ops/none-{uuid.uuid4().hex[:8]}"  # no function listens: events only
+    ids = [api.send_event(name, {"i": i}) for i in range(5)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, object] = {"name": name, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        body = page(stack, "/v1/events", **params)
+        seen += [e["internal_id"] for e in body["data"]]
+        cursor = body["metadata"]["cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+    newest = api.data(f"/v1/events/{ids[-1]}")
+    before = page(stack, "/v1/events", name=name, received_before=newest["received_at"])
+    assert ids[-1] not in [e["internal_id"] for e in before["data"]]
+    assert page(stack, "/v1/events", name=name, received_after="2999-01-01T00:00:00Z")["data"] == []
+    for params, field in (
+        ({"cursor": "nope"}, "cursor"),
+        ({"limit": "0"}, "limit"),
+        ({"received_after": "x"}, "received_after"),
+    ):
+        resp = api.http.get("/v1/events", params=params)
+        assert resp.status_code == 400 and resp.json()["field"] == field, params

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -12,7 +13,17 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mainspring import errors
-from mainspring.api import admin, events, health, operations, rest, run_queries, sdk
+from mainspring.api import (
+    admin,
+    docs,
+    events,
+    health,
+    observability,
+    operations,
+    rest,
+    run_queries,
+    sdk,
+)
 from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
@@ -25,6 +36,7 @@ from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
 from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
+from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
 from mainspring.queue import scheduler
 from mainspring.queue.kinds import Kind, QueueItem
@@ -58,9 +70,19 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     ingest = Ingest(connector, registry, notify)
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
-    ops = Operations(connector, ingest, reads, cancellations, clock)
+    ops = Operations(
+        connector, ingest, reads, cancellations, clock, operations_settings.load(os.environ)
+    )
     executor = Executor(
-        connector, registry, driver, settings, clock, notify, checkpoints, is_held=ops.is_held
+        connector,
+        registry,
+        driver,
+        settings,
+        clock,
+        notify,
+        checkpoints,
+        is_held=ops.is_held,
+        on_call=ops.metrics.observe_call,
     )
     timers = Timers(ingest, clock)
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
@@ -103,7 +125,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await registry.load()
-        await ops.holds.start()
+        await ops.start()
         connector.listen("mainspring_queue", worker.notify)
         connector.listen("mainspring_registry", lambda: _spawn(_reload(registry)))
         await worker.start()
@@ -123,7 +145,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             executor.drain()
             await worker.stop(settings.shutdown_timeout_s)
             await driver.close()
-            await ops.holds.stop()
+            await ops.stop()
             await connector.close()
 
     app = Starlette(
@@ -133,6 +155,8 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *operations.routes,
             *admin.routes,
             *run_queries.routes,
+            *observability.routes,
+            *docs.routes,
             *rest.routes,
             *health.routes,
             *_gql_routes(),

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.state import services
 from mainspring.domain.durations import rfc3339
+from mainspring.event_lists import parse_event_filter
 
 DEFAULT_LIMIT = 100
 
@@ -26,10 +27,12 @@ def limit_of(request: Request) -> int:
 
 
 async def list_events(request: Request) -> Response:
-    found = await services(request).reads.events(
-        request.query_params.get("name"), limit_of(request)
-    )
-    return envelope(request, found)
+    """`name`, `received_after`, `received_before`, `cursor`, `limit` (protocol §8)."""
+    app = services(request)
+    flt = parse_event_filter(request.query_params)
+    found, cursor = await app.operations.event_lists.list(flt)
+    metadata = {"fetched_at": rfc3339(app.clock()), "cursor": cursor, "has_more": bool(cursor)}
+    return JSONResponse({"data": found, "metadata": metadata})
 
 
 async def get_event(request: Request) -> Response:
@@ -45,7 +48,7 @@ async def event_runs(request: Request) -> Response:
 
 
 async def get_run(request: Request) -> Response:
-    run = await services(request).reads.run(request.path_params["run_id"])
+    run = await services(request).operations.run_detail(request.path_params["run_id"])
     if run is None:
         return not_found("run not found")
     return envelope(request, run)

@@ -169,8 +169,8 @@ async def replay(request: Request) -> Response:
     try:
         request_body = replays.parse_replay({"run_ids": run_ids})
         result = await services(request).operations.replays.replay(request_body, key)
-    except errors.InvalidInput as exc:
-        return _notice(request, exc.message, ok=False, status=400)
+    except errors.InvalidInput as exc:  # unknown runs (400); the key reused for another set (409)
+        return _notice(request, exc.message, ok=False, status=exc.status)
     message = f"Replay {result['replay_id']} started {len(result['run_ids'])} new run(s)"
     response = _notice(request, message, ok=True, run_ids=result["run_ids"])
     response.headers["HX-Trigger"] = "ops-changed"

@@ -15,7 +15,7 @@ from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
 from mainspring.operations.holds import Holds
 from mainspring.operations.pausing import skip_runs
-from mainspring.store.base import Row, Tx
+from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import operations as ops_repo
 
 
@@ -32,13 +32,16 @@ def kill_switch_view(row: Row | None) -> dict[str, Any]:
 
 
 class KillSwitch:
-    def __init__(self, ingest_service: ingest.Ingest, holds: Holds, clock: Clock) -> None:
+    def __init__(
+        self, ingest_service: ingest.Ingest, holds: Holds, clock: Clock, connector: Connector
+    ) -> None:
+        self._connector = connector
         self._ingest = ingest_service
         self._holds = holds
         self._clock = clock
 
     async def state(self) -> dict[str, Any]:
-        row = await self._ingest.run_unit(lambda tx, _: ops_repo.kill_switch(tx))
+        row = await self._connector.read(ops_repo.kill_switch)
         return kill_switch_view(row)
 
     async def activate(

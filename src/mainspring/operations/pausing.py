@@ -20,7 +20,7 @@ from mainspring.domain.durations import rfc3339
 from mainspring.domain.runs import RunStatus
 from mainspring.event_input import Functions
 from mainspring.operations.holds import Holds
-from mainspring.store.base import Row, Tx
+from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import operations as ops_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
@@ -72,7 +72,10 @@ def skip_runs(
 class Pausing:
     """Pause / resume functions (used by the REST API and the dashboard alike)."""
 
-    def __init__(self, ingest_service: ingest.Ingest, holds: Holds, clock: Clock) -> None:
+    def __init__(
+        self, ingest_service: ingest.Ingest, holds: Holds, clock: Clock, connector: Connector
+    ) -> None:
+        self._connector = connector
         self._ingest = ingest_service
         self._holds = holds
         self._clock = clock
@@ -84,11 +87,11 @@ class Pausing:
     async def status(self, slug: str) -> dict[str, Any]:
         """The function's pause state; raises NotFound for an unknown function."""
         self._known(slug)
-        row = await self._ingest.run_unit(lambda tx, _: ops_repo.get_pause(tx, slug))
+        row = await self._connector.read(lambda tx: ops_repo.get_pause(tx, slug))
         return pause_view(row, slug)
 
     async def list_paused(self) -> list[dict[str, Any]]:
-        rows = await self._ingest.run_unit(lambda tx, _: ops_repo.list_pauses(tx))
+        rows = await self._connector.read(ops_repo.list_pauses)
         return [pause_view(row, row["function_slug"]) for row in rows]
 
     async def pause(

@@ -27,6 +27,13 @@ MAX_REPLAY_RUNS = 1000
 MAX_IDEMPOTENCY_KEY = 200
 
 
+class IdempotencyConflict(errors.InvalidInput):
+    """The Idempotency-Key was used before with a different request."""
+
+    code = "idempotency_conflict"
+    status = 409
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayRequest:
     """Either explicit `run_ids`, or a selection: one function, one status, a creation window."""
@@ -158,7 +165,8 @@ class Replays:
 
         Answers `{"replay_id", "run_ids": [new run ids], ...}`. With an `idempotency_key` seen
         before, answers the first replay again and starts nothing. Unknown run ids → InvalidInput
-        naming `run_ids` (nothing is started).
+        naming `run_ids` (nothing is started). The same key with another request →
+        IdempotencyConflict (409).
         """
         if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
             message = f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters"
@@ -170,7 +178,11 @@ class Replays:
         def unit(tx: Tx, effects: ingest.Effects) -> Row | None:
             if not ops_repo.claim_replay(tx, replay_id, idempotency_key, request.as_json(), now):
                 assert idempotency_key is not None
-                return ops_repo.replay_by_key(tx, idempotency_key)
+                first = ops_repo.replay_by_key(tx, idempotency_key)
+                if first is not None and codec.loads(first["request"]) != request.as_json():
+                    message = "this Idempotency-Key was used with a different request"
+                    raise IdempotencyConflict(message, field="Idempotency-Key")
+                return first
             new_ids = []
             for original in _selected(tx, request, now):
                 new_id = rerun_unit(tx, original, now, functions, replay_id)

@@ -13,11 +13,17 @@ from typing import Any
 from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
+from mainspring.event_lists import EventLists
 from mainspring.ingest import Ingest
+from mainspring.operations.alerts import Alerts
 from mainspring.operations.holds import Holds
+from mainspring.operations.insights import Insights
 from mainspring.operations.kill_switch import KillSwitch
+from mainspring.operations.metrics import Metrics
 from mainspring.operations.pausing import Pausing
 from mainspring.operations.replays import Replays
+from mainspring.operations.retention import Retention
+from mainspring.operations.settings import OperationsConfig
 from mainspring.reads import Reads
 from mainspring.run_lists import RunLists
 from mainspring.store.base import Connector, Tx
@@ -32,15 +38,42 @@ class Operations:
         reads: Reads,
         cancellations: Cancellations,
         clock: Clock,
+        config: OperationsConfig | None = None,
     ) -> None:
+        self.config = config or OperationsConfig()
         self.holds = Holds(connector)
-        self.pausing = Pausing(ingest, self.holds, clock)
-        self.kill_switch = KillSwitch(ingest, self.holds, clock)
+        self.pausing = Pausing(ingest, self.holds, clock, connector)
+        self.kill_switch = KillSwitch(ingest, self.holds, clock, connector)
         self.replays = Replays(ingest, clock)
         self.run_lists = RunLists(connector)
+        self.event_lists = EventLists(connector)
+        self.insights = Insights(connector, clock)
+        self.alerts = Alerts(connector, self.config.alerts, clock)
+        self.retention = Retention(connector, self.config.retention, clock)
+        self.metrics = Metrics(connector, clock)
         self._connector = connector
         self._reads = reads
         self._cancellations = cancellations
+
+    async def start(self) -> None:
+        """Background parts: the held-state view, alert rules, retention."""
+        await self.holds.start()
+        self.alerts.start()
+        self.retention.start()
+
+    async def stop(self) -> None:
+        await self.retention.stop()
+        await self.alerts.stop()
+        await self.holds.stop()
+
+    async def health(self) -> dict[str, Any]:
+        """The health summary plus alert states (`GET /v1/health`, the Operations page)."""
+        summary = await self.insights.summary(self.config.alerts.window_ms)
+        alerts = await self.alerts.states()
+        firing = [alert for alert in alerts if alert["state"] == "firing"]
+        summary["alerts"] = alerts
+        summary["status"] = "alerting" if firing else "ok"
+        return summary
 
     async def cancel_run(self, run_id: str) -> str | None:
         """Cancel one run; its final status, or None for an unknown run."""

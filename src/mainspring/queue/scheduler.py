@@ -99,6 +99,7 @@ class Scheduler:
                 return  # the function or this schedule was removed by a re-sync
             if held:
                 log.info("skipping cron slot of paused function %s", function.slug)
+                effects.woken += 1  # nothing started: wake the worker for the next slot anyway
             else:
                 self._emit(tx, function, expression, slot, now, effects)
             next_slot = cron.next_after(cron.parse(expression), max(now, slot))

@@ -4,6 +4,7 @@ reruns and bulk replays. App id `ops`, so slugs are `ops-<fn id>`."""
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import fastapi
@@ -46,8 +47,11 @@ async def quick(ctx: inngest.Context) -> dict[str, Any]:
 
 
 @client.create_function(fn_id="fails", retries=0, trigger=inngest.TriggerEvent(event="ops/fails"))
-async def fails(ctx: inngest.Context) -> None:
+async def fails(ctx: inngest.Context) -> str:
+    """Fails until the test "fixes the bug" by creating `<side-effect log>.fixed`."""
     record("CALL", run_id=ctx.run_id)
+    if os.path.exists(os.environ.get("SIDE_EFFECT_LOG", "") + ".fixed"):  # noqa: ASYNC240
+        return "fixed"
     raise inngest.NonRetriableError("always fails")
 
 

@@ -43,3 +43,5 @@ CREATE INDEX runs_by_status_id ON runs(status, id);
 CREATE INDEX runs_by_function_id ON runs(function_slug, id);
 CREATE INDEX runs_by_function_status_id ON runs(function_slug, status, id);
 CREATE INDEX runs_by_ended ON runs(ended_at);
+
+CREATE INDEX run_origins_by_original ON run_origins(original_run_id);
