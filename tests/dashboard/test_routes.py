@@ -135,3 +135,29 @@ def test_event_data_is_escaped(stack: Stack) -> None:
     html = stack.api.http.get("/events?name=dash/xss").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html
+
+
+def test_events_page_filters_and_pages(stack: Stack, runs: dict[str, str]) -> None:
+    http = stack.api.http
+    bad = http.get("/events?received_after=yesterday")
+    assert bad.status_code == 400 and 'data-field="received_after"' in bad.text
+    first = http.get("/events?name=core/chain&limit=1").text
+    ids_first = re.findall(r'data-event-id="(\w+)"', first)
+    link = re.search(r'href="/events\?([^"]+)">Older events', first)
+    assert len(ids_first) == 1 and link is not None
+    second = http.get("/events?" + link.group(1).replace("&amp;", "&")).text
+    ids_second = re.findall(r'data-event-id="(\w+)"', second)
+    assert len(ids_second) == 1 and ids_second != ids_first
+
+
+def test_function_and_operations_pages_show_metrics_and_health(
+    stack: Stack, runs: dict[str, str]
+) -> None:
+    function = stack.api.http.get("/functions/core-chain").text
+    assert "100.0 %" in function  # every core-chain run of this module completed
+    listing = stack.api.http.get("/functions").text
+    row = re.search(r'<tr data-function="core-exhausted">(.*?)</tr>', listing, re.S)
+    assert row is not None and '<td class="success">0.0 %</td>' in row.group(1)
+    operations = stack.api.http.get("/operations").text
+    assert 'id="health" data-status="' in operations
+    assert "Dead letters" in operations and 'id="queue-depth"' in operations

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mainspring.dashboard import timeline
-from mainspring.dashboard.views import human_ms, percentile, sdk_parts
+from mainspring.dashboard.views import human_ms, sdk_parts
 
 
 def h(at: int, kind: str, step: str | None = None, attempt: int | None = None, data: Any = None):
@@ -94,20 +94,6 @@ def test_a_call_error_outside_any_step_is_a_run_error() -> None:
     history = [h(0, "run.started"), h(5, "call.error", attempt=0, data={"message": "503"})]
     line = timeline.build({"status": "Running"}, history, [], now=10)
     assert [(a.number, a.error) for a in line.run_errors] == [(1, {"message": "503"})]
-
-
-@pytest.mark.parametrize(
-    ("values", "fraction", "expected"),
-    [
-        ([], 0.95, None),
-        ([5], 0.95, 5),
-        (list(range(1, 101)), 0.95, 95),
-        (list(range(1, 101)), 0.5, 50),
-        ([3, 1, 2], 0.5, 2),
-    ],
-)
-def test_percentile_nearest_rank(values: list[int], fraction: float, expected: int | None) -> None:
-    assert percentile(values, fraction) == expected
 
 
 @pytest.mark.parametrize(

@@ -200,7 +200,6 @@ async def operations_controls(request: Request) -> dict[str, Any]:
     operations = services(request).operations
     return {
         "kill_switch": await operations.kill_switch.state(),
-        "health": None,
         "replay_enabled": True,
         "idempotency_key": new_ulid(),
     }

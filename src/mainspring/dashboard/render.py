@@ -35,7 +35,13 @@ def _when(value: Any) -> str:
     return str(value).replace("T", " ").removesuffix("Z")
 
 
+def _percent(value: Any) -> str:
+    """A 0..1 ratio as `97.5 %`; `—` when there is none."""
+    return "—" if value is None else f"{100 * float(value):.1f} %"
+
+
 templates.env.filters["pretty"] = _pretty
+templates.env.filters["percent"] = _percent
 templates.env.filters["short"] = _short
 templates.env.filters["ms"] = human_ms
 templates.env.filters["when"] = _when

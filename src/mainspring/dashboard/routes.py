@@ -77,27 +77,33 @@ async def run_detail_fragment(request: Request) -> Response:
     return page(request, "partials/run_body.html", detail)
 
 
-async def _events_context(request: Request) -> dict[str, object]:
+async def _events_context(request: Request) -> tuple[dict[str, object], int]:
+    """The Events page takes the query parameters of `GET /v1/events` (50 per page here)."""
     params = request.query_params
-    name = params.get("name", "").strip() or None
-    found, next_cursor = await views.events_page(
-        services(request), name, params.get("cursor") or None
-    )
-    return {
-        "events": found,
-        "name": name or "",
-        "next_qs": views.pretty_params(params, cursor=next_cursor) if next_cursor else None,
+    context: dict[str, object] = {
+        "name": params.get("name", ""),
         "qs": views.pretty_params(params),
         "live": "cursor" not in params,
+        "events": [],
     }
+    try:
+        found, cursor = await views.events_page(services(request), params)
+    except errors.InvalidInput as exc:
+        context.update(filter_error=exc.message, filter_field=exc.field, live=False)
+        return context, 400
+    context["events"] = found
+    context["next_qs"] = views.pretty_params(params, cursor=cursor) if cursor else None
+    return context, 200
 
 
 async def events(request: Request) -> Response:
-    return page(request, "pages/events.html", await _events_context(request))
+    context, status = await _events_context(request)
+    return page(request, "pages/events.html", context, status)
 
 
 async def events_rows(request: Request) -> Response:
-    return page(request, "partials/event_rows.html", await _events_context(request))
+    context, status = await _events_context(request)
+    return page(request, "partials/event_rows.html", context, status)
 
 
 async def event_detail(request: Request) -> Response:
@@ -135,7 +141,7 @@ async def _operations_context(request: Request) -> dict[str, object]:
     app = services(request)
     failed = await views.runs_page(app, RunFilter(statuses=("Failed",), limit=DEAD_LETTERS))
     context: dict[str, object] = {
-        "totals": await views.operations_totals(app),
+        "health": await app.operations.health(),
         "failed": failed.runs,
     }
     context.update(await actions.operations_controls(request))

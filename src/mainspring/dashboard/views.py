@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -11,23 +10,12 @@ from mainspring.api.state import Services
 from mainspring.dashboard import timeline
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
+from mainspring.event_lists import parse_event_filter
 from mainspring.run_filters import RunFilter
 from mainspring.run_lists import RunPage
-from mainspring.store.repos import browse
-from mainspring.store.repos import queue as queue_repo
-from mainspring.store.repos.events import row_to_event
 
-STATS_WINDOW_MS = 24 * 3600 * 1000
-DURATION_SAMPLE = 1000
+STATS_WINDOW_HOURS = 24
 EVENTS_PAGE = 50
-
-
-def percentile(values: list[int], fraction: float) -> int | None:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
 def human_ms(value: int | None) -> str:
@@ -86,45 +74,19 @@ async def _child_run(services: Services, run_id: str, step: timeline.TimelineSte
 
 
 async def events_page(
-    services: Services, name: str | None, cursor: str | None
+    services: Services, params: Mapping[str, str]
 ) -> tuple[list[dict[str, Any]], str | None]:
-    rows = await services.connector.read(
-        lambda tx: browse.page_events(tx, name, cursor, EVENTS_PAGE)
-    )
-    events = []
-    for row in rows:
-        event = row_to_event(row)
-        runs = await services.reads.runs(event_id=event.internal_id)
-        events.append(
-            {
-                "internal_id": event.internal_id,
-                "id": event.id,
-                "name": event.name,
-                "data": event.data,
-                "received_at": rfc3339(event.received_at),
-                "runs": runs,
-            }
-        )
-    more = len(rows) == EVENTS_PAGE
-    return events, rows[-1]["internal_id"] if more else None
+    """The shared event listing (`GET /v1/events`), each event with the runs it started."""
+    where = parse_event_filter({"limit": str(EVENTS_PAGE), **params})
+    found, cursor = await services.operations.event_lists.list(where)
+    for event in found:
+        event["runs"] = await services.reads.runs(event_id=event["internal_id"])
+    return found, cursor
 
 
 async def function_stats(services: Services, slug: str) -> dict[str, Any]:
-    since = services.clock() - STATS_WINDOW_MS
-
-    def unit(tx: Any) -> tuple[dict[str, int], list[int]]:
-        counts = browse.function_run_counts(tx, slug, since)
-        return counts, browse.function_recent_durations(tx, slug, since, DURATION_SAMPLE)
-
-    counts, durations = await services.connector.read(unit)
-    ended = counts.get("Completed", 0) + counts.get("Failed", 0)
-    return {
-        "counts": counts,
-        "total": sum(counts.values()),
-        "success_rate": None if not ended else round(100 * counts.get("Completed", 0) / ended, 1),
-        "p50_ms": percentile(durations, 0.50),
-        "p95_ms": percentile(durations, 0.95),
-    }
+    """Runs, success rate and durations of the last 24 h (`GET /v1/metrics/functions/{id}`)."""
+    return await services.operations.insights.function_metrics(slug, STATS_WINDOW_HOURS)
 
 
 def function_summary(function: FunctionDef) -> dict[str, Any]:
@@ -195,14 +157,6 @@ async def apps_page(services: Services) -> list[dict[str, Any]]:
             }
         )
     return apps
-
-
-async def operations_totals(services: Services) -> dict[str, Any]:
-    def unit(tx: Any) -> tuple[dict[str, int], int]:
-        return browse.count_runs_by_status(tx), queue_repo.count(tx)
-
-    by_status, queue_depth = await services.connector.read(unit)
-    return {"by_status": by_status, "queue_depth": queue_depth}
 
 
 def pretty_params(params: Mapping[str, str], **changes: str | None) -> str:
