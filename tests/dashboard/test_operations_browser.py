@@ -6,13 +6,25 @@ the other browser tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from playwright.sync_api import Page, expect
 
-from integration.harness import Stack, assert_stays, wait_until
+from integration.harness import Stack, assert_stays, running_stack, wait_until
 
-from .conftest import shot
+from .conftest import DASHBOARD_SLUGS, shot
 
 HOLD_S = 2.0  # how long "nothing starts" must hold (well beyond the idle event→call latency)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """This module's own server; alert rules evaluated every 200 ms so their state shows fast."""
+    env = {"MAINSPRING_ALERT_INTERVAL": "200ms"}
+    workdir = tmp_path_factory.mktemp("ops")
+    with running_stack(workdir, "core_app", DASHBOARD_SLUGS, server_env=env) as found:
+        yield found
 
 
 def started(stack: Stack, run_id: str) -> bool:
@@ -95,6 +107,9 @@ def test_kill_switch_stops_all_work_until_released(stack: Stack, page: Page) -> 
     expect(state).to_contain_text("bad deploy")
     expect(state).to_contain_text("alice")
     assert stack.api.get_json("/v1/kill-switch")["data"]["active"] is True
+    alert = page.locator('#alerts tr[data-rule="kill_switch"]')
+    expect(alert).to_have_attribute("data-state", "firing", timeout=10_000)
+    expect(page.locator("#health")).to_have_attribute("data-status", "alerting")
     shot(page, "operations-kill-switch")
 
     held = [
@@ -110,6 +125,7 @@ def test_kill_switch_stops_all_work_until_released(stack: Stack, page: Page) -> 
     page.locator("#kill-switch form button").click()  # release; held events start
     expect(page.locator("#operations-result")).to_contain_text("Kill switch released")
     expect(page.locator("#kill-switch-state")).to_have_attribute("data-active", "false")
+    expect(alert).to_have_attribute("data-state", "ok", timeout=10_000)
     for run_id in held:
         stack.api.wait_for_run_status(run_id, "Completed", timeout=30)
 
