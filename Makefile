@@ -6,7 +6,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck unit integration bench services clean ts-deps
+.PHONY: run test lint typecheck unit integration bench services clean ts-deps chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,11 +42,19 @@ typecheck: $(VENV)/.installed-test
 # The whole suite on SQLite, then the store contract and the integration suite again with every
 # server on PostgreSQL ($(PG_URL); fresh databases cloned from a per-session template). An
 # unreachable PostgreSQL skips those tests loudly; under CI=true it fails them.
-test: $(VENV)/.installed-test services ts-deps lint typecheck
+test: $(VENV)/.installed-test services ts-deps chromium lint typecheck
 	MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 	MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)} \
-		MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest tests/store tests/integration $(PYTEST_ARGS)
+		MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest tests/store tests/integration tests/dashboard $(PYTEST_ARGS)
+
+# The dashboard's browser tests drive Debian's Chromium through Playwright (never `playwright
+# install`): install it with apt-get only when it is missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; \
+	fi
 
 # Node deps of the TypeScript SDK suite (tests/integration_ts): installed from the lockfile when
 # node_modules is missing or older than package-lock.json. Without npm the suite skips (fails if CI=true).

@@ -158,6 +158,14 @@ def start_run(
         flow_admission.place(tx, run_id, admission, now)
         if admission.cancel_run_id is not None:  # singleton `cancel`: the newcomer replaces it
             cancel_run(tx, admission.cancel_run_id, now, functions, effects, depth + 1)
+    arm_run(tx, function, run_id, event.payload, now)
+    return run_id
+
+
+def arm_run(
+    tx: Tx, function: FunctionDef, run_id: str, trigger_event: dict[str, Any], now: int
+) -> None:
+    """A new run's cancel rules and start timeout (also used by reruns)."""
     for position, rule in enumerate(function.cancel):
         pauses_repo.create(
             tx,
@@ -166,7 +174,7 @@ def start_run(
             kind="cancel",
             event_name=rule.event,
             expression=rule.expression,
-            trigger_event=event.payload,
+            trigger_event=trigger_event,
             expires_at=now + (rule.timeout_ms or pauses_repo.FOREVER_MS),
             now=now,
         )
@@ -180,7 +188,6 @@ def start_run(
             step_name="start",
             dedupe_key=f"run-timeout:start:{run_id}",
         )
-    return run_id
 
 
 def _apply_pause(

@@ -346,8 +346,10 @@ class ServerProcess:
         extra_args: Sequence[str] = (),
         name: str = "server",
         db: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         self.port = port
+        self.extra_env = dict(extra_env or {})
         self.db_path = db_path
         self._owns_db = db is None and server_dialect() == "postgres"
         self.db = db if db is not None else fresh_database(db_path)
@@ -395,7 +397,7 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 self.command(),
                 cwd=self.cwd,
-                env=_clean_env({}),
+                env=_clean_env(self.extra_env),
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -799,6 +801,7 @@ def running_stack(
     poll_interval: float = 2.0,
     app_dir: Path = APPS_DIR,
     app_env: Mapping[str, str] | None = None,
+    server_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Start app + server on fresh ports, wait until `slugs` are synced, yield, tear down."""
     server_port, app_port = free_port(), free_port()
@@ -813,6 +816,7 @@ def running_stack(
         backoff_base=backoff_base,
         poll_interval=poll_interval,
         extra_args=server_args,
+        extra_env=server_env,
     )
     app = AppProcess(
         app_module,

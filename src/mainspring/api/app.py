@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -12,12 +13,23 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mainspring import errors
-from mainspring.api import events, health, operations, rest, sdk
+from mainspring.api import (
+    admin,
+    docs,
+    events,
+    health,
+    observability,
+    operations,
+    rest,
+    run_queries,
+    sdk,
+)
 from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
 from mainspring.clock import now_ms
 from mainspring.config import Settings, redact_url
+from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
@@ -25,6 +37,8 @@ from mainspring.execution.executor import Executor
 from mainspring.execution.flow_timers import FlowTimers
 from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
+from mainspring.operations import settings as operations_settings
+from mainspring.operations.service import Operations
 from mainspring.queue import scheduler
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.queue.worker import Worker
@@ -55,9 +69,24 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         wake[0](at)
 
     ingest = Ingest(connector, registry, notify)
-    executor = Executor(connector, registry, driver, settings, clock, notify, checkpoints)
+    reads = Reads(connector)
+    cancellations = Cancellations(connector, ingest, clock)
+    ops = Operations(
+        connector, ingest, reads, cancellations, clock, operations_settings.load(os.environ)
+    )
+    executor = Executor(
+        connector,
+        registry,
+        driver,
+        settings,
+        clock,
+        notify,
+        checkpoints,
+        is_held=ops.is_held,
+        on_call=ops.metrics.observe_call,
+    )
     timers = Timers(ingest, clock)
-    cron = scheduler.Scheduler(ingest, registry, clock)
+    cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
     flow_timers = FlowTimers(ingest, clock)
     handlers: dict[Kind, Handler] = {
         Kind.CALL: executor.process,
@@ -88,16 +117,18 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         clock=clock,
         registry=registry,
         ingest=ingest,
-        reads=Reads(connector),
+        reads=reads,
         sync=sync,
-        cancellations=Cancellations(connector, ingest, clock),
+        cancellations=cancellations,
         checkpoints=checkpoints,
         connector=connector,
+        operations=ops,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await registry.load()
+        await ops.start()
         connector.listen("mainspring_queue", worker.notify)
         connector.listen("mainspring_registry", lambda: _spawn(_reload(registry)))
         await worker.start()
@@ -117,6 +148,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             executor.drain()
             await worker.stop(settings.shutdown_timeout_s)
             await driver.close()
+            await ops.stop()
             await connector.close()
 
     app = Starlette(
@@ -124,9 +156,14 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *events.routes,
             *sdk.routes,
             *operations.routes,
+            *admin.routes,
+            *run_queries.routes,
+            *observability.routes,
+            *docs.routes,
             *rest.routes,
             *health.routes,
             *_gql_routes(),
+            *dashboard.routes,
         ],
         lifespan=lifespan,
         exception_handlers={

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.state import services
 from mainspring.domain.durations import rfc3339
+from mainspring.event_lists import parse_event_filter
 
 DEFAULT_LIMIT = 100
 
@@ -26,10 +27,12 @@ def limit_of(request: Request) -> int:
 
 
 async def list_events(request: Request) -> Response:
-    found = await services(request).reads.events(
-        request.query_params.get("name"), limit_of(request)
-    )
-    return envelope(request, found)
+    """`name`, `received_after`, `received_before`, `cursor`, `limit` (protocol §8)."""
+    app = services(request)
+    flt = parse_event_filter(request.query_params)
+    found, cursor = await app.operations.event_lists.list(flt)
+    metadata = {"fetched_at": rfc3339(app.clock()), "cursor": cursor, "has_more": bool(cursor)}
+    return JSONResponse({"data": found, "metadata": metadata})
 
 
 async def get_event(request: Request) -> Response:
@@ -44,16 +47,8 @@ async def event_runs(request: Request) -> Response:
     return envelope(request, runs)
 
 
-async def list_runs(request: Request) -> Response:
-    params = request.query_params
-    runs = await services(request).reads.runs(
-        slug=params.get("function_id"), status=params.get("status"), limit=limit_of(request)
-    )
-    return envelope(request, runs)
-
-
 async def get_run(request: Request) -> Response:
-    run = await services(request).reads.run(request.path_params["run_id"])
+    run = await services(request).operations.run_detail(request.path_params["run_id"])
     if run is None:
         return not_found("run not found")
     return envelope(request, run)
@@ -79,7 +74,6 @@ routes = [
     Route("/v1/events", list_events, methods=["GET"]),
     Route("/v1/events/{event_id}", get_event, methods=["GET"]),
     Route("/v1/events/{event_id}/runs", event_runs, methods=["GET"]),
-    Route("/v1/runs", list_runs, methods=["GET"]),
     Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
     Route("/v1/runs/{run_id}/steps", run_steps, methods=["GET"]),
     Route("/v1/runs/{run_id}/history", run_history, methods=["GET"]),

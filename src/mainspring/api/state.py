@@ -11,6 +11,7 @@ from mainspring.clock import Clock
 from mainspring.config import Settings
 from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.ingest import Ingest
+from mainspring.operations.service import Operations
 from mainspring.reads import Reads
 from mainspring.registry import Registry
 from mainspring.store.base import Connector
@@ -28,6 +29,7 @@ class Services:
     cancellations: Cancellations
     checkpoints: CheckpointLog
     connector: Connector
+    operations: Operations
 
 
 def services(request: Request) -> Services:

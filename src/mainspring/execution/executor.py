@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,9 @@ class Executor:
         clock: Clock,
         notify: Callable[[int | None], None],
         checkpoints: CheckpointLog,
+        *,
+        is_held: Callable[[str], bool] = lambda slug: False,
+        on_call: Callable[[str, float, bool], None] = lambda slug, seconds, ok: None,
     ) -> None:
         self._connector = connector
         self._registry = registry
@@ -88,6 +92,8 @@ class Executor:
         self._checkpoints = checkpoints
         self._rng = random.Random()
         self._draining = False
+        self._is_held = is_held  # paused / kill switch: stop at the next step boundary
+        self._on_call = on_call  # metrics: (function slug, seconds, succeeded)
 
     def drain(self) -> None:
         """Finish calls in flight but start no new call: the queue keeps the rest."""
@@ -120,7 +126,7 @@ class Executor:
             if not await self._record(state, item, function, decision, attempt):
                 return
             attempt = 0
-            if self._draining:
+            if self._draining or self._is_held(function.slug):
                 await self._hand_back(item)
                 return
         error = {"name": "TooManySteps", "message": f"more than {MAX_CALLS_PER_LEASE} calls"}
@@ -137,6 +143,7 @@ class Executor:
         await self._connector.write(
             lambda tx: queue_repo.reschedule(tx, item.id, attempt=0, available_at=now)
         )
+        self._notify(None)  # leased again at once: run on, or parked if its function is held
 
     async def _call(
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
@@ -149,15 +156,18 @@ class Executor:
         retry_delay = retry.backoff_ms(
             attempt + 1, settings.backoff_base_ms, settings.backoff_max_ms, self._rng
         )
+        started = time.perf_counter()
         try:
             reply = await self._driver.call(
                 step_url(function.url, step_id), body, state.run_id, step_id, state.request_version
             )
         except CallFailed as exc:
+            self._on_call(function.slug, time.perf_counter() - started, False)
             context = opcodes.CallContext(
                 attempt, function.max_attempts, retry_delay, self._clock()
             )
             return opcodes.call_failed(str(exc), context)
+        self._on_call(function.slug, time.perf_counter() - started, True)
         if reply.request_version is not None and reply.request_version != state.request_version:
             state.request_version = reply.request_version
         context = opcodes.CallContext(attempt, function.max_attempts, retry_delay, self._clock())

@@ -10,6 +10,7 @@ fires once at start-up; the schedule then continues from now (older missed slots
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from mainspring import cron, event_input, ingest
 from mainspring.clock import Clock
@@ -66,10 +67,18 @@ def tick_event(
 
 
 class Scheduler:
-    def __init__(self, ingest_service: ingest.Ingest, functions: Functions, clock: Clock) -> None:
+    def __init__(
+        self,
+        ingest_service: ingest.Ingest,
+        functions: Functions,
+        clock: Clock,
+        *,
+        is_held: Callable[[str], bool] = lambda slug: False,
+    ) -> None:
         self._ingest = ingest_service
         self._functions = functions
         self._clock = clock
+        self._is_held = is_held  # a paused function's slot is skipped, not fired late
 
     async def fire(self, item: QueueItem) -> None:
         now = self._clock()
@@ -82,17 +91,33 @@ class Scheduler:
             else None
         )
         slot = int(payload.get("slot", now))
+        held = function is not None and self._is_held(function.slug)
 
         def unit(tx: Tx, effects: ingest.Effects) -> None:
             queue_repo.delete(tx, item.id)
             if function is None or schedule is None:
                 return  # the function or this schedule was removed by a re-sync
-            event = tick_event(function, expression, slot, now)
-            emitted = event_input.prepare([event], self._functions, now, internal=True)
-            for prepared in emitted:
-                prepared.matches = [function]  # the tick starts its owner only
-            ingest.process_events(tx, emitted, now, self._functions, effects)
+            if held:
+                log.info("skipping cron slot of paused function %s", function.slug)
+                effects.woken += 1  # nothing started: wake the worker for the next slot anyway
+            else:
+                self._emit(tx, function, expression, slot, now, effects)
             next_slot = cron.next_after(cron.parse(expression), max(now, slot))
             _queue_slot(tx, function, schedule, next_slot, now)
 
         await self._ingest.run_unit(unit)
+
+    def _emit(
+        self,
+        tx: Tx,
+        function: FunctionDef,
+        expression: str,
+        slot: int,
+        now: int,
+        effects: ingest.Effects,
+    ) -> None:
+        event = tick_event(function, expression, slot, now)
+        emitted = event_input.prepare([event], self._functions, now, internal=True)
+        for prepared in emitted:
+            prepared.matches = [function]  # the tick starts its owner only
+        ingest.process_events(tx, emitted, now, self._functions, effects)

@@ -7,11 +7,13 @@ arrives while a lease query runs makes the next wait return at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
 from mainspring.clock import Clock
 from mainspring.domain.ids import new_ulid
+from mainspring.operations.holds import hold_leased
 from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import flow as flow_repo
@@ -109,7 +111,9 @@ class Worker:
         owner, lease_until = self._owner, now + self._lease_ms
 
         def unit(tx: Tx) -> flow_repo.Leased:
-            return flow_repo.lease(tx, owner=owner, now=now, lease_until=lease_until, limit=limit)
+            leased = flow_repo.lease(tx, owner=owner, now=now, lease_until=lease_until, limit=limit)
+            # Paused functions / kill switch: their calls are parked, not run.
+            return dataclasses.replace(leased, items=hold_leased(tx, leased.items))
 
         try:
             leased = await self._connector.write(unit)

@@ -1,0 +1,201 @@
+"""Page speed with 100,000 runs stored: the Runs page, its fragments and `GET /v1/runs` filters.
+
+Fills a fresh database (SQLite file, or PostgreSQL with --db postgresql://…) with N runs of 10
+functions over the last 7 days (90 % Completed, 8 % Failed, 2 % Running), each with its event,
+starts `mainspring dev` on it (no app: nothing executes) and times each request: 3 warm-ups, then
+--samples timed requests one after another. Exit status 1 when a p95 is over the budget (200 ms).
+
+    .venv/bin/python bench/bench_dashboard.py                  # 100,000 runs, SQLite
+    .venv/bin/python bench/bench_dashboard.py --db postgresql://postgres@127.0.0.1:5432/bench_dash
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from ulid import ULID
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = [f"bench-fn-{i}" for i in range(10)]
+DAY_MS = 86_400_000
+REQUESTS = {
+    "Runs page, no filter": "/runs",
+    "Runs page, status=Failed": "/runs?status=Failed",
+    "Runs page, function": "/runs?function_id=bench-fn-3",
+    "Runs page, function+status": "/runs?function_id=bench-fn-3&status=Failed",
+    "Runs page, time range": "/runs?started_after={from_}&started_before={to}",
+    "Runs page, CEL query, no match (bounded scan)": "/runs?function_id=bench-fn-3&query="
+    + "event.data.amount%20%3E%2098",
+    "Runs page, CEL query, 1 in 10 match": "/runs?query=event.data.amount%20%3C%2010",
+    "Runs rows fragment (live poll)": "/ui/runs/rows",
+    "GET /v1/runs?status=Failed": "/v1/runs?status=Failed&limit=50",
+    "GET /v1/runs?function_id=…": "/v1/runs?function_id=bench-fn-3&limit=50",
+    "GET /v1/runs?function_id=…&status=Failed": "/v1/runs?function_id=bench-fn-3&status=Failed"
+    + "&limit=50",
+}
+
+
+def rows(count: int, now: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    rng = random.Random(7)
+    start = now - 7 * DAY_MS
+    for i in range(count):
+        created = start + (7 * DAY_MS * i) // count
+        run_id, event_id = (
+            str(ULID.from_timestamp(created / 1000)),
+            str(ULID.from_timestamp(created / 1000)),
+        )
+        slug = FUNCTIONS[i % len(FUNCTIONS)]
+        roll = rng.random()
+        status = "Completed" if roll < 0.90 else "Failed" if roll < 0.98 else "Running"
+        ended = None if status == "Running" else created + rng.randint(5, 5_000)
+        output = json.dumps({"ok": True} if status == "Completed" else {"message": "boom"})
+        data = json.dumps({"user_id": f"u_{i}", "amount": i % 100})
+        event = (event_id, f"id-{i}", f"bench/{slug}", data, "{}", created, None, created)
+        run = (
+            run_id,
+            f"fid-{slug}",
+            slug,
+            event_id,
+            json.dumps([event_id]),
+            status,
+            None if status == "Running" else output,
+            created,
+            created + 1,
+            ended,
+        )
+        yield event, run
+
+
+EVENT_SQL = (
+    "INSERT INTO events (internal_id, id, name, data, {user}, ts, v, received_at) VALUES ({p})"
+)
+RUN_SQL = (
+    "INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, output, "
+    "created_at, started_at, ended_at) VALUES ({p})"
+)
+
+
+def fill(db: str, count: int, now: int) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "mainspring", "migrate", "--db", db], check=True, capture_output=True
+    )
+    data = list(rows(count, now))
+    if db.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        with psycopg.connect(db) as conn, conn.cursor() as cur:
+            cur.executemany(
+                EVENT_SQL.format(user='"user"', p=", ".join(["%s"] * 8)), [e for e, _ in data]
+            )
+            cur.executemany(RUN_SQL.format(p=", ".join(["%s"] * 10)), [r for _, r in data])
+            cur.execute("ANALYZE")
+        return
+    with sqlite3.connect(db) as conn:
+        conn.executemany(EVENT_SQL.format(user="user", p=", ".join("?" * 8)), [e for e, _ in data])
+        conn.executemany(RUN_SQL.format(p=", ".join("?" * 10)), [r for _, r in data])
+        conn.execute("ANALYZE")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def measure(client: httpx.Client, path: str, samples: int) -> list[float]:
+    for _ in range(3):
+        client.get(path).raise_for_status()
+    times = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        answer = client.get(path)
+        times.append((time.perf_counter() - began) * 1000)
+        answer.raise_for_status()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--budget-ms", type=float, default=200.0)
+    parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-dash-"))
+    db = args.db or str(workdir / "dash.db")
+    now = int(time.time() * 1000)
+    began = time.perf_counter()
+    fill(db, args.runs, now)
+    print(f"stored {args.runs:,} runs + events in {time.perf_counter() - began:.1f} s ({db})")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAINSPRING_", "INNGEST_"))}
+    log = (workdir / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mainspring",
+            "dev",
+            "--port",
+            str(port),
+            "--db",
+            db,
+            "--no-discovery",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
+    failed = False
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if client.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not start; see " + str(workdir / "server.log"))
+            time.sleep(0.1)
+        day = 86_400
+        window = {
+            "from_": time.strftime("%Y-%m-%dT%H:%M", time.gmtime(now / 1000 - 3 * day)),
+            "to": time.strftime("%Y-%m-%dT%H:%M", time.gmtime(now / 1000 - 2 * day)),
+        }
+        print(f"{'request':45} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        for label, path in REQUESTS.items():
+            times = measure(client, path.format(**window), args.samples)
+            p95 = sorted(times)[max(int(0.95 * len(times)) - 1, 0)]
+            mark = "" if p95 < args.budget_ms else "  OVER BUDGET"
+            failed |= bool(mark)
+            print(f"{label:45} {statistics.median(times):8.1f} {p95:8.1f} {max(times):8.1f}{mark}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        if args.db is None and not failed:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

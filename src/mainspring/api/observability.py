@@ -1,0 +1,61 @@
+"""`GET /v1/health` (summary + alert states), `GET /v1/metrics/functions/{id}?hours=24`, and
+Prometheus `GET /metrics`."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mainspring import errors
+from mainspring.api.errors import JSONResponse, not_found
+from mainspring.api.rest import envelope
+from mainspring.api.state import services
+from mainspring.domain.durations import rfc3339
+from mainspring.operations.metrics import CONTENT_TYPE
+
+MAX_HOURS = 24 * 90
+
+
+async def health(request: Request) -> Response:
+    app = services(request)
+    if not (app.connector.healthy and await app.reads.database_ok()):
+        database = {"ok": False, "dialect": app.connector.dialect}
+        body = {"status": "unavailable", "database": database}
+        return JSONResponse({"data": body, "metadata": {}}, status_code=503)
+    summary = await app.operations.health()
+    summary["database"] = {"ok": True, "dialect": app.connector.dialect}
+    summary["checked_at"] = rfc3339(app.clock())
+    return envelope(request, summary)
+
+
+def _hours(request: Request) -> float:
+    text = request.query_params.get("hours", "24")
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1
+    if not 0 < hours <= MAX_HOURS:
+        raise errors.InvalidInput(f"hours must be a number in (0, {MAX_HOURS}]", field="hours")
+    return hours
+
+
+async def function_metrics(request: Request) -> Response:
+    app = services(request)
+    slug = request.path_params["function_id"]
+    hours = _hours(request)
+    if app.registry.get(slug) is None:
+        return not_found(f"function {slug} not found")
+    return envelope(request, await app.operations.insights.function_metrics(slug, hours))
+
+
+async def prometheus(request: Request) -> Response:
+    body = await services(request).operations.metrics.render()
+    return Response(body, media_type=CONTENT_TYPE)
+
+
+routes = [
+    Route("/v1/health", health, methods=["GET"]),
+    Route("/v1/metrics/functions/{function_id}", function_metrics, methods=["GET"]),
+    Route("/metrics", prometheus, methods=["GET"]),
+]

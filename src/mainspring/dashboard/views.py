@@ -1,0 +1,170 @@
+"""Context builders: what each page shows, as plain dicts and lists (no HTTP, no SQL here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from mainspring.api.state import Services
+from mainspring.dashboard import timeline
+from mainspring.domain.durations import rfc3339
+from mainspring.domain.functions import FunctionDef
+from mainspring.event_lists import parse_event_filter
+from mainspring.run_filters import RunFilter
+from mainspring.run_lists import RunPage
+
+STATS_WINDOW_HOURS = 24
+EVENTS_PAGE = 50
+
+
+def human_ms(value: int | None) -> str:
+    if value is None:
+        return "—"
+    if value < 1000:
+        return f"{value} ms"
+    if value < 60_000:
+        return f"{value / 1000:.2f} s"
+    minutes, seconds = divmod(value // 1000, 60)
+    if minutes < 60:
+        return f"{minutes} m {seconds} s"
+    return f"{minutes // 60} h {minutes % 60} m"
+
+
+async def runs_page(services: Services, where: RunFilter) -> RunPage:
+    """The shared run listing (`run_lists`, also behind `GET /v1/runs` and `/v2/runs`)."""
+    return await services.operations.run_lists.list(where)
+
+
+async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
+    reads = services.reads
+    run = await services.operations.run_detail(run_id)  # with original_run_id for reruns
+    if run is None:
+        return None
+    history = await reads.history(run_id)
+    steps = await reads.steps(run_id)
+    state = await reads.state(run_id)
+    events = state.events if state is not None else []
+    line = timeline.build(run, history, steps, services.clock())
+    for step in line.steps:
+        if step.kind == "invoke":
+            step.detail["child_run_id"] = await _child_run(services, run_id, step)
+    function = services.registry.get(run["function_id"])
+    return {
+        "run": run,
+        "events": events,
+        "timeline": line,
+        "history": history,
+        "function": function,
+        "error": run["output"] if run["status"] == "Failed" else None,
+    }
+
+
+async def _child_run(services: Services, run_id: str, step: timeline.TimelineStep) -> str | None:
+    """The run an invoke step started: the child's event names this run and step."""
+    slug = step.detail.get("function_id")
+    if not isinstance(slug, str):
+        return None
+    query = (
+        f'event.data._inngest.source_run_id == "{run_id}" && '
+        f'event.data._inngest.name == "{step.name}"'
+    )
+    page = await runs_page(services, RunFilter(function_slug=slug, query=query, limit=1))
+    return page.runs[0]["run_id"] if page.runs else None
+
+
+async def events_page(
+    services: Services, params: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The shared event listing (`GET /v1/events`), each event with the runs it started."""
+    where = parse_event_filter({"limit": str(EVENTS_PAGE), **params})
+    found, cursor = await services.operations.event_lists.list(where)
+    for event in found:
+        event["runs"] = await services.reads.runs(event_id=event["internal_id"])
+    return found, cursor
+
+
+async def function_stats(services: Services, slug: str) -> dict[str, Any]:
+    """Runs, success rate and durations of the last 24 h (`GET /v1/metrics/functions/{id}`)."""
+    return await services.operations.insights.function_metrics(slug, STATS_WINDOW_HOURS)
+
+
+def function_summary(function: FunctionDef) -> dict[str, Any]:
+    config = function.config
+    flow = {
+        key: config[key]
+        for key in ("concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "priority")
+        if config.get(key)
+    }
+    return {
+        "slug": function.slug,
+        "name": function.name,
+        "app_id": function.app_id,
+        "url": function.url,
+        "triggers": [
+            {"event": t.event, "expression": t.expression, "cron": t.cron}
+            for t in function.triggers
+        ],
+        "retries": function.retries,
+        "flow": flow,
+        "cancel": [{"event": c.event, "if": c.expression} for c in function.cancel],
+    }
+
+
+async def functions_page(services: Services) -> list[dict[str, Any]]:
+    paused = {p["function_id"]: p for p in await services.operations.pausing.list_paused()}
+    found = []
+    for function in services.registry.functions():
+        stats = await function_stats(services, function.slug)
+        summary = function_summary(function)
+        found.append({**summary, "stats": stats, "paused": function.slug in paused})
+    return found
+
+
+_LANGUAGES = {"py": "python", "js": "typescript", "go": "go"}
+
+
+def sdk_parts(sdk: str | None) -> dict[str, str | None]:
+    """`py:v0.5.19` (what the SDKs send) as language and version."""
+    if not sdk:
+        return {"sdk_language": None, "sdk_version": None}
+    language, _, version = sdk.partition(":")
+    return {
+        "sdk_language": _LANGUAGES.get(language, language),
+        "sdk_version": version.removeprefix("v") or None,
+    }
+
+
+async def apps_page(services: Services) -> list[dict[str, Any]]:
+    rows = await services.reads.apps()
+    counts: dict[str, int] = {}
+    for function in services.registry.functions():
+        counts[function.app_id] = counts.get(function.app_id, 0) + 1
+    apps = []
+    for row in rows:
+        state = services.sync.urls.get(row["url"])
+        apps.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "url": row["url"],
+                "sdk": row["sdk"],
+                **sdk_parts(row["sdk"]),
+                "framework": row["framework"],
+                "functions": counts.get(row["id"], 0),
+                "synced_at": rfc3339(row["synced_at"]),
+                "error": row["error"] or (state.error if state is not None else None),
+            }
+        )
+    return apps
+
+
+def pretty_params(params: Mapping[str, str], **changes: str | None) -> str:
+    """The current filters as a query string with `changes` applied (None drops a key)."""
+    merged = {k: v for k, v in params.items() if v}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return urlencode(merged)

@@ -1,0 +1,1 @@
+"""Operating the server: kill switch, pausing functions, reruns and bulk replays, alerts."""

@@ -1,0 +1,85 @@
+"""Background retention: runs, steps, history and events older than `max_age` are deleted in
+small batches, each its own short transaction, with a pause between batches so that the queue's
+writes are never held up for long. Runs still running (and the events that started them) are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from mainspring import errors
+from mainspring.clock import Clock
+from mainspring.operations.settings import RetentionConfig
+from mainspring.run_filters import ulid_floor
+from mainspring.store.base import Connector
+from mainspring.store.repos import retention as retention_repo
+
+log = logging.getLogger("mainspring.retention")
+PAUSE_BETWEEN_BATCHES_S = 0.05
+
+
+@dataclass(slots=True)
+class Pruned:
+    runs: int = 0
+    events: int = 0
+    keys: int = 0
+
+
+class Retention:
+    def __init__(self, connector: Connector, config: RetentionConfig, clock: Clock) -> None:
+        self._connector = connector
+        self._config = config
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def prune_once(self) -> Pruned:
+        """Delete everything older than the cut-off, batch by batch; returns the counts."""
+        pruned = Pruned()
+        if self._config.max_age_ms <= 0:
+            return pruned
+        now = self._clock()
+        cutoff = now - self._config.max_age_ms
+        upper, batch = ulid_floor(cutoff), self._config.batch
+        while True:
+            count = await self._connector.write(
+                lambda tx: retention_repo.prune_runs(tx, upper, batch)
+            )
+            pruned.runs += count
+            if count < batch:
+                break
+            await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
+        while True:
+            count = await self._connector.write(
+                lambda tx: retention_repo.prune_events(tx, cutoff, batch)
+            )
+            pruned.events += count
+            if count < batch:
+                break
+            await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
+        pruned.keys = await self._connector.write(
+            lambda tx: retention_repo.prune_expired_keys(tx, now, cutoff, batch)
+        )
+        if pruned.runs or pruned.events:
+            log.info("retention: pruned %d runs and %d events", pruned.runs, pruned.events)
+        return pruned
+
+    def start(self) -> None:
+        if self._config.max_age_ms > 0:
+            self._task = asyncio.create_task(self._loop(), name="mainspring-retention")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.prune_once()
+            except errors.StoreError as exc:
+                log.warning("retention skipped: %s", exc)
+            except Exception:
+                log.exception("retention failed")
+            await asyncio.sleep(self._config.interval_ms / 1000)

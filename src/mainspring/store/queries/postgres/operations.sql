@@ -1,0 +1,107 @@
+-- name: hold_state
+-- Is anything held? Read at every lease, so it only counts two tiny tables.
+SELECT (SELECT COUNT(*) FROM kill_switch) AS killed,
+    (SELECT COUNT(*) FROM function_pauses) AS paused;
+
+-- name: list_function_pauses
+SELECT function_slug, reason, requested_by, paused_at FROM function_pauses ORDER BY function_slug;
+
+-- name: get_function_pause
+SELECT function_slug, reason, requested_by, paused_at FROM function_pauses
+WHERE function_slug = %(slug)s;
+
+-- name: insert_function_pause
+-- Pausing a paused function keeps its first pause (and so the instant events start being held).
+INSERT INTO function_pauses (function_slug, reason, requested_by, paused_at)
+VALUES (%(slug)s, %(reason)s, %(requested_by)s, %(now)s)
+ON CONFLICT (function_slug) DO NOTHING;
+
+-- name: delete_function_pause
+DELETE FROM function_pauses WHERE function_slug = %(slug)s;
+
+-- name: get_kill_switch
+SELECT reason, requested_by, since FROM kill_switch WHERE id = 1;
+
+-- name: insert_kill_switch
+INSERT INTO kill_switch (id, reason, requested_by, since) VALUES (1, %(reason)s, %(requested_by)s, %(now)s)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: delete_kill_switch
+DELETE FROM kill_switch WHERE id = 1;
+
+-- name: run_function
+SELECT function_slug FROM runs WHERE id = %(id)s;
+
+-- name: park_item
+-- A held item waits at a far-future due time that only a resume brings back to now.
+UPDATE queue SET available_at = %(parked)s, leased_by = NULL WHERE id = %(id)s;
+
+-- name: unpark_function_items
+UPDATE queue SET available_at = %(now)s
+WHERE available_at = %(parked)s
+  AND run_id IN (SELECT id FROM runs WHERE function_slug = %(slug)s);
+
+-- name: unpark_all_items
+-- The kill switch is off: everything parked comes back, except items of functions still paused.
+UPDATE queue SET available_at = %(now)s
+WHERE available_at = %(parked)s
+  AND NOT EXISTS (
+    SELECT 1 FROM runs r JOIN function_pauses p ON p.function_slug = r.function_slug
+    WHERE r.id = queue.run_id
+  );
+
+-- name: unstarted_runs_of_function
+-- Runs whose event arrived while the function was held and that never made an SDK call.
+SELECT id FROM runs
+WHERE function_slug = %(slug)s AND status = 'Running' AND started_at IS NULL AND created_at >= %(since)s;
+
+-- name: unstarted_runs
+SELECT id FROM runs WHERE status = 'Running' AND started_at IS NULL AND created_at >= %(since)s;
+
+-- name: claim_replay
+-- The idempotency key is claimed first; rowcount 0 means the replay exists already.
+INSERT INTO replays (id, idempotency_key, request, run_ids, created_at)
+VALUES (%(id)s, %(idempotency_key)s, %(request)s, '[]', %(now)s)
+ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: set_replay_runs
+UPDATE replays SET run_ids = %(run_ids)s WHERE id = %(id)s;
+
+-- name: get_replay_by_key
+SELECT id, idempotency_key, request, run_ids, created_at FROM replays
+WHERE idempotency_key = %(idempotency_key)s;
+
+-- name: get_replay
+SELECT id, idempotency_key, request, run_ids, created_at FROM replays WHERE id = %(id)s;
+
+-- name: insert_run_origin
+INSERT INTO run_origins (run_id, original_run_id, replay_id)
+VALUES (%(run_id)s, %(original_run_id)s, %(replay_id)s);
+
+-- name: get_run_origin
+SELECT original_run_id, replay_id FROM run_origins WHERE run_id = %(run_id)s;
+
+-- name: replay_candidates
+-- Runs a filtered bulk replay selects: one function, one status, a creation window (ULID bounds).
+SELECT id FROM runs
+WHERE function_slug = %(slug)s AND status = %(status)s AND id >= %(lower)s AND id < %(upper)s
+ORDER BY id LIMIT %(limit)s;
+
+-- name: get_alert_states
+SELECT rule, firing, since, detail FROM alert_states ORDER BY rule;
+
+-- name: upsert_alert_state
+INSERT INTO alert_states (rule, firing, since, detail) VALUES (%(rule)s, %(firing)s, %(since)s, %(detail)s)
+ON CONFLICT (rule) DO UPDATE SET firing = excluded.firing, since = excluded.since,
+    detail = excluded.detail;
+
+-- name: insert_rerun
+-- A rerun is a new run of the same function with the same events; it claims no run key
+-- (the original already holds it).
+INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, created_at)
+SELECT %(id)s, function_id, function_slug, event_id, event_ids, 'Running', %(now)s
+FROM runs WHERE id = %(original_run_id)s;
+
+-- name: run_jobs
+SELECT id, kind, step_id, step_name, attempt, available_at, leased_by, created_at
+FROM queue WHERE run_id = %(run_id)s ORDER BY available_at;

@@ -1,0 +1,106 @@
+"""Pausing and the kill switch across two Mainspring processes on one PostgreSQL database: a
+pause or kill switch set through one process holds the work of the other, which also stops a
+started run at its next step (issue 7, item 3, with `mainspring start`-style scale-out)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .harness import (
+    Api,
+    AppProcess,
+    ServerProcess,
+    SideEffects,
+    assert_stays,
+    free_port,
+    postgres_databases,
+    requires_postgres_dialect,
+    wait_until,
+)
+
+pytestmark = [requires_postgres_dialect(), pytest.mark.slow]
+SLUGS = ("ops-steps", "ops-quick", "ops-fails")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Api, SideEffects]]:
+    workdir = tmp_path_factory.mktemp("opsmulti")
+    databases = postgres_databases()
+    db = databases.create()
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    app_url = f"http://127.0.0.1:{ports[0]}/api/inngest"
+    servers = [
+        ServerProcess(
+            port=port, db_path=workdir / "unused.db", db=db, log_dir=workdir,
+            app_urls=[app_url], name=f"server{k}",
+        )
+        for k, port in enumerate(ports[1:])
+    ]  # fmt: skip
+    sidefx = SideEffects(workdir / "side_effects.jsonl")
+    app = AppProcess(
+        "ops_app", port=ports[0], server_url=servers[0].url, log_dir=workdir,
+        side_effect_log=sidefx.path,
+    )  # fmt: skip
+    apis = [Api(server) for server in servers]
+    try:
+        app.start()
+        for server in servers:
+            server.start()
+        for api in apis:
+            api.wait_for_sync(SLUGS)
+        yield apis[0], apis[1], sidefx
+    finally:
+        for api in apis:
+            api.close()
+        for server in servers:
+            server.stop()
+        app.stop()
+        databases.drop(db)
+
+
+def calls(sidefx: SideEffects, run_id: str) -> int:
+    return len(sidefx.select(kind="CALL", run_id=run_id))
+
+
+def test_pause_through_one_process_holds_the_other(pair: tuple[Api, Api, SideEffects]) -> None:
+    one, other, sidefx = pair
+    assert one.http.post("/v1/functions/ops-quick/pause").status_code == 200
+    runs = [
+        other.run_for_event(other.send_event("ops/quick", {"n": n}))["run_id"] for n in range(6)
+    ]
+    assert_stays(lambda: all(calls(sidefx, r) == 0 for r in runs), duration=2.0, what="no SDK call")
+    assert other.http.post("/v1/functions/ops-quick/resume").status_code == 200
+    for run_id in runs:
+        assert one.wait_for_run_status(run_id, "Completed")["output"] == {"n": runs.index(run_id)}
+
+
+def test_kill_switch_through_one_process_stops_a_run_in_the_other(
+    pair: tuple[Api, Api, SideEffects],
+) -> None:
+    one, other, sidefx = pair
+    run_id = other.run_for_event(other.send_event("ops/steps", {"slow": 1.5}))["run_id"]
+    wait_until(
+        lambda: sidefx.select(kind="START", run_id=run_id, step="two") or None,
+        timeout=20,
+        what="step two started",
+    )
+    assert one.http.post("/v1/kill-switch", json={"reason": "drill"}).status_code == 200
+    assert other.data("/v1/kill-switch")["active"] is True
+    wait_until(
+        lambda: sidefx.select(kind="END", run_id=run_id, step="two") or None,
+        timeout=20,
+        what="step two ended",
+    )
+    assert_stays(
+        lambda: not sidefx.select(kind="START", run_id=run_id, step="three"),
+        duration=2.0,
+        what="step three held",
+    )
+    assert other.http.request("DELETE", "/v1/kill-switch").status_code == 200
+    assert one.wait_for_run_status(run_id, "Completed")["output"] == {"total": 6}
