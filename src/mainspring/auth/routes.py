@@ -100,6 +100,12 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def session_info(request: Request) -> Response:
+    """The signed-in session's scope and CSRF token (for scripts and tests; the dashboard gets
+    the token from `request.state`). Behind the login like every dashboard path."""
+    return JSONResponse({"scope": request.state.auth_scope, "csrf_token": request.state.csrf_token})
+
+
 async def _json_body(request: Request) -> dict[str, object]:
     raw = await read_limited(request, MAX_FORM_BYTES)
     try:
@@ -153,6 +159,7 @@ routes = [
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
+    Route("/auth/session", session_info, methods=["GET"]),
     Route("/v1/admin/event-keys", list_event_keys, methods=["GET"]),
     Route("/v1/admin/event-keys", create_event_key, methods=["POST"]),
     Route("/v1/admin/event-keys/{ref}", revoke_event_key, methods=["DELETE"]),
