@@ -106,6 +106,7 @@ def start_settings(options: dict[str, Any]) -> config.Settings:
         verify_responses=options["verify_responses"],
         app_url_allow=tuple(options["app_url_allow"]),
         session_ttl_s=options["session_ttl"],
+        max_reply_bytes=options["max_reply_bytes"],
     )
 
 
@@ -179,6 +180,14 @@ def attach(cli: click.Group, dev: click.Command, serve: Callable[[config.Setting
         envvar="MAINSPRING_SESSION_TTL",
         type=click.IntRange(min=60),
         help="Dashboard login lifetime, seconds.",
+    )
+    @click.option(
+        "--max-reply-bytes",
+        default=config.Settings().max_reply_bytes,
+        show_default=True,
+        envvar="MAINSPRING_MAX_REPLY_BYTES",
+        type=click.IntRange(min=1024),
+        help="Largest SDK reply accepted; a larger one is a retriable failure.",
     )
     def start(**options: Any) -> None:
         """Run the production server: keys required, requests signed, API and dashboard

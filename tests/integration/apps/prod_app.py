@@ -2,11 +2,13 @@
 
 App id `prod`. `chain` carries floats and non-ASCII text (the signature covers the JCS form);
 `bulky` builds state larger than the server's --state-limit so the SDK fetches it through
-`/v0/runs/…` with its bearer token; `sleeper` spans a key rotation.
+`/v0/runs/…` with its bearer token; `sleeper` spans a key rotation; `huge` and `slow`
+answer past the server's reply size cap and call timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import Any
 
@@ -59,5 +61,16 @@ async def sleeper(ctx: inngest.Context) -> str:
     return await run_step(ctx, "after", after)
 
 
+@client.create_function(fn_id="huge", retries=1, trigger=inngest.TriggerEvent(event="prod/huge"))
+async def huge(ctx: inngest.Context) -> str:
+    return "x" * int(ctx.event.data.get("size", 200_000))  # type: ignore[arg-type]
+
+
+@client.create_function(fn_id="slow", retries=1, trigger=inngest.TriggerEvent(event="prod/slow"))
+async def slow(ctx: inngest.Context) -> str:
+    await asyncio.sleep(float(ctx.event.data.get("seconds", 3)))  # type: ignore[arg-type]
+    return "late"
+
+
 app = fastapi.FastAPI()
-inngest.fast_api.serve(app, client, [chain, bulky, sleeper])
+inngest.fast_api.serve(app, client, [chain, bulky, sleeper, huge, slow])
