@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,7 +132,7 @@ def running_cloud_stack(
     app_fallback: str | None = None,
     server_fallback: str | None = None,
     server_args: Sequence[str] = (),
-    app_factory: type[AppProcess] = AppProcess,
+    app_factory: Callable[..., AppProcess] = AppProcess,
     wait: bool = True,
 ) -> Iterator[CloudStack]:
     server_port, app_port = free_port(), free_port()
