@@ -68,7 +68,8 @@ def _payload_urls(body: Any) -> list[str]:
     if not isinstance(body, dict):
         return []
     urls = [body.get("url")]
-    for function in body.get("functions") or []:
+    functions = body.get("functions")
+    for function in functions if isinstance(functions, list) else []:
         steps = function.get("steps") if isinstance(function, dict) else None
         for step in (steps or {}).values() if isinstance(steps, dict) else []:
             runtime = step.get("runtime") if isinstance(step, dict) else None

@@ -72,7 +72,8 @@ async def login(request: Request) -> Response:
     form = {key: values[0] for key, values in parse_qs(raw.decode(errors="replace")).items()}
     nxt = form.get("next", "/")
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(form.get("csrf_token", ""), expected):
+    presented = form.get("csrf_token", "").encode()
+    if not expected or not secrets.compare_digest(presented, expected.encode()):
         return _login_page(request, "The form expired; please try again.", 403, nxt)
     scope = await _keyring(request).token_scope(form.get("token", "").strip())
     if scope is None:

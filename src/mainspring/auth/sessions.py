@@ -58,7 +58,7 @@ class SessionSigner:
         if not cookie or cookie.count(".") != 1 or len(cookie) > 1024:
             return None
         payload, mac = cookie.split(".")
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):  # bytes: any text
             return None
         try:
             data = orjson.loads(_unb64(payload))

@@ -72,7 +72,7 @@ def verify(message: bytes, header: str | None, keys: Iterable[str]) -> bool:
     timestamp = int(stamps[0])
     found = False
     for key in keys:  # every key is tried, so timing does not tell which one matched
-        found |= hmac.compare_digest(sigs[0], _mac(key, message, timestamp))
+        found |= hmac.compare_digest(sigs[0].encode(), _mac(key, message, timestamp).encode())
     return found
 
 
