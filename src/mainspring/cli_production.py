@@ -42,9 +42,12 @@ def _load_config(ctx: click.Context, _: click.Parameter, path: str | None) -> st
     if not isinstance(data, dict):
         raise click.BadParameter(f"{path}: expected a table of flag names")
     defaults = {str(key).replace("-", "_"): value for key, value in data.items()}
-    for plural in ("event_key", "sdk_url", "app_url_allow"):
-        if plural in defaults and plural.endswith(("key", "url")):
-            defaults[f"{plural}s"] = defaults.pop(plural)
+    for name, param in (("event_key", "event_keys"), ("sdk_url", "sdk_urls")):
+        if name in defaults:
+            defaults[param] = defaults.pop(name)
+    for param in ("event_keys", "sdk_urls", "app_url_allow"):  # one value or a list
+        if isinstance(defaults.get(param), str):
+            defaults[param] = [defaults[param]]
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path
 

@@ -133,3 +133,18 @@ def test_dev_on_a_public_interface_warns(tmp_path: Path) -> None:
     time.sleep(0.2)
     log = _stop(proc)
     assert "dev mode has no authentication" in log
+
+
+def test_a_single_event_key_string_in_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'signing_key = "{KEY}"\nevent_key = "only-one"\n')
+    proc, port = _serve(
+        ["start", "--host", "127.0.0.1", "--db", str(tmp_path / "db"), "--config", str(config)],
+        tmp_path,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.post(f"{base}/e/only-one", json={"name": "a/b"}).status_code == 200
+        assert httpx.post(f"{base}/e/o", json={"name": "a/b"}).status_code == 401
+    finally:
+        _stop(proc)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import jcs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inngest._internal import net, transforms
 
 from mainspring.protocol import signing
@@ -95,3 +98,33 @@ def test_bearer_tokens(authorization: str | None, expected: bool) -> None:
 )
 def test_signing_key_format(key: str, valid: bool) -> None:
     assert signing.is_valid_signing_key(key) is valid
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(json_values)
+def test_canonical_form_equals_the_jcs_package(value: object) -> None:
+    assert signing.canonical(value) == jcs.canonicalize(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\uffff": 2},  # UTF-16 order differs from code point order
+        {"n": 2**53 + 1},  # JCS makes it a double
+        {"f": 0.1 + 0.2, "g": 1e21, "h": -0.0},
+        {"s": '\x00\x1f\x7f\u2028/\\"é😀'},
+    ],
+)
+def test_canonical_form_edge_cases(value: object) -> None:
+    assert signing.canonical(value) == jcs.canonicalize(value)

@@ -46,6 +46,10 @@ class AuthMiddleware:
         self.signing_keys = signing_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # none today; a future one must not bypass the login
+            if self._session(HTTPConnection(scope)) is None:
+                await send({"type": "websocket.close", "code": 1008})
+                return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import jcs
+import orjson
 
 SIGNATURE_HEADER = "X-Inngest-Signature"
 _PREFIX = re.compile(r"^signkey-\w+-")
@@ -45,7 +46,39 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
+_MAX_SAFE_INT = 2**53
+
+
+def _orjson_is_jcs(body: Any) -> bool:
+    """True when orjson's sorted output is byte-for-byte RFC 8785 for `body`: no floats (JCS
+    formats them the ECMAScript way), no integers past 2**53 (JCS turns them into doubles), and
+    no key outside the BMP (JCS sorts keys by UTF-16 code units, orjson by code points)."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not key.isascii() and max(key) > "\uffff":
+                    return False
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float):
+            return False
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > _MAX_SAFE_INT:
+            return False
+    return True
+
+
 def canonical(body: Any) -> bytes:
+    """RFC 8785 bytes of `body`. The `jcs` package (what the Python SDK uses) is pure Python,
+    about 150 ms per MiB; most call bodies qualify for orjson, ~20x faster, with equal output
+    (property-tested against `jcs` in tests/unit/test_signing.py)."""
+    if _orjson_is_jcs(body):
+        try:
+            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # lone surrogates and other oddities: let jcs decide
+            pass
     data: bytes = jcs.canonicalize(body)
     return data
 
