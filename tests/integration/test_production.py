@@ -53,6 +53,15 @@ def test_state_over_the_limit_is_fetched_by_the_sdk_with_its_bearer_token(
     assert run["output"] == 6000
 
 
+def test_every_response_announces_a_cloud_server(prod: CloudStack) -> None:
+    for resp in (
+        httpx.get(f"{prod.server.url}/health"),
+        httpx.post(f"{prod.server.url}/e/wrong", json={}),
+        prod.api.http.get("/v1/events"),
+    ):
+        assert resp.headers["x-inngest-server-kind"] == "cloud"
+
+
 def test_the_server_logs_key_hashes_never_keys(prod: CloudStack) -> None:
     log = prod.server.stderr_path.read_text()
     key = prod.server.signing_key

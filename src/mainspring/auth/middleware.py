@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mainspring.api.errors import JSONResponse, error_body
 from mainspring.auth import csrf_form
@@ -24,6 +24,19 @@ CSRF_HEADER = "x-csrf-token"
 def _deny(status: int, message: str, **headers: str) -> Response:
     body = error_body(status, message, code="unauthorized" if status == 401 else "forbidden")
     return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _announcing_kind(send: Send) -> Send:
+    """`X-Inngest-Server-Kind: cloud` on every response (protocol §0), denials included."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers.append((b"x-inngest-server-kind", b"cloud"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 def _bearer(conn: HTTPConnection) -> str:
@@ -53,6 +66,7 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _announcing_kind(send)
         method: str = scope["method"]
         zone = classify(method, scope["path"])
         conn = HTTPConnection(scope)
