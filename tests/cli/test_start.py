@@ -148,3 +148,35 @@ def test_a_single_event_key_string_in_the_config_file(tmp_path: Path) -> None:
         assert httpx.post(f"{base}/e/o", json={"name": "a/b"}).status_code == 401
     finally:
         _stop(proc)
+
+
+def test_keys_commands_create_list_and_revoke(tmp_path: Path) -> None:
+    db = str(tmp_path / "db")
+    made = _run(["keys", "create-event-key", "--db", db, "cron"], tmp_path)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().rsplit(" ", 1)[-1]
+    token_made = _run(["keys", "create-token", "--db", db, "--scope", "admin", "ops"], tmp_path)
+    token = token_made.stdout.strip().rsplit(" ", 1)[-1]
+    listed = _run(["keys", "list", "--db", db], tmp_path)
+    assert "event-key" in listed.stdout and "cron" in listed.stdout and "ops admin" in listed.stdout
+    assert key not in listed.stdout and token not in listed.stdout
+
+    proc, port = _serve(
+        ["start", "--host", "127.0.0.1", "--db", db],
+        tmp_path,
+        INNGEST_SIGNING_KEY=KEY,
+        INNGEST_EVENT_KEY="configured",
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.post(f"{base}/e/{key}", json={"name": "a/b"}).status_code == 200
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{base}/v1/admin/event-keys", headers=auth).status_code == 200
+    finally:
+        _stop(proc)
+
+    revoked = _run(["keys", "revoke", "--db", db, "event-key", "cron"], tmp_path)
+    assert revoked.returncode == 0, revoked.stderr
+    again = _run(["keys", "revoke", "--db", db, "event-key", "cron"], tmp_path)
+    assert again.returncode == 2 and "no active event-key cron" in again.stderr
+    assert "revoked" in _run(["keys", "list", "--db", db], tmp_path).stdout
