@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mainspring.auth.routes import _safe_next
 from mainspring.auth.sessions import SessionSigner
 
 KEY = "signkey-prod-" + "ab" * 32
@@ -32,3 +35,20 @@ def test_csrf_tokens_are_bound_to_the_session() -> None:
     assert not signer.csrf_ok(one, signer.csrf_token(two))
     assert not signer.csrf_ok(one, None)
     assert not signer.csrf_ok(one, "")
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/runs?status=Failed", "/runs?status=Failed"),
+        ("/", "/"),
+        (None, "/"),
+        ("", "/"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_login_redirects_stay_on_this_site(target: str | None, safe: str) -> None:
+    assert _safe_next(target) == safe
