@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 
 from mainspring import errors
 from mainspring.clock import Clock
@@ -61,6 +62,17 @@ def normalize_url(url: str) -> str:
 def url_allowed(url: str, allow: tuple[str, ...]) -> bool:
     """SSRF guard: with an allow-list, an app URL must start with one of its prefixes."""
     return not allow or any(url.startswith(prefix) for prefix in allow)
+
+
+def _relayed_failure(text: str) -> bool:
+    """The Python SDK relays `/fn/register`'s answer as its PUT reply with HTTP 200, so a
+    refused registration shows only in the body's `status` (Go's error shape)."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    status = body.get("status") if isinstance(body, dict) else None
+    return isinstance(status, int) and status >= 400
 
 
 def _payload_urls(body: Any) -> list[str]:
@@ -159,6 +171,8 @@ class AppSync:
                 text = await response.text()
                 if response.status >= 300:
                     raise RuntimeError(f"the app answered {response.status}: {text[:300]}")
+                if _relayed_failure(text):  # the Python SDK answers 200 with our error body
+                    raise RuntimeError(f"the app's registration failed: {text[:300]}")
         except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
             message = str(exc) or type(exc).__name__
             if state.error != message:

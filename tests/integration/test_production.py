@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .harness import assert_stays
+from .harness import assert_stays, wait_until
 from .production import (
     EVENT_KEY,
     CloudStack,
@@ -198,3 +198,9 @@ def test_an_app_with_another_key_cannot_sync(tmp_path: Path) -> None:
         # The SDK's /fn/register carries the hash of its own key: refused, nothing registered.
         assert_stays(lambda: stack.api.function_count() == 0, duration=4, what="no functions")
         assert "a valid signing key bearer token is required" in stack.app.log_path.read_text()
+        # the SDK answers our PUT with HTTP 200 and the refusal in the body: reported as failed
+        wait_until(
+            lambda: True if "registration failed" in stack.server.stderr_path.read_text() else None,
+            timeout=20,
+            what="the server to log the failed sync",
+        )
