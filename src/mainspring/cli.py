@@ -56,7 +56,7 @@ def serve(settings: config.Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+    if not settings.production and settings.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger("mainspring").warning(
             "dev mode has no authentication; listening on %s exposes it", settings.host
         )
@@ -249,6 +249,11 @@ def migrate(db: str, print_sql: bool, check: bool) -> None:
     for name in migrations.apply(db):
         click.echo(f"applied: {name}")
     click.echo("schema is up to date")
+
+
+from mainspring import cli_production  # noqa: E402  (`start` reuses dev's tuning flags)
+
+cli_production.attach(cli, dev, serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ DEFAULT_CALL_TIMEOUT_S = 7200.0
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 LEASE_MS = 30_000
 DEFAULT_STATE_LIMIT_BYTES = 4 * 1024 * 1024
+DEFAULT_SESSION_TTL_S = 12 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,22 @@ class Settings:
     lease_ms: int = LEASE_MS
     server_kind: str = "dev"
     state_limit: int = DEFAULT_STATE_LIMIT_BYTES
+    # Production mode (`mainspring start`): keys, reply verification, app URL allow-list.
+    signing_key: str | None = None
+    signing_key_fallback: str | None = None
+    event_keys: tuple[str, ...] = ()
+    verify_responses: bool = False
+    app_url_allow: tuple[str, ...] = ()
+    session_ttl_s: int = DEFAULT_SESSION_TTL_S
+
+    @property
+    def production(self) -> bool:
+        return self.server_kind == "cloud"
+
+    @property
+    def signing_keys(self) -> tuple[str, ...]:
+        """The keys accepted from apps: the current one, then the rotation fallback."""
+        return tuple(k for k in (self.signing_key, self.signing_key_fallback) if k)
 
 
 def redact_url(url: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from mainspring import errors
+from mainspring import errors, limits
 from mainspring.domain import events as event_names
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.ids import new_ulid, ulids_from_seed
@@ -33,6 +33,8 @@ def parse_body(body: bytes) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         raise errors.InvalidInput(f"body is not valid JSON: {exc}", field="body") from None
     items = parsed if isinstance(parsed, list) else [parsed]
+    for index, item in enumerate(items):
+        limits.check_depth(item, "body", index)
     if not items:
         raise errors.InvalidInput("no events in the request", field="body")
     if len(items) > MAX_EVENTS_PER_REQUEST:

@@ -7,7 +7,7 @@ from typing import Any
 
 import celpy
 
-from mainspring import errors
+from mainspring import errors, limits
 
 _ENV = celpy.Environment()
 MAX_EXPRESSION_LENGTH = 4096
@@ -18,6 +18,9 @@ def compile_expression(source: str) -> Any:
     """A runnable program; raises InvalidInput naming the problem."""
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise errors.InvalidInput(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    problem = limits.expression_cost_problem(source)
+    if problem is not None:
+        raise errors.InvalidInput(f"expression too costly: {problem}")
     try:
         return _ENV.program(_ENV.compile(source))
     except Exception as exc:  # celpy raises several parse error types

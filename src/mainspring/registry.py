@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mainspring import codec, cron, errors, expressions
+from mainspring import codec, cron, errors, expressions, limits
 from mainspring.domain.durations import parse_duration_ms
 from mainspring.domain.functions import (
     DEFAULT_RETRIES,
@@ -181,6 +181,7 @@ class Registry:
         """Validate and persist a sync payload; raises InvalidFunctionConfig naming the field."""
         if not isinstance(body, dict):
             raise errors.InvalidFunctionConfig("the body must be a JSON object")
+        limits.check_register(body)
         request = wire.parse_register(body)
         for index, function in enumerate(request.functions):
             _validate_function(index, function)

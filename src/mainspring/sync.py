@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 
 from mainspring import errors
 from mainspring.clock import Clock
 from mainspring.config import Settings
+from mainspring.protocol import signing
 from mainspring.registry import Registry
 from mainspring.store.repos.apps import SyncResult
 
@@ -56,6 +59,36 @@ def normalize_url(url: str) -> str:
     return url if "://" in url else f"http://{url}"
 
 
+def url_allowed(url: str, allow: tuple[str, ...]) -> bool:
+    """SSRF guard: with an allow-list, an app URL must start with one of its prefixes."""
+    return not allow or any(url.startswith(prefix) for prefix in allow)
+
+
+def _relayed_failure(text: str) -> bool:
+    """The Python SDK relays `/fn/register`'s answer as its PUT reply with HTTP 200, so a
+    refused registration shows only in the body's `status` (Go's error shape)."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    status = body.get("status") if isinstance(body, dict) else None
+    return isinstance(status, int) and status >= 400
+
+
+def _payload_urls(body: Any) -> list[str]:
+    """Every URL a register payload asks us to call: the app's and each step runtime's."""
+    if not isinstance(body, dict):
+        return []
+    urls = [body.get("url")]
+    functions = body.get("functions")
+    for function in functions if isinstance(functions, list) else []:
+        steps = function.get("steps") if isinstance(function, dict) else None
+        for step in (steps or {}).values() if isinstance(steps, dict) else []:
+            runtime = step.get("runtime") if isinstance(step, dict) else None
+            urls.append(runtime.get("url") if isinstance(runtime, dict) else None)
+    return [url for url in urls if isinstance(url, str)]
+
+
 class AppSync:
     def __init__(self, settings: Settings, registry: Registry, clock: Clock) -> None:
         self._settings = settings
@@ -74,7 +107,15 @@ class AppSync:
                 f"{self._settings.server_kind} server",
                 field="X-Inngest-Expected-Server-Kind",
             )
+        for url in _payload_urls(body):
+            self.check_allowed(url)
         return await self._registry.register(body, self._clock())
+
+    def check_allowed(self, url: str) -> None:
+        if not url_allowed(url, self._settings.app_url_allow):
+            raise errors.InvalidInput(
+                "the app URL is not in the server's allow-list (--app-url-allow)", field="url"
+            )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="mainspring-sync")
@@ -114,14 +155,24 @@ class AppSync:
             await asyncio.sleep(FAILED_RETRY_S)
 
     async def sync_url(self, state: UrlState) -> None:
-        headers = {"X-Inngest-Server-Kind": self._settings.server_kind}
+        headers = {
+            "X-Inngest-Server-Kind": self._settings.server_kind,
+            "Content-Type": "application/json",
+        }
+        body = signing.canonical({"url": state.url})
+        if self._settings.signing_key:
+            headers[signing.SIGNATURE_HEADER] = signing.signature(
+                body, self._settings.signing_key, int(time.time())
+            )
         try:
-            async with self._client().put(
-                state.url, json={"url": state.url}, headers=headers
-            ) as response:
+            if not url_allowed(state.url, self._settings.app_url_allow):
+                raise RuntimeError("the URL is not in the allow-list (--app-url-allow)")
+            async with self._client().put(state.url, data=body, headers=headers) as response:
                 text = await response.text()
                 if response.status >= 300:
                     raise RuntimeError(f"the app answered {response.status}: {text[:300]}")
+                if _relayed_failure(text):  # the Python SDK answers 200 with our error body
+                    raise RuntimeError(f"the app's registration failed: {text[:300]}")
         except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
             message = str(exc) or type(exc).__name__
             if state.error != message:

@@ -389,6 +389,10 @@ class ServerProcess:
             cmd += ["-u", app_url]
         return cmd + self.extra_args
 
+    def server_env(self) -> dict[str, str]:
+        """Environment a subclass adds (secrets go here, never on the command line)."""
+        return {}
+
     def start(self, *, timeout: float = 30.0) -> None:
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
@@ -397,7 +401,7 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 self.command(),
                 cwd=self.cwd,
-                env=_clean_env(self.extra_env),
+                env=_clean_env({**self.extra_env, **self.server_env()}),
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -540,7 +544,8 @@ class AppProcess:
                 resp = httpx.get(self.url, timeout=1.0)
             except httpx.TransportError:
                 return None
-            return True if resp.status_code == 200 else None
+            # 401: an app in cloud mode refuses an unsigned GET, which still proves it is up
+            return True if resp.status_code in (200, 401) else None
 
         wait_until(
             probe,

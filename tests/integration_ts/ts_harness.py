@@ -115,7 +115,7 @@ class NodeAppProcess(AppProcess):
                 resp = httpx.get(self.url, timeout=1.0)
             except httpx.TransportError:
                 return None
-            return True if resp.status_code == 200 else None
+            return True if resp.status_code in (200, 401) else None
 
         wait_until(
             probe,

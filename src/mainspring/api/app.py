@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from mainspring import errors
 from mainspring.api import (
     admin,
+    admin_apps,
     docs,
     events,
     health,
@@ -27,7 +28,7 @@ from mainspring.api import (
 from mainspring.api.errors import handle_invalid_input, handle_store_error
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
-from mainspring.clock import now_ms
+from mainspring.clock import Clock, now_ms
 from mainspring.config import Settings, redact_url
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
@@ -61,7 +62,13 @@ def _dispatcher(handlers: dict[Kind, Handler]) -> Handler:
 def build_app(settings: Settings, connector: Connector) -> Starlette:
     clock = now_ms
     registry = Registry(connector)
-    driver = Driver(settings.call_timeout_s, settings.server_kind)
+    driver = Driver(
+        settings.call_timeout_s,
+        settings.server_kind,
+        signing_key=settings.signing_key if settings.production else None,
+        verify_keys=settings.signing_keys if settings.verify_responses else (),
+        max_reply_bytes=settings.max_reply_bytes,
+    )
     checkpoints = CheckpointLog()
     wake: list[Callable[[int | None], None]] = []
 
@@ -162,7 +169,9 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             *docs.routes,
             *rest.routes,
             *health.routes,
+            *admin_apps.routes,
             *_gql_routes(),
+            *_auth_routes(settings),
             *dashboard.routes,
         ],
         lifespan=lifespan,
@@ -172,7 +181,38 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         },
     )
     app.state.services = services
+    if settings.production:
+        _install_auth(app, settings, connector, clock)
     return app
+
+
+def _auth_routes(settings: Settings) -> list[BaseRoute]:
+    if not settings.production:
+        return []
+    from mainspring.auth import routes
+
+    return list(routes.routes)
+
+
+def _install_auth(app: Starlette, settings: Settings, connector: Connector, clock: Clock) -> None:
+    """Production mode: keys, tokens and sessions guard every route (dev stays open)."""
+    from mainspring.auth.keys import Keyring
+    from mainspring.auth.middleware import AuthMiddleware
+    from mainspring.auth.sessions import SessionSigner
+
+    assert settings.signing_key is not None
+    keyring = Keyring(
+        connector,
+        event_keys=settings.event_keys,
+        signing_keys=settings.signing_keys,
+        clock=clock,
+    )
+    signer = SessionSigner(settings.signing_key)
+    app.state.keyring = keyring
+    app.state.session_signer = signer
+    app.add_middleware(
+        AuthMiddleware, keyring=keyring, signer=signer, signing_keys=settings.signing_keys
+    )
 
 
 _background: set[asyncio.Task[None]] = set()

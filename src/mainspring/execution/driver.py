@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 import orjson
+
+from mainspring.protocol import signing
 
 SDK_HEADER = "x-inngest-sdk"
 STREAMING_STATUS = 201
@@ -24,7 +27,12 @@ class Reply:
 
 
 class CallFailed(Exception):
-    """The call never produced an SDK reply: network error, timeout, bad JSON."""
+    """The call never produced an SDK reply: network error, timeout, bad JSON, too large."""
+
+
+class CallRefused(Exception):
+    """Production mode: the app refused our signature (401/403), or its reply was not signed
+    with our key. Retrying cannot help until an operator fixes the keys, so the run fails."""
 
 
 def step_url(url: str, step_id: str) -> str:
@@ -55,9 +63,20 @@ def _unwrap_streamed(raw: bytes) -> tuple[int, dict[str, str], Any]:
 
 
 class Driver:
-    def __init__(self, timeout_seconds: float, server_kind: str = "dev") -> None:
+    def __init__(
+        self,
+        timeout_seconds: float,
+        server_kind: str = "dev",
+        *,
+        signing_key: str | None = None,
+        verify_keys: tuple[str, ...] = (),
+        max_reply_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=10)
         self._server_kind = server_kind
+        self._signing_key = signing_key
+        self._verify_keys = verify_keys
+        self._max_reply = max_reply_bytes
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -77,16 +96,53 @@ class Driver:
         }
         if version > 0:
             headers["X-Inngest-Req-Version"] = str(version)
+        if self._signing_key is not None:
+            # The SDKs verify the JCS form of the parsed body: send exactly the bytes we sign.
+            body = signing.canonical(orjson.loads(body))
+            headers[signing.SIGNATURE_HEADER] = signing.signature(
+                body, self._signing_key, int(time.time())
+            )
         try:
             async with self._client().post(url, data=body, headers=headers) as response:
-                raw = await response.read()
+                raw = await self._read_capped(response)
                 status = response.status
                 reply_headers = {key.lower(): value for key, value in response.headers.items()}
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise CallFailed(
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             ) from None
+        self._check_signed(status, reply_headers, raw)
         return self._reply(status, reply_headers, raw)
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The reply body, or CallFailed (retriable) once it exceeds the cap."""
+        declared = response.content_length
+        if declared is not None and declared > self._max_reply:
+            raise CallFailed(f"reply larger than {self._max_reply} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > self._max_reply:
+                raise CallFailed(f"reply larger than {self._max_reply} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _check_signed(self, status: int, headers: dict[str, str], raw: bytes) -> None:
+        if self._signing_key is None:
+            return
+        if status in (401, 403):  # TS strips its x-inngest-* headers from this answer
+            raise CallRefused(
+                f"the app refused the request ({status}): its INNGEST_SIGNING_KEY "
+                "(or INNGEST_SIGNING_KEY_FALLBACK) must match the server's signing key"
+            )
+        if not self._verify_keys or SDK_HEADER not in headers or status == STREAMING_STATUS:
+            return  # streamed replies are signed inside the envelope's headers; not checked
+        if not signing.verify(raw, headers.get("x-inngest-signature"), self._verify_keys):
+            raise CallRefused(
+                "the app's reply is not signed with the server's signing key "
+                "(check the keys, or a proxy rewriting replies)"
+            )
 
     def _reply(self, status: int, headers: dict[str, str], raw: bytes) -> Reply:
         from_sdk = SDK_HEADER in headers

@@ -20,7 +20,7 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes, recording, retry
 from mainspring.execution.checkpoints import CheckpointLog
-from mainspring.execution.driver import CallFailed, Driver, step_url
+from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.registry import Registry
 from mainspring.store.base import Connector, Tx
@@ -161,6 +161,10 @@ class Executor:
             reply = await self._driver.call(
                 step_url(function.url, step_id), body, state.run_id, step_id, state.request_version
             )
+        except CallRefused as exc:
+            log.error("run %s: %s", state.run_id, exc)
+            error = {"name": "SignatureError", "message": str(exc)}
+            return opcodes.Fail(error, opcodes.error_summary(None, error))
         except CallFailed as exc:
             self._on_call(function.slug, time.perf_counter() - started, False)
             context = opcodes.CallContext(

@@ -1,0 +1,50 @@
+"""`POST /v1/admin/apps {"url"}`: sync an app by URL (production has no auto-discovery).
+
+The server PUTs the URL (signed in production) and keeps re-syncing it every poll interval.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mainspring import errors
+from mainspring.api.body import read_limited
+from mainspring.api.errors import JSONResponse, invalid_input
+from mainspring.api.state import services
+from mainspring.sync import UrlState, normalize_url
+
+MAX_URL_LENGTH = 2048
+
+
+async def sync_app(request: Request) -> Response:
+    app = services(request)
+    try:
+        raw = await read_limited(request, 16 * 1024)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise errors.InvalidInput("body is not valid JSON", field="body") from None
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL_LENGTH:
+            raise errors.InvalidInput(
+                f"url must be a string of 1-{MAX_URL_LENGTH} characters", field="url"
+            )
+        url = normalize_url(url.strip())
+        if not url.startswith(("http://", "https://")):
+            raise errors.InvalidInput("url must be http:// or https://", field="url")
+        app.sync.check_allowed(url)
+    except errors.InvalidInput as exc:
+        return invalid_input(exc)
+    state = app.sync.urls.setdefault(url, UrlState(url))
+    await app.sync.sync_url(state)
+    status = 200 if state.error is None else 502
+    return JSONResponse(
+        {"data": {"url": url, "error": state.error, "synced_at": state.synced_at}},
+        status_code=status,
+    )
+
+
+routes = [Route("/v1/admin/apps", sync_app, methods=["POST"])]

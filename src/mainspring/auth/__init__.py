@@ -1,0 +1,1 @@
+"""Production-mode access control: event keys, API tokens, dashboard sessions and CSRF."""

@@ -1,0 +1,138 @@
+"""The production-mode gate in front of every route (pure ASGI: bodies stream through untouched,
+except a dashboard form whose CSRF field must be read, which is buffered and replayed)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mainspring.api.errors import JSONResponse, error_body
+from mainspring.auth import csrf_form
+from mainspring.auth.keys import ADMIN, Keyring
+from mainspring.auth.paths import SAFE_METHODS, Zone, classify, needed_scope
+from mainspring.auth.sessions import COOKIE, Session, SessionSigner
+from mainspring.protocol import signing
+
+CSRF_HEADER = "x-csrf-token"
+
+
+def _deny(status: int, message: str, **headers: str) -> Response:
+    body = error_body(status, message, code="unauthorized" if status == 401 else "forbidden")
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _announcing_kind(send: Send) -> Send:
+    """`X-Inngest-Server-Kind: cloud` on every response (protocol §0), denials included."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers.append((b"x-inngest-server-kind", b"cloud"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
+
+
+def _bearer(conn: HTTPConnection) -> str:
+    scheme, _, token = conn.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class AuthMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keyring: Keyring,
+        signer: SessionSigner,
+        signing_keys: tuple[str, ...],
+    ) -> None:
+        self.app = app
+        self.keyring = keyring
+        self.signer = signer
+        self.signing_keys = signing_keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # none today; a future one must not bypass the login
+            if self._session(HTTPConnection(scope)) is None:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = _announcing_kind(send)
+        method: str = scope["method"]
+        zone = classify(method, scope["path"])
+        conn = HTTPConnection(scope)
+        denial: Response | None = None
+        if zone is Zone.SDK:
+            if not signing.bearer_matches(conn.headers.get("authorization"), self.signing_keys):
+                denial = _deny(401, "a valid signing key bearer token is required")
+        elif zone is Zone.EVENT:
+            denial = await self._event_key(conn, scope["path"])
+        elif zone in (Zone.API, Zone.ADMIN_API):
+            denial = await self._api(conn, zone, method)
+        elif zone is Zone.DASHBOARD:
+            denial, receive = await self._dashboard(conn, scope, receive, method)
+        if denial is not None:
+            await denial(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _event_key(self, conn: HTTPConnection, path: str) -> Response | None:
+        key = path[len("/e/") :] if path.startswith("/e/") else _bearer(conn)
+        if not key:
+            return JSONResponse(error_body(401, "Event key is required"), status_code=401)
+        if not await self.keyring.event_key_ok(key):
+            return JSONResponse(error_body(401, "Event key not found"), status_code=401)
+        return None
+
+    async def _api(self, conn: HTTPConnection, zone: Zone, method: str) -> Response | None:
+        token = _bearer(conn)
+        scope = await self.keyring.token_scope(token) if token else None
+        if scope is None:
+            session = self._session(conn)
+            if session is not None and (
+                method in SAFE_METHODS
+                or self.signer.csrf_ok(session, conn.headers.get(CSRF_HEADER))
+            ):
+                scope = session.scope
+        if scope is None:
+            return _deny(401, "a valid API token is required", **{"WWW-Authenticate": "Bearer"})
+        if needed_scope(zone, method) == ADMIN and scope != ADMIN:
+            return _deny(403, "this token is read-only")
+        return None
+
+    def _session(self, conn: HTTPConnection) -> Session | None:
+        return self.signer.read(conn.cookies.get(COOKIE), int(time.time()))
+
+    async def _dashboard(
+        self, conn: HTTPConnection, scope: Scope, receive: Receive, method: str
+    ) -> tuple[Response | None, Receive]:
+        session = self._session(conn)
+        if session is None:
+            if method in SAFE_METHODS and "hx-request" not in conn.headers:
+                target = scope["path"] + (f"?{conn.url.query}" if conn.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target)}", status_code=303), receive
+            return _deny(401, "login required", **{"HX-Redirect": "/login"}), receive
+        token = self.signer.csrf_token(session)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["csrf_token"] = token
+        state["auth_scope"] = session.scope
+        if method in SAFE_METHODS:
+            return None, receive
+        presented = conn.headers.get(CSRF_HEADER)
+        if presented is None:
+            body, receive = await csrf_form.buffer(receive)
+            presented = csrf_form.field(conn.headers.get("content-type", ""), body)
+        if not self.signer.csrf_ok(session, presented):
+            return _deny(403, "missing or invalid CSRF token"), receive
+        if session.scope != ADMIN:
+            return _deny(403, "this session is read-only"), receive
+        return None, receive

@@ -1,0 +1,49 @@
+"""Which kind of credential a request path needs in production mode (pure; unit-tested).
+
+Agreed with the dashboard: API prefixes are `/e/ /fn/ /v0/ /v1/ /v2/ /invoke/ /health /metrics
+/openapi.json /docs`; SDK→server routes take the signing-key bearer hash, `/e/{key}` the event
+key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public; every other
+path is the dashboard and needs a login session.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Zone(enum.Enum):
+    PUBLIC = "public"
+    SDK = "sdk"
+    EVENT = "event"
+    API = "api"
+    ADMIN_API = "admin_api"
+    DASHBOARD = "dashboard"
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PUBLIC_EXACT = frozenset({"/health", "/login", "/favicon.ico"})
+_PUBLIC_PREFIXES = ("/static/",)
+_SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/")
+_API_PREFIXES = ("/fn/", "/v0/", "/v1/", "/v2/", "/invoke/")
+_API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v1", "/v2"})
+
+
+def classify(method: str, path: str) -> Zone:
+    if path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES):
+        return Zone.PUBLIC
+    if path == "/fn/register" or path.startswith(_SDK_PREFIXES):
+        return Zone.SDK
+    if path.startswith("/e/") or (path == "/v1/events" and method == "POST"):
+        return Zone.EVENT
+    if path.startswith("/v1/admin/") or path == "/v1/admin":
+        return Zone.ADMIN_API
+    if path in _API_EXACT or path.startswith(_API_PREFIXES) or path.startswith("/docs/"):
+        return Zone.API
+    return Zone.DASHBOARD
+
+
+def needed_scope(zone: Zone, method: str) -> str:
+    """Reads need the read scope; anything that changes state, and all of admin, needs admin."""
+    if zone is Zone.ADMIN_API or method not in SAFE_METHODS:
+        return "admin"
+    return "read"

@@ -1,0 +1,54 @@
+"""Signed session cookies and their CSRF tokens (explicit instants, no sleeping)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mainspring.auth.routes import _safe_next
+from mainspring.auth.sessions import SessionSigner
+
+KEY = "signkey-prod-" + "ab" * 32
+NOW = 1_800_000_000
+
+
+def test_a_session_reads_back_until_it_expires() -> None:
+    signer = SessionSigner(KEY)
+    cookie, session = signer.issue("admin", NOW, 60)
+    assert signer.read(cookie, NOW + 59) == session
+    assert signer.read(cookie, NOW + 60) is None
+
+
+def test_tampered_foreign_and_garbage_cookies_are_refused() -> None:
+    signer = SessionSigner(KEY)
+    cookie, _ = signer.issue("read", NOW, 60)
+    payload, mac = cookie.split(".")
+    forged, _ = SessionSigner("cd" * 32).issue("admin", NOW, 60)
+    for bad in (f"{payload}x.{mac}", f"{payload}.{mac[:-1]}0", forged, "", "a.b.c", "x" * 5000):
+        assert signer.read(bad, NOW) is None
+
+
+def test_csrf_tokens_are_bound_to_the_session() -> None:
+    signer = SessionSigner(KEY)
+    _, one = signer.issue("admin", NOW, 60)
+    _, two = signer.issue("admin", NOW, 60)
+    assert signer.csrf_ok(one, signer.csrf_token(one))
+    assert not signer.csrf_ok(one, signer.csrf_token(two))
+    assert not signer.csrf_ok(one, None)
+    assert not signer.csrf_ok(one, "")
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/runs?status=Failed", "/runs?status=Failed"),
+        ("/", "/"),
+        (None, "/"),
+        ("", "/"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_login_redirects_stay_on_this_site(target: str | None, safe: str) -> None:
+    assert _safe_next(target) == safe
