@@ -78,7 +78,13 @@ def wait_status(ts: TsStack, run_id: str, status: str, *, timeout: float = 20.0)
 
 
 def test_sync_registers_every_function_including_cron(ts: TsStack) -> None:
-    info = ts.api.dev_info()
+    def synced() -> JSONDict | None:
+        info = ts.api.dev_info()
+        mine = [h for h in info["handlers"] if h.get("app_id") == ts.app_id]
+        # The SDK registers during our PUT; the PUT's answer (synced_at) lands just after.
+        return info if mine and mine[0]["synced_at"] is not None else None
+
+    info = wait_until(synced, timeout=10, what="the sync's answer recorded", on_timeout=ts.logs)
     slugs = {str(fn["slug"]) for fn in info["functions"]}
     assert {ts.slug(fn) for fn in FUNCTION_IDS} <= slugs
 
