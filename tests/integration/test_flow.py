@@ -249,7 +249,9 @@ def test_batch_of_7_with_max_3_is_3_3_1(flow: Stack) -> None:
     starts = sorted(
         (e for e in entries if e["kind"] == "START" and e.get("k") == key), key=lambda e: e["mono"]
     )
-    assert [e["seqs"] for e in starts] == [[0, 1, 2], [3, 4, 5], [6]]
+    # The two full batches start at once (in either order); the partial one after the timeout.
+    assert sorted(e["seqs"] for e in starts[:2]) == [[0, 1, 2], [3, 4, 5]]
+    assert starts[2]["seqs"] == [6]
     assert starts[2]["mono"] - sent >= 2.0 - 0.1, "the last, partial batch waits for the timeout"
 
 

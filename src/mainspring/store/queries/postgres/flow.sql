@@ -21,10 +21,12 @@ ORDER BY available_at
 LIMIT %(limit)s
 FOR UPDATE OF queue SKIP LOCKED;
 
--- name: flow_lock_key
--- Held to commit: a process that wants a slot of this key waits until our leases are visible,
--- then counts them, so two processes can never both take the last slot.
-SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))) AS l;
+-- name: flow_lock_keys
+-- Held to commit: a process that wants a slot of one of these keys waits until our leases are
+-- visible, then counts them, so two processes can never both take the last slot. `keys` is a
+-- JSON array, sorted by the caller: one lock order everywhere, no deadlock. One round trip.
+SELECT COUNT(pg_advisory_xact_lock(hashtextextended(k.value, 0))) AS locked
+FROM jsonb_array_elements_text(%(keys)s::jsonb) WITH ORDINALITY AS k(value, position);
 
 -- name: flow_slots_in_use
 -- Calls in flight per key: leased items whose lease has not expired.

@@ -20,9 +20,9 @@ WHERE available_at <= :now
 ORDER BY available_at
 LIMIT :limit;
 
--- name: flow_lock_key
+-- name: flow_lock_keys
 -- One writer at a time already serializes leasing on SQLite.
-SELECT :key AS locked;
+SELECT :keys AS locked;
 
 -- name: flow_slots_in_use
 -- Calls in flight per key: leased items whose lease has not expired.
