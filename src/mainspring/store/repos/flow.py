@@ -78,6 +78,10 @@ def set_run_slots(tx: Tx, run_id: str, slots: Slots) -> None:
     tx.write("flow_insert_run_keys", {"run_id": run_id, **_columns(slots)})
 
 
+def forget_run(tx: Tx, run_id: str) -> None:
+    tx.write("flow_delete_run_keys", {"run_id": run_id})
+
+
 def place_discovery(tx: Tx, run_id: str, available_at: int, slots: Slots) -> None:
     """Set the first call's start time and keys (the run was created before they were known)."""
     params = {"dedupe_key": discovery_key(run_id), "available_at": available_at}

@@ -54,6 +54,9 @@ INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
 VALUES (%(run_id)s, %(ck1)s, %(ck1_limit)s, %(ck2)s, %(ck2_limit)s)
 ON CONFLICT (run_id) DO NOTHING;
 
+-- name: flow_delete_run_keys
+DELETE FROM run_flow WHERE run_id = %(run_id)s;
+
 -- name: flow_place_discovery
 -- The first call of a new run: its start time (throttle, priority) and concurrency keys.
 UPDATE queue SET available_at = %(available_at)s, ck1 = %(ck1)s, ck1_limit = %(ck1_limit)s, ck2 = %(ck2)s,

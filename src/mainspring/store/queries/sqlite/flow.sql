@@ -50,6 +50,9 @@ INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
 VALUES (:run_id, :ck1, :ck1_limit, :ck2, :ck2_limit)
 ON CONFLICT (run_id) DO NOTHING;
 
+-- name: flow_delete_run_keys
+DELETE FROM run_flow WHERE run_id = :run_id;
+
 -- name: flow_place_discovery
 -- The first call of a new run: its start time (throttle, priority) and concurrency keys.
 UPDATE queue SET available_at = :available_at, ck1 = :ck1, ck1_limit = :ck1_limit, ck2 = :ck2,
