@@ -1,7 +1,7 @@
 -- Flow control (issue 6): slot counting, GCRA buckets, singletons, skipped runs.
 
 -- name: flow_lease_candidates
--- Due items, oldest first, leaving out items of keys whose slots are all taken (so a saturated
+-- Due items, oldest first (ties in insertion order), leaving out items of keys whose slots are all taken (so a saturated
 -- key's backlog never fills the window). The final decision is made after flow_lock_key.
 WITH held AS (
     SELECT ck1 AS k, ck1_limit AS lim FROM queue
@@ -17,7 +17,7 @@ FROM queue
 WHERE available_at <= :now
     AND (ck1 IS NULL OR ck1 NOT IN (SELECT k FROM saturated))
     AND (ck2 IS NULL OR ck2 NOT IN (SELECT k FROM saturated))
-ORDER BY available_at
+ORDER BY available_at, rowid
 LIMIT :limit;
 
 -- name: flow_lock_keys
