@@ -269,6 +269,9 @@ def finish_run(
     """End a running run and emit its lifecycle events; False if it had already ended."""
     if not runs_repo.finish(tx, state.run_id, status, output, now):
         return False
+    function = functions.get(state.function_slug)
+    if function is not None and function.flow.concurrency:
+        flow_repo.forget_run(tx, state.run_id)  # its concurrency keys are needed no more
     if depth >= MAX_EMIT_DEPTH:
         return True
     raw = lifecycle.finish_events(state, status, output, error, now)

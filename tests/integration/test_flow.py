@@ -24,6 +24,9 @@ SLUGS = (
     "flow-priority",
     "flow-debounce",
     "flow-batch",
+    "flow-env-a",
+    "flow-env-b",
+    "flow-sleepy",
 )
 
 
@@ -98,6 +101,35 @@ def test_keyed_concurrency_1_per_key_keys_in_parallel(flow: Stack) -> None:
     for key, mine in by_key.items():
         assert max_overlap(mine) == 1, f"key {key} ran two bodies at once"
     assert max_overlap(entries) >= 2, "different keys should run in parallel"
+
+
+def test_env_scope_shares_a_key_across_functions(flow: Stack) -> None:
+    key, other = uuid.uuid4().hex, uuid.uuid4().hex
+    event_ids = flow.api.send_events(
+        [{"name": f"flow/env-{fn}", "data": {"k": k}} for k in (key, other) for fn in "abab"]
+    )
+    runs = runs_of(flow, event_ids)
+    for run in runs:
+        flow.api.wait_for_run_status(run["run_id"], timeout=60)
+    entries = bodies(flow, {run["run_id"] for run in runs})
+    mine = [e for e in entries if e.get("k") == key]
+    assert {e["fn"] for e in mine} == {"env-a", "env-b"}
+    assert max_overlap(mine) == 1, "env scope: one slot for the key across both functions"
+    assert max_overlap([e for e in entries if e.get("k") == other]) == 1
+    assert max_overlap(entries) == 2, "two keys, one slot each"
+
+
+def test_a_sleeping_run_holds_no_slot(flow: Stack) -> None:
+    tag = uuid.uuid4().hex
+    first = start_run(flow.api, "flow/sleepy", {"k": tag, "seq": 0})
+    second = start_run(flow.api, "flow/sleepy", {"k": tag, "seq": 1})
+    flow.api.wait_for_run_status(first, timeout=30)
+    flow.api.wait_for_run_status(second, timeout=30)
+    works = [flow.sidefx.select(kind="START", run_id=r, step="work")[0] for r in (first, second)]
+    earlier, later = sorted(works, key=lambda e: e["mono"])
+    (earlier_done,) = flow.sidefx.select(kind="START", run_id=earlier["run_id"], step="done")
+    # Under concurrency 1 the other run starts while the first one sleeps, not after it ends.
+    assert later["mono"] < earlier_done["mono"], "the sleeping run kept its slot"
 
 
 @pytest.mark.slow
@@ -249,7 +281,9 @@ def test_batch_of_7_with_max_3_is_3_3_1(flow: Stack) -> None:
     starts = sorted(
         (e for e in entries if e["kind"] == "START" and e.get("k") == key), key=lambda e: e["mono"]
     )
-    assert [e["seqs"] for e in starts] == [[0, 1, 2], [3, 4, 5], [6]]
+    # The two full batches start at once (in either order); the partial one after the timeout.
+    assert sorted(e["seqs"] for e in starts[:2]) == [[0, 1, 2], [3, 4, 5]]
+    assert starts[2]["seqs"] == [6]
     assert starts[2]["mono"] - sent >= 2.0 - 0.1, "the last, partial batch waits for the timeout"
 
 

@@ -13,6 +13,9 @@ start rates and order.
 - `flow-debounce` (`flow/debounce`): debounce 1 s per `event.data.k`, timeout 3 s.
 - `flow-batch` (`flow/batch`): batchEvents maxSize 3, timeout 2 s, per `event.data.k`; events with
   `data.solo` true run alone. The step logs the batch's `seqs`.
+- `flow-env-a` / `flow-env-b` (`flow/env-a`, `flow/env-b`): concurrency 1 per `event.data.k`
+  with scope `env` (the key is shared by both functions); one step of 300 ms.
+- `flow-sleepy` (`flow/sleepy`): concurrency 1; step `work`, a 1.5 s sleep, step `done`.
 """
 
 from __future__ import annotations
@@ -145,6 +148,32 @@ async def batched(ctx: inngest.Context) -> str:
     return await run_step(ctx, "work", lambda: _pause(0), seqs=seqs, **_meta(ctx))
 
 
+def _env_limited(fn_id: str) -> Any:
+    @client.create_function(
+        fn_id=fn_id,
+        concurrency=[inngest.Concurrency(limit=1, key="event.data.k", scope="env")],
+        trigger=inngest.TriggerEvent(event=f"flow/{fn_id}"),
+    )
+    async def env_limited(ctx: inngest.Context) -> str:
+        return await run_step(ctx, "work", lambda: _pause(0.3), fn=fn_id, **_meta(ctx))
+
+    return env_limited
+
+
+env_a, env_b = _env_limited("env-a"), _env_limited("env-b")
+
+
+@client.create_function(
+    fn_id="sleepy",
+    concurrency=[inngest.Concurrency(limit=1)],
+    trigger=inngest.TriggerEvent(event="flow/sleepy"),
+)
+async def sleepy(ctx: inngest.Context) -> str:
+    await run_step(ctx, "work", lambda: _pause(0), **_meta(ctx))
+    await ctx.step.sleep("nap", datetime.timedelta(seconds=1.5))
+    return await run_step(ctx, "done", lambda: _pause(0), **_meta(ctx))
+
+
 app = fastapi.FastAPI()
 inngest.fast_api.serve(
     app,
@@ -160,5 +189,8 @@ inngest.fast_api.serve(
         prioritized,
         debounced,
         batched,
+        env_a,
+        env_b,
+        sleepy,
     ],
 )

@@ -57,8 +57,8 @@ def lease(tx: Tx, *, owner: str, now: int, lease_until: int, limit: int) -> Leas
     keys = sorted({key for candidate in candidates for key, _ in candidate.slots})
     in_use: dict[str, int] = {}
     if keys:
-        for key in keys:  # one lock order for every process: no deadlock between leases
-            tx.fetchone("flow_lock_key", {"key": key})
+        # Sorted: one lock order for every process, so leases cannot deadlock on keys.
+        tx.fetchone("flow_lock_keys", {"keys": codec.dumps(keys)})
         in_use = {row["k"]: int(row["n"]) for row in tx.fetchall("flow_slots_in_use", {"now": now})}
     chosen, blocked = concurrency.admit(concurrency.fair_order(candidates), in_use, limit)
     by_id = {row["id"]: row for row in rows}
@@ -76,6 +76,10 @@ def lease(tx: Tx, *, owner: str, now: int, lease_until: int, limit: int) -> Leas
 def set_run_slots(tx: Tx, run_id: str, slots: Slots) -> None:
     """Remember a run's concurrency keys; its later `call` items copy them at enqueue."""
     tx.write("flow_insert_run_keys", {"run_id": run_id, **_columns(slots)})
+
+
+def forget_run(tx: Tx, run_id: str) -> None:
+    tx.write("flow_delete_run_keys", {"run_id": run_id})
 
 
 def place_discovery(tx: Tx, run_id: str, available_at: int, slots: Slots) -> None:

@@ -6,6 +6,9 @@ ALTER TABLE queue ADD COLUMN ck1_limit INTEGER;
 ALTER TABLE queue ADD COLUMN ck2 TEXT;
 ALTER TABLE queue ADD COLUMN ck2_limit INTEGER;
 CREATE INDEX queue_leased ON queue(leased_by) WHERE leased_by IS NOT NULL;
+-- Insertion order breaks ties between items due at the same instant (FIFO within a priority);
+-- SQLite uses its rowid for that.
+ALTER TABLE queue ADD COLUMN seq BIGSERIAL;
 
 -- The concurrency keys of a run (only runs of functions with limits have a row).
 CREATE TABLE run_flow (

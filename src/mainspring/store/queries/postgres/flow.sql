@@ -1,7 +1,7 @@
 -- Flow control (issue 6): slot counting, GCRA buckets, singletons, skipped runs.
 
 -- name: flow_lease_candidates
--- Due items, oldest first, leaving out items of keys whose slots are all taken (so a saturated
+-- Due items, oldest first (ties in insertion order), leaving out items of keys whose slots are all taken (so a saturated
 -- key's backlog never fills the window). The final decision is made after flow_lock_key.
 WITH held AS (
     SELECT ck1 AS k, ck1_limit AS lim FROM queue
@@ -17,14 +17,16 @@ FROM queue
 WHERE available_at <= %(now)s
     AND (ck1 IS NULL OR ck1 NOT IN (SELECT k FROM saturated))
     AND (ck2 IS NULL OR ck2 NOT IN (SELECT k FROM saturated))
-ORDER BY available_at
+ORDER BY available_at, seq
 LIMIT %(limit)s
 FOR UPDATE OF queue SKIP LOCKED;
 
--- name: flow_lock_key
--- Held to commit: a process that wants a slot of this key waits until our leases are visible,
--- then counts them, so two processes can never both take the last slot.
-SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))) AS l;
+-- name: flow_lock_keys
+-- Held to commit: a process that wants a slot of one of these keys waits until our leases are
+-- visible, then counts them, so two processes can never both take the last slot. `keys` is a
+-- JSON array, sorted by the caller: one lock order everywhere, no deadlock. One round trip.
+SELECT COUNT(pg_advisory_xact_lock(hashtextextended(k.value, 0))) AS locked
+FROM jsonb_array_elements_text(%(keys)s::jsonb) WITH ORDINALITY AS k(value, position);
 
 -- name: flow_slots_in_use
 -- Calls in flight per key: leased items whose lease has not expired.
@@ -51,6 +53,9 @@ SELECT 1 AS due FROM queue WHERE available_at <= %(now)s LIMIT 1;
 INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
 VALUES (%(run_id)s, %(ck1)s, %(ck1_limit)s, %(ck2)s, %(ck2_limit)s)
 ON CONFLICT (run_id) DO NOTHING;
+
+-- name: flow_delete_run_keys
+DELETE FROM run_flow WHERE run_id = %(run_id)s;
 
 -- name: flow_place_discovery
 -- The first call of a new run: its start time (throttle, priority) and concurrency keys.

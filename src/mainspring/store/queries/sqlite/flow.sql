@@ -1,7 +1,7 @@
 -- Flow control (issue 6): slot counting, GCRA buckets, singletons, skipped runs.
 
 -- name: flow_lease_candidates
--- Due items, oldest first, leaving out items of keys whose slots are all taken (so a saturated
+-- Due items, oldest first (ties in insertion order), leaving out items of keys whose slots are all taken (so a saturated
 -- key's backlog never fills the window). The final decision is made after flow_lock_key.
 WITH held AS (
     SELECT ck1 AS k, ck1_limit AS lim FROM queue
@@ -17,12 +17,12 @@ FROM queue
 WHERE available_at <= :now
     AND (ck1 IS NULL OR ck1 NOT IN (SELECT k FROM saturated))
     AND (ck2 IS NULL OR ck2 NOT IN (SELECT k FROM saturated))
-ORDER BY available_at
+ORDER BY available_at, rowid
 LIMIT :limit;
 
--- name: flow_lock_key
+-- name: flow_lock_keys
 -- One writer at a time already serializes leasing on SQLite.
-SELECT :key AS locked;
+SELECT :keys AS locked;
 
 -- name: flow_slots_in_use
 -- Calls in flight per key: leased items whose lease has not expired.
@@ -49,6 +49,9 @@ SELECT 1 AS due FROM queue WHERE available_at <= :now LIMIT 1;
 INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
 VALUES (:run_id, :ck1, :ck1_limit, :ck2, :ck2_limit)
 ON CONFLICT (run_id) DO NOTHING;
+
+-- name: flow_delete_run_keys
+DELETE FROM run_flow WHERE run_id = :run_id;
 
 -- name: flow_place_discovery
 -- The first call of a new run: its start time (throttle, priority) and concurrency keys.
