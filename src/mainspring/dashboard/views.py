@@ -156,6 +156,22 @@ async def apps_page(services: Services) -> list[dict[str, Any]]:
                 "error": row["error"] or (state.error if state is not None else None),
             }
         )
+    known = {app["url"] for app in apps}
+    for state in services.sync.urls.values():  # URLs to sync that no app has answered from yet
+        if state.url not in known:
+            apps.append(
+                {
+                    "id": None,
+                    "name": None,
+                    "url": state.url,
+                    "sdk": None,
+                    **sdk_parts(None),
+                    "framework": None,
+                    "functions": 0,
+                    "synced_at": rfc3339(state.synced_at),
+                    "error": state.error or "not synced yet",
+                }
+            )
     return apps
 
 
