@@ -8,6 +8,7 @@ below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mainspring.cancellation import Cancellations
@@ -39,8 +40,10 @@ class Operations:
         cancellations: Cancellations,
         clock: Clock,
         config: OperationsConfig | None = None,
+        function_slugs: Callable[[], list[str]] = list,
     ) -> None:
         self.config = config or OperationsConfig()
+        self._function_slugs = function_slugs  # every synced function, for the health summary
         self.holds = Holds(connector)
         self.pausing = Pausing(ingest, self.holds, clock, connector)
         self.kill_switch = KillSwitch(ingest, self.holds, clock, connector)
@@ -68,7 +71,8 @@ class Operations:
 
     async def health(self) -> dict[str, Any]:
         """The health summary plus alert states (`GET /v1/health`, the Operations page)."""
-        summary = await self.insights.summary(self.config.alerts.window_ms)
+        window = self.config.alerts.window_ms
+        summary = await self.insights.summary(window, self._function_slugs())
         alerts = await self.alerts.states()
         firing = [alert for alert in alerts if alert["state"] == "firing"]
         summary["alerts"] = alerts
