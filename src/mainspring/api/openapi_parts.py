@@ -43,6 +43,9 @@ SCHEMAS: dict[str, JSON] = {
             "run_started_at": TIME,
             "ended_at": TIME,
             "created_at": TIME,
+            "original_run_id": NSTR,
+            "replay_id": NSTR,
+            "held": {"type": "boolean", "description": "waiting for a resume"},
         }
     ),
     "RunListItem": obj(
