@@ -43,6 +43,9 @@ REQUESTS = {
     + "event.data.amount%20%3E%2098",
     "Runs page, CEL query, 1 in 10 match": "/runs?query=event.data.amount%20%3C%2010",
     "Runs rows fragment (live poll)": "/ui/runs/rows",
+    "Events page (50 events with their runs)": "/events",
+    "Functions page": "/functions",
+    "Operations page (health, alerts, dead letters)": "/operations",
     "GET /v1/runs?status=Failed": "/v1/runs?status=Failed&limit=50",
     "GET /v1/runs?function_id=…": "/v1/runs?function_id=bench-fn-3&limit=50",
     "GET /v1/runs?function_id=…&status=Failed": "/v1/runs?function_id=bench-fn-3&status=Failed"

@@ -73,6 +73,7 @@ def test_cancel_a_held_run_from_its_page(stack: Stack, page: Page) -> None:
         event_id = stack.api.send_event("core/chain", {"n": 2})
         run_id = str(stack.api.run_for_event(event_id)["run_id"])
         page.goto(f"{stack.server.url}/runs/{run_id}")
+        expect(page.locator("#run-held")).to_be_visible()
         page.locator(".actions button.danger").click()
         expect(page.locator("#action-result")).to_contain_text("Cancelled")
         expect(page.locator("#run-status")).to_contain_text("Cancelled", timeout=10_000)

@@ -121,8 +121,11 @@ def test_cancel_and_sync_forms_refuse_bad_input(stack: Stack) -> None:
     http = stack.api.http
     assert http.post("/ui/runs/nope/cancel").status_code == 404
     assert http.post("/ui/apps/sync", data={"url": ""}).status_code == 400
-    dead = http.post("/ui/apps/sync", data={"url": f"http://127.0.0.1:{free_port()}/api/inngest"})
+    url = f"http://127.0.0.1:{free_port()}/api/inngest"
+    dead = http.post("/ui/apps/sync", data={"url": url})
     assert dead.status_code == 502 and "failed" in dead.text
+    row = re.search(f'<tr data-app="" data-url="{url}">(.*?)</tr>', http.get("/apps").text, re.S)
+    assert row is not None and 'class="notice error small"' in row.group(1)
 
 
 def test_state_changes_are_post_only(stack: Stack) -> None:

@@ -111,6 +111,11 @@ def test_alerts_trip_and_clear_with_webhook_and_health(stack: Stack, webhook: We
     assert {"dead_letters", "success_rate:ops-fails"} <= firing, health["alerts"]
     assert health["dead_letters"] == 3 and health["database"]["ok"] is True
     assert health["kill_switch"]["active"] is False
+    by_slug = {f["function_id"]: f for f in health["functions"]}
+    assert by_slug["ops-fails"]["success_rate"] == 0.0
+    assert by_slug["ops-fails"]["last_success_at"] is None
+    assert by_slug["ops-quick"]["seconds_since_last_success"] >= 0
+    assert by_slug["ops-steps"]["p95_duration_ms"] >= 200
 
     # The bug is fixed and the dead letters replayed: they succeed and the alert clears.
     (stack.sidefx.path.parent / (stack.sidefx.path.name + ".fixed")).touch()

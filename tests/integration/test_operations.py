@@ -223,3 +223,27 @@ def test_invalid_json_and_unknown_function(ops: Stack) -> None:
     for path in ("/v1/functions/nope/pause", "/v1/functions/nope/resume"):
         assert http.post(path).status_code == 404, path
     assert http.get("/v1/functions/nope/pause").status_code == 404
+
+
+def test_kill_switch_off_keeps_separately_paused_functions_held(ops: Stack) -> None:
+    api = ops.api
+    post(ops, "/v1/functions/ops-quick/pause")
+    post(ops, "/v1/kill-switch", {"reason": "both"})
+    quick = start_run(api, "ops/quick", {"n": 9})
+    steps = start_run(api, "ops/steps", {"slow": 0})
+    resp = api.http.request("DELETE", "/v1/kill-switch")
+    assert resp.status_code == 200
+    api.wait_for_run_status(steps, "Completed")
+    assert_stays(lambda: calls(ops, quick) == 0, duration=HOLD_S, what="ops-quick still paused")
+    post(ops, "/v1/functions/ops-quick/resume")
+    assert api.wait_for_run_status(quick, "Completed")["output"] == {"n": 9}
+
+
+def test_kill_switch_off_can_skip_held_events(ops: Stack) -> None:
+    api = ops.api
+    post(ops, "/v1/kill-switch")
+    held = start_run(api, "ops/quick", {"n": 4})
+    resp = api.http.request("DELETE", "/v1/kill-switch", json={"skip_held_events": True})
+    assert resp.status_code == 200 and resp.json()["data"]["skipped_run_ids"] == [held]
+    assert "skipped" in api.wait_for_run_status(held, "Cancelled")["output"]
+    assert calls(ops, held) == 0

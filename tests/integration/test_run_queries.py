@@ -121,9 +121,10 @@ def test_jobs_of_a_held_run_and_rerun_origin(stack: Stack) -> None:
             return bool(jobs) and jobs[0]["held"] is True
 
         wait_until(lambda: held() or None, timeout=20, what="the run's call item parked")
+        assert api.data(f"/v1/runs/{run_id}")["held"] is True
     finally:
         api.http.post("/v1/functions/ops-quick/resume")
-    api.wait_for_run_status(run_id, "Completed")
+    assert api.wait_for_run_status(run_id, "Completed")["held"] is False
     rerun = api.http.post(f"/v2/runs/{run_id}/rerun").json()["data"]["run_id"]
     assert api.data(f"/v2/runs/{rerun}")["original_run_id"] == run_id
 

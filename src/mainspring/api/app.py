@@ -79,7 +79,13 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
     ops = Operations(
-        connector, ingest, reads, cancellations, clock, operations_settings.load(os.environ)
+        connector,
+        ingest,
+        reads,
+        cancellations,
+        clock,
+        operations_settings.load(os.environ),
+        function_slugs=lambda: [function.slug for function in registry.functions()],
     )
     executor = Executor(
         connector,

@@ -6,11 +6,34 @@ serves is described here (or listed in `UNDOCUMENTED`), so the two cannot drift 
 
 from __future__ import annotations
 
-from typing import Any
-
 from mainspring import __version__
+from mainspring.api.openapi_parts import (
+    ANY,
+    BAD,
+    BOOL,
+    EVENT_ID,
+    FUNCTION_ID,
+    HOLD_BODY,
+    INT,
+    JSON,
+    NOT_FOUND,
+    RUN_FILTERS,
+    RUN_ID,
+    RUN_LIST,
+    RUN_STATUSES,
+    SCHEMAS,
+    SKIP_BODY,
+    STR,
+    body,
+    envelope,
+    error,
+    obj,
+    op,
+    path_param,
+    query,
+    ref,
+)
 
-JSON = dict[str, Any]
 # SDK-facing protocol routes (described in the Inngest protocol, not an operator's API).
 UNDOCUMENTED = frozenset(
     {
@@ -25,214 +48,65 @@ UNDOCUMENTED = frozenset(
         "/docs/assets/{name}",
     }
 )
-RUN_STATUSES = ["Running", "Completed", "Failed", "Cancelled"]
-
-
-def _obj(properties: JSON | None = None, required: list[str] | None = None) -> JSON:
-    schema: JSON = {"type": "object", "properties": properties or {}}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-STR: JSON = {"type": "string"}
-NSTR: JSON = {"type": ["string", "null"]}
-TIME: JSON = {"type": ["string", "null"], "format": "date-time"}
-INT: JSON = {"type": "integer"}
-ANY: JSON = {}
-BOOL: JSON = {"type": "boolean"}
-
-SCHEMAS: dict[str, JSON] = {
-    "Error": _obj(
-        {
-            "error": STR,
-            "status": INT,
-            "code": STR,
-            "field": {"type": "string", "description": "the parameter or body field at fault"},
-            "index": INT,
-        },
-        ["error", "status"],
-    ),
-    "Run": _obj(
-        {
-            "run_id": STR,
-            "function_id": {"type": "string", "description": "function slug `<app>-<fn>`"},
-            "status": {"type": "string", "enum": RUN_STATUSES},
-            "event_id": STR,
-            "output": ANY,
-            "run_started_at": TIME,
-            "ended_at": TIME,
-            "created_at": TIME,
-        }
-    ),
-    "RunListItem": _obj(
-        {
-            "run_id": STR,
-            "function_id": STR,
-            "status": {"type": "string", "enum": RUN_STATUSES},
-            "event_id": STR,
-            "event_name": NSTR,
-            "output": ANY,
-            "created_at": TIME,
-            "run_started_at": TIME,
-            "ended_at": TIME,
-            "duration_ms": {"type": ["integer", "null"]},
-        }
-    ),
-    "Event": _obj(
-        {
-            "internal_id": STR,
-            "id": STR,
-            "name": STR,
-            "data": {"type": "object"},
-            "user": {"type": "object"},
-            "ts": INT,
-            "v": NSTR,
-            "received_at": TIME,
-        }
-    ),
-    "KillSwitch": _obj(
-        {"active": BOOL, "reason": NSTR, "requested_by": NSTR, "since": TIME},
-        ["active", "reason", "requested_by", "since"],
-    ),
-    "PauseState": _obj(
-        {"function_id": STR, "paused": BOOL, "reason": NSTR, "requested_by": NSTR, "since": TIME}
-    ),
-    "Replay": _obj(
-        {
-            "replay_id": STR,
-            "run_ids": {"type": "array", "items": STR, "description": "the new runs"},
-            "request": {"type": "object"},
-            "idempotency_key": NSTR,
-            "created_at": TIME,
-        },
-        ["replay_id", "run_ids"],
-    ),
-}
-
-
-def _ref(name: str) -> JSON:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _envelope(data: JSON) -> JSON:
-    return {
-        "description": "OK",
-        "content": {
-            "application/json": {
-                "schema": _obj({"data": data, "metadata": {"type": "object"}}, ["data"])
-            }
-        },
-    }
-
-
-def _error(text: str) -> JSON:
-    return {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _path_param(name: str, text: str) -> JSON:
-    return {"name": name, "in": "path", "required": True, "schema": STR, "description": text}
-
-
-def _query(name: str, text: str, schema: JSON | None = None) -> JSON:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema or STR,
-        "description": text,
-    }
-
-
-def _body(schema: JSON, required: bool = False) -> JSON:
-    return {"required": required, "content": {"application/json": {"schema": schema}}}
-
-
-RUN_ID = _path_param("run_id", "run id (ULID)")
-EVENT_ID = _path_param("event_id", "internal event id (ULID)")
-FUNCTION_ID = _path_param("function_id", "function slug `<app>-<fn>`")
-RUN_FILTERS = [
-    _query("status", "one or a comma list of " + ", ".join(RUN_STATUSES)),
-    _query("function_id", "function slug"),
-    _query("app_id", "app id (name)"),
-    _query("started_after", "created at or after (RFC 3339 or epoch ms); alias `from`"),
-    _query("started_before", "created at or before (RFC 3339 or epoch ms); alias `until`"),
-    _query("cursor", "`metadata.cursor` of the previous page"),
-    _query("query", 'CEL over the trigger `event`, e.g. `event.data.user_id == "u1"`'),
-    _query("limit", "1..1000 (default 100; larger values are capped)", INT),
-]
-NOT_FOUND = {"404": _error("not found")}
-BAD = {"400": _error("bad input; `field` names the parameter")}
-HOLD_BODY = _body(_obj({"reason": STR, "requested_by": STR}))
-SKIP_BODY = _body(
-    _obj({"skip_held_events": {"type": "boolean", "description": "end held runs instead"}})
-)
-RUN_LIST = _envelope({"type": "array", "items": _ref("RunListItem")})
-
-
-def _op(tag: str, summary: str, responses: JSON, **extra: Any) -> JSON:
-    if "description" in responses:  # a bare response is the 200 one
-        responses = {"200": responses}
-    return {"tags": [tag], "summary": summary, "responses": responses, **extra}
 
 
 PATHS: dict[str, JSON] = {
     "/e/{key}": {
-        "post": _op(
+        "post": op(
             "Events",
             "Send one event or an array (any key in dev mode)",
             {"200": {"description": "stored; `ids` are internal event ids"}, **BAD},
-            parameters=[_path_param("key", "event key")],
-            requestBody=_body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
+            parameters=[path_param("key", "event key")],
+            requestBody=body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
         )
     },
     "/v1/events": {
-        "get": _op(
+        "get": op(
             "Events",
             "List events, newest first",
-            _envelope({"type": "array", "items": _ref("Event")}),
+            envelope({"type": "array", "items": ref("Event")}),
             parameters=[
-                _query("name", "event name"),
-                _query("received_after", "RFC 3339 or epoch ms"),
-                _query("received_before", "RFC 3339 or epoch ms (exclusive)"),
-                _query("cursor", "`metadata.cursor` of the previous page"),
-                _query("limit", "1..1000", INT),
+                query("name", "event name"),
+                query("received_after", "RFC 3339 or epoch ms"),
+                query("received_before", "RFC 3339 or epoch ms (exclusive)"),
+                query("cursor", "`metadata.cursor` of the previous page"),
+                query("limit", "1..1000", INT),
             ],
         ),
-        "post": _op(
+        "post": op(
             "Events",
             "Send events with `Authorization: Bearer <event key>`",
             {"200": {"description": "stored"}, **BAD},
-            requestBody=_body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
+            requestBody=body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
         ),
     },
     "/v1/events/{event_id}": {
-        "get": _op(
+        "get": op(
             "Events",
             "One event",
-            {"200": _envelope(_ref("Event")), **NOT_FOUND},
+            {"200": envelope(ref("Event")), **NOT_FOUND},
             parameters=[EVENT_ID],
         )
     },
     "/v1/events/{event_id}/runs": {
-        "get": _op(
+        "get": op(
             "Events",
             "Runs the event started",
-            _envelope({"type": "array", "items": _ref("Run")}),
+            envelope({"type": "array", "items": ref("Run")}),
             parameters=[EVENT_ID],
         )
     },
     "/invoke/{slug}": {
-        "post": _op(
+        "post": op(
             "Functions",
             "Invoke a function with `{data}` (emits `inngest/function.invoked`)",
             {"200": {"description": "the event id"}, **NOT_FOUND, **BAD},
-            parameters=[_path_param("slug", "function slug")],
-            requestBody=_body(_obj({"data": {"type": "object"}, "user": {"type": "object"}})),
+            parameters=[path_param("slug", "function slug")],
+            requestBody=body(obj({"data": {"type": "object"}, "user": {"type": "object"}})),
         )
     },
     "/v1/runs": {
-        "get": _op(
+        "get": op(
             "Runs",
             "List runs with filters and a CEL query",
             {"200": RUN_LIST, **BAD},
@@ -240,46 +114,46 @@ PATHS: dict[str, JSON] = {
         )
     },
     "/v2/runs": {
-        "get": _op(
+        "get": op(
             "Runs", "List runs (v2; same filters)", {"200": RUN_LIST, **BAD}, parameters=RUN_FILTERS
         )
     },
     "/v1/runs/{run_id}": {
-        "get": _op(
-            "Runs", "One run", {"200": _envelope(_ref("Run")), **NOT_FOUND}, parameters=[RUN_ID]
+        "get": op(
+            "Runs", "One run", {"200": envelope(ref("Run")), **NOT_FOUND}, parameters=[RUN_ID]
         ),
-        "delete": _op(
+        "delete": op(
             "Runs",
             "Cancel a run",
-            {"200": _envelope(_obj({"run_id": STR, "status": STR})), **NOT_FOUND},
+            {"200": envelope(obj({"run_id": STR, "status": STR})), **NOT_FOUND},
             parameters=[RUN_ID],
         ),
     },
     "/v0/runs/{run_id}": {
-        "delete": _op(
+        "delete": op(
             "Runs",
             "Cancel a run (legacy path)",
-            {"200": _envelope(ANY), **NOT_FOUND},
+            {"200": envelope(ANY), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v2/runs/{run_id}": {
-        "get": _op(
+        "get": op(
             "Runs",
             "One run, with `original_run_id` for reruns",
-            {"200": _envelope(_ref("Run")), **NOT_FOUND},
+            {"200": envelope(ref("Run")), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v2/runs/{run_id}/trace": {
-        "get": _op(
+        "get": op(
             "Runs",
             "Trigger events and one span per step (attempts, errors, timing)",
             {
-                "200": _envelope(
-                    _obj(
+                "200": envelope(
+                    obj(
                         {
-                            "run": _ref("Run"),
+                            "run": ref("Run"),
                             "trigger": {"type": "object"},
                             "spans": {"type": "array"},
                             "history": {"type": "array"},
@@ -292,60 +166,60 @@ PATHS: dict[str, JSON] = {
         )
     },
     "/v2/runs/{run_id}/cancel": {
-        "post": _op(
+        "post": op(
             "Runs",
             "Cancel a run",
-            {"200": _envelope(_obj({"run_id": STR, "status": STR})), **NOT_FOUND},
+            {"200": envelope(obj({"run_id": STR, "status": STR})), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v1/runs/{run_id}/rerun": {
-        "post": _op(
+        "post": op(
             "Runs",
             "A new run of the same function with the same event(s)",
-            {"201": _envelope(_obj({"run_id": STR, "original_run_id": STR})), **NOT_FOUND},
+            {"201": envelope(obj({"run_id": STR, "original_run_id": STR})), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v2/runs/{run_id}/rerun": {
-        "post": _op(
+        "post": op(
             "Runs",
             "Rerun (v2 path)",
-            {"201": _envelope(_obj({"run_id": STR, "original_run_id": STR})), **NOT_FOUND},
+            {"201": envelope(obj({"run_id": STR, "original_run_id": STR})), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v1/runs/{run_id}/steps": {
-        "get": _op(
+        "get": op(
             "Runs",
             "Memoized steps in completion order",
-            {"200": _envelope({"type": "array"}), **NOT_FOUND},
+            {"200": envelope({"type": "array"}), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v1/runs/{run_id}/history": {
-        "get": _op(
+        "get": op(
             "Runs",
             "Every state change of the run",
-            {"200": _envelope({"type": "array"}), **NOT_FOUND},
+            {"200": envelope({"type": "array"}), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v1/runs/{run_id}/jobs": {
-        "get": _op(
+        "get": op(
             "Runs",
             "Queue items of the run (`held` while paused)",
-            {"200": _envelope({"type": "array"}), **NOT_FOUND},
+            {"200": envelope({"type": "array"}), **NOT_FOUND},
             parameters=[RUN_ID],
         )
     },
     "/v1/cancellations": {
-        "post": _op(
+        "post": op(
             "Operations",
             "Cancel running runs of a function created in a window (optional CEL `if`)",
-            {"201": _envelope({"type": "object"}), **BAD},
-            requestBody=_body(
-                _obj(
+            {"201": envelope({"type": "object"}), **BAD},
+            requestBody=body(
+                obj(
                     {
                         "app_id": STR,
                         "function_id": STR,
@@ -358,21 +232,21 @@ PATHS: dict[str, JSON] = {
                 True,
             ),
         ),
-        "get": _op("Operations", "Bulk cancellations", _envelope({"type": "array"})),
+        "get": op("Operations", "Bulk cancellations", envelope({"type": "array"})),
     },
     "/v1/cancellations/{cancellation_id}": {
-        "delete": _op(
+        "delete": op(
             "Operations",
             "Delete a bulk cancellation record",
-            {"200": _envelope(ANY), **NOT_FOUND},
-            parameters=[_path_param("cancellation_id", "id")],
+            {"200": envelope(ANY), **NOT_FOUND},
+            parameters=[path_param("cancellation_id", "id")],
         )
     },
     "/v1/replays": {
-        "post": _op(
+        "post": op(
             "Operations",
             "Bulk replay: rerun `run_ids`, or the runs of a function by status and window",
-            {"201": _envelope(_ref("Replay")), **BAD},
+            {"201": envelope(ref("Replay")), **BAD},
             parameters=[
                 {
                     "name": "Idempotency-Key",
@@ -382,10 +256,10 @@ PATHS: dict[str, JSON] = {
                     "description": "a repeated key answers the first replay and starts nothing",
                 }
             ],
-            requestBody=_body(
+            requestBody=body(
                 {
                     "oneOf": [
-                        _obj(
+                        obj(
                             {
                                 "run_ids": {
                                     "type": "array",
@@ -396,7 +270,7 @@ PATHS: dict[str, JSON] = {
                             },
                             ["run_ids"],
                         ),
-                        _obj(
+                        obj(
                             {
                                 "function_id": STR,
                                 "status": {
@@ -416,49 +290,49 @@ PATHS: dict[str, JSON] = {
         )
     },
     "/v1/kill-switch": {
-        "get": _op("Operations", "Kill switch state", _envelope(_ref("KillSwitch"))),
-        "post": _op(
+        "get": op("Operations", "Kill switch state", envelope(ref("KillSwitch"))),
+        "post": op(
             "Operations",
             "Activate: no function makes new SDK calls",
-            {"200": _envelope(_ref("KillSwitch")), **BAD},
+            {"200": envelope(ref("KillSwitch")), **BAD},
             requestBody=HOLD_BODY,
         ),
-        "delete": _op(
+        "delete": op(
             "Operations",
             "Deactivate; held runs start unless `skip_held_events`",
-            {"200": _envelope(_ref("KillSwitch")), **BAD},
+            {"200": envelope(ref("KillSwitch")), **BAD},
             requestBody=SKIP_BODY,
         ),
     },
     "/v1/functions/paused": {
-        "get": _op(
+        "get": op(
             "Functions",
             "Paused functions",
-            _envelope({"type": "array", "items": _ref("PauseState")}),
+            envelope({"type": "array", "items": ref("PauseState")}),
         )
     },
     "/v1/functions/{function_id}/pause": {
-        "get": _op(
+        "get": op(
             "Functions",
             "Pause state of a function",
-            {"200": _envelope(_ref("PauseState")), **NOT_FOUND},
+            {"200": envelope(ref("PauseState")), **NOT_FOUND},
             parameters=[FUNCTION_ID],
         ),
-        "post": _op(
+        "post": op(
             "Functions",
             "Pause: no new runs start, started runs stop at their next step",
-            {"200": _envelope(_ref("PauseState")), **NOT_FOUND, **BAD},
+            {"200": envelope(ref("PauseState")), **NOT_FOUND, **BAD},
             parameters=[FUNCTION_ID],
             requestBody=HOLD_BODY,
         ),
     },
     "/v1/functions/{function_id}/resume": {
-        "post": _op(
+        "post": op(
             "Functions",
             "Resume; events received while paused start runs unless `skip_held_events`",
             {
-                "200": _envelope(
-                    _obj(
+                "200": envelope(
+                    obj(
                         {
                             "function_id": STR,
                             "paused": BOOL,
@@ -475,32 +349,32 @@ PATHS: dict[str, JSON] = {
         )
     },
     "/v1/metrics/functions/{function_id}": {
-        "get": _op(
+        "get": op(
             "Health",
             "Counts by status, success rate, p50/p95/p99 duration, attempts",
-            {"200": _envelope({"type": "object"}), **NOT_FOUND, **BAD},
+            {"200": envelope({"type": "object"}), **NOT_FOUND, **BAD},
             parameters=[
                 FUNCTION_ID,
-                _query("hours", "window in hours (default 24)", {"type": "number"}),
+                query("hours", "window in hours (default 24)", {"type": "number"}),
             ],
         )
     },
     "/v1/health": {
-        "get": _op(
+        "get": op(
             "Health",
             "Queue, dead letters, success rates, kill switch, alert states",
-            {"200": _envelope({"type": "object"}), "503": {"description": "database unavailable"}},
+            {"200": envelope({"type": "object"}), "503": {"description": "database unavailable"}},
         )
     },
     "/health": {
-        "get": _op(
+        "get": op(
             "Health",
             "Liveness (Inngest shape)",
             {"200": {"description": "OK"}, "503": {"description": "degraded"}},
         )
     },
     "/metrics": {
-        "get": _op(
+        "get": op(
             "Health",
             "Prometheus metrics",
             {
@@ -512,15 +386,15 @@ PATHS: dict[str, JSON] = {
         )
     },
     "/v1/admin/apps": {
-        "post": _op(
+        "post": op(
             "Apps",
             "Sync an app by URL (issue 8)",
-            {"200": _envelope({"type": "object"}), **BAD, "502": _error("the app did not answer")},
-            requestBody=_body(_obj({"url": STR}, ["url"]), True),
+            {"200": envelope({"type": "object"}), **BAD, "502": error("the app did not answer")},
+            requestBody=body(obj({"url": STR}, ["url"]), True),
         )
     },
     "/dev": {
-        "get": _op(
+        "get": op(
             "Apps", "Dev server info: synced functions and app URLs", {"200": {"description": "OK"}}
         )
     },

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from mainspring import errors
 from mainspring.api.state import Services
 from mainspring.dashboard import timeline
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
 from mainspring.event_lists import parse_event_filter
-from mainspring.run_filters import RunFilter
+from mainspring.run_filters import RunFilter, ulid_floor
 from mainspring.run_lists import RunPage
 
 STATS_WINDOW_HOURS = 24
+CHILD_WINDOW_MS = 5_000  # clock skew between a run id's time and its history entry
 EVENTS_PAGE = 50
 
 
@@ -61,15 +64,26 @@ async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
 
 
 async def _child_run(services: Services, run_id: str, step: timeline.TimelineStep) -> str | None:
-    """The run an invoke step started: the child's event names this run and step."""
+    """The run an invoke step started: the child's event names this run and step, and the
+    child was created in the same transaction as the step's `step.invoking` entry."""
     slug = step.detail.get("function_id")
     if not isinstance(slug, str):
         return None
     query = (
-        f'event.data._inngest.source_run_id == "{run_id}" && '
-        f'event.data._inngest.name == "{step.name}"'
+        f"event.data._inngest.source_run_id == {json.dumps(run_id)} && "
+        f"event.data._inngest.name == {json.dumps(step.name)}"
     )
-    page = await runs_page(services, RunFilter(function_slug=slug, query=query, limit=1))
+    window = RunFilter(
+        function_slug=slug,
+        lower_id=ulid_floor(step.start - CHILD_WINDOW_MS),
+        upper_id=ulid_floor(step.start + CHILD_WINDOW_MS),
+        query=query,
+        limit=1,
+    )
+    try:
+        page = await runs_page(services, window)
+    except errors.InvalidInput:  # a step name CEL cannot quote: no link rather than no page
+        return None
     return page.runs[0]["run_id"] if page.runs else None
 
 
@@ -156,6 +170,22 @@ async def apps_page(services: Services) -> list[dict[str, Any]]:
                 "error": row["error"] or (state.error if state is not None else None),
             }
         )
+    known = {app["url"] for app in apps}
+    for state in services.sync.urls.values():  # URLs to sync that no app has answered from yet
+        if state.url not in known:
+            apps.append(
+                {
+                    "id": None,
+                    "name": None,
+                    "url": state.url,
+                    "sdk": None,
+                    **sdk_parts(None),
+                    "framework": None,
+                    "functions": 0,
+                    "synced_at": rfc3339(state.synced_at),
+                    "error": state.error or "not synced yet",
+                }
+            )
     return apps
 
 

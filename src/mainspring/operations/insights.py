@@ -94,15 +94,20 @@ class Insights:
 
         return await self._connector.read(unit)
 
-    async def summary(self, window_ms: int = HOUR_MS) -> dict[str, Any]:
-        """Kill switch, paused functions, queue, dead letters and per-function success over
-        the window (the health page and `GET /v1/health` without alerts)."""
+    async def summary(
+        self, window_ms: int = HOUR_MS, slugs: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Kill switch, paused functions, queue, dead letters and, per function (those with runs
+        in the window plus `slugs`), success rate, p95 duration and time since the last success
+        (the health page and `GET /v1/health` without alerts)."""
         now = self._clock()
         lower = ulid_floor(now - window_ms)
 
         def unit(tx: Tx) -> dict[str, Any]:
             queue = queue_stats(tx, now)
             by_function = insights_repo.status_counts_by_function(tx, lower)
+            for slug in slugs or ():
+                by_function.setdefault(slug, {})
             return {
                 "kill_switch": kill_switch_view(ops_repo.kill_switch(tx)),
                 "paused_functions": [
@@ -117,12 +122,7 @@ class Insights:
                 "dead_letters": insights_repo.dead_letter_count(tx, lower),
                 "window_s": window_ms // 1000,
                 "functions": [
-                    {
-                        "function_id": slug,
-                        "runs": sum(counts.values()),
-                        "counts": counts,
-                        "success_rate": success_rate(counts),
-                    }
+                    _function_health(tx, slug, counts, lower, now)
                     for slug, counts in sorted(by_function.items())
                 ],
             }
@@ -131,3 +131,20 @@ class Insights:
 
 
 _STATUSES = ("Running", "Completed", "Failed", "Cancelled")
+HEALTH_DURATION_SAMPLES = 10_000
+
+
+def _function_health(
+    tx: Tx, slug: str, counts: dict[str, int], lower: str, now: int
+) -> dict[str, Any]:
+    durations = sorted(insights_repo.function_durations(tx, slug, lower, HEALTH_DURATION_SAMPLES))
+    last = insights_repo.last_success(tx, slug)
+    return {
+        "function_id": slug,
+        "runs": sum(counts.values()),
+        "counts": counts,
+        "success_rate": success_rate(counts),
+        "p95_duration_ms": percentile(durations, 95),
+        "last_success_at": rfc3339(last),
+        "seconds_since_last_success": None if last is None else max(0, now - last) // 1000,
+    }

@@ -8,6 +8,7 @@ below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mainspring.cancellation import Cancellations
@@ -26,7 +27,7 @@ from mainspring.operations.retention import Retention
 from mainspring.operations.settings import OperationsConfig
 from mainspring.reads import Reads
 from mainspring.run_lists import RunLists
-from mainspring.store.base import Connector, Tx
+from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import operations as ops_repo
 
 
@@ -39,8 +40,10 @@ class Operations:
         cancellations: Cancellations,
         clock: Clock,
         config: OperationsConfig | None = None,
+        function_slugs: Callable[[], list[str]] = list,
     ) -> None:
         self.config = config or OperationsConfig()
+        self._function_slugs = function_slugs  # every synced function, for the health summary
         self.holds = Holds(connector)
         self.pausing = Pausing(ingest, self.holds, clock, connector)
         self.kill_switch = KillSwitch(ingest, self.holds, clock, connector)
@@ -68,7 +71,8 @@ class Operations:
 
     async def health(self) -> dict[str, Any]:
         """The health summary plus alert states (`GET /v1/health`, the Operations page)."""
-        summary = await self.insights.summary(self.config.alerts.window_ms)
+        window = self.config.alerts.window_ms
+        summary = await self.insights.summary(window, self._function_slugs())
         alerts = await self.alerts.states()
         firing = [alert for alert in alerts if alert["state"] == "firing"]
         summary["alerts"] = alerts
@@ -88,13 +92,19 @@ class Operations:
         return self.holds.is_held(slug)
 
     async def run_detail(self, run_id: str) -> dict[str, Any] | None:
-        """The run view plus `original_run_id` / `replay_id` when it is a rerun."""
+        """The run view plus `original_run_id` / `replay_id` when it is a rerun, and `held`:
+        true while its next call waits for a resume (paused function or kill switch)."""
         run = await self._reads.run(run_id)
         if run is None:
             return None
-        origin = await self._connector.read(lambda tx: ops_repo.origin(tx, run_id))
+
+        def unit(tx: Tx) -> tuple[Row | None, bool]:
+            return ops_repo.origin(tx, run_id), ops_repo.run_held(tx, run_id)
+
+        origin, held = await self._connector.read(unit)
         run["original_run_id"] = origin["original_run_id"] if origin else None
         run["replay_id"] = origin["replay_id"] if origin else None
+        run["held"] = held
         return run
 
     async def run_jobs(self, run_id: str) -> list[dict[str, Any]]:

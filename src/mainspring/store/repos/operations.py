@@ -165,3 +165,7 @@ def insert_rerun(tx: Tx, run_id: str, original_run_id: str, now: int) -> bool:
 
 def run_jobs(tx: Tx, run_id: str) -> list[Row]:
     return tx.fetchall("run_jobs", {"run_id": run_id})
+
+
+def run_held(tx: Tx, run_id: str) -> bool:
+    return tx.fetchone("run_held", {"run_id": run_id, "parked": PARKED_AT}) is not None

@@ -105,3 +105,7 @@ FROM runs WHERE id = %(original_run_id)s;
 -- name: run_jobs
 SELECT id, kind, step_id, step_name, attempt, available_at, leased_by, created_at
 FROM queue WHERE run_id = %(run_id)s ORDER BY available_at;
+
+-- name: run_held
+-- Does the run have a parked item (its function is paused, or the kill switch is on)?
+SELECT 1 AS held FROM queue WHERE run_id = %(run_id)s AND available_at = %(parked)s LIMIT 1;
