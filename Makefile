@@ -53,7 +53,7 @@ test: $(VENV)/.installed-test services ts-deps chromium lint typecheck
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; \
 	fi
 
 # Node deps of the TypeScript SDK suite (tests/integration_ts): installed from the lockfile when
