@@ -23,10 +23,11 @@ from typing import Any
 
 import aiohttp
 
-from mainspring import codec, errors
+from mainspring import codec
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
 from mainspring.operations.insights import success_rate
+from mainspring.operations.periodic import Periodic
 from mainspring.operations.settings import AlertConfig
 from mainspring.run_filters import ulid_floor
 from mainspring.store.base import Connector, Row, Tx
@@ -99,7 +100,7 @@ class Alerts:
         self._connector = connector
         self._config = config
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("alert rules", self.check, self._config.interval_ms / 1000)
         self._watching_since = clock()
 
     @property
@@ -174,22 +175,10 @@ class Alerts:
             await asyncio.sleep(0.5 * 2**attempt)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="mainspring-alerts")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except errors.StoreError as exc:
-                log.warning("alert rules not evaluated: %s", exc)
-            except Exception:
-                log.exception("alert rules failed")
-            await asyncio.sleep(self._config.interval_ms / 1000)
+        await self._loop.stop()
 
 
 _HEADERS = {"Content-Type": "application/json", "User-Agent": "mainspring-alerts"}

@@ -17,6 +17,7 @@ import asyncio
 import logging
 
 from mainspring import errors
+from mainspring.operations.periodic import Periodic
 from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import operations as ops_repo
@@ -54,7 +55,7 @@ class Holds:
         self._connector = connector
         self.killed = False
         self.paused: frozenset[str] = frozenset()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("holds refresh", self.refresh, REFRESH_INTERVAL_S, wait_first=True)
         self._refreshing: set[asyncio.Task[None]] = set()
 
     def is_held(self, slug: str) -> bool:
@@ -80,14 +81,7 @@ class Holds:
     async def start(self) -> None:
         await self.refresh()
         self._connector.listen("mainspring_operations", self.changed)
-        self._task = asyncio.create_task(self._loop(), name="mainspring-holds")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_INTERVAL_S)
-            await self.refresh()
+        await self._loop.stop()

@@ -9,8 +9,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from mainspring import errors
 from mainspring.clock import Clock
+from mainspring.operations.periodic import Periodic
 from mainspring.operations.settings import RetentionConfig
 from mainspring.run_filters import ulid_floor
 from mainspring.store.base import Connector
@@ -32,7 +32,7 @@ class Retention:
         self._connector = connector
         self._config = config
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("retention", self.prune_once, self._config.interval_ms / 1000)
 
     async def prune_once(self) -> Pruned:
         """Delete everything older than the cut-off, batch by batch; returns the counts."""
@@ -67,19 +67,7 @@ class Retention:
 
     def start(self) -> None:
         if self._config.max_age_ms > 0:
-            self._task = asyncio.create_task(self._loop(), name="mainspring-retention")
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.prune_once()
-            except errors.StoreError as exc:
-                log.warning("retention skipped: %s", exc)
-            except Exception:
-                log.exception("retention failed")
-            await asyncio.sleep(self._config.interval_ms / 1000)
+        await self._loop.stop()
