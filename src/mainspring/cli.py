@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from mainspring import __version__, config, errors
+from mainspring.cli_settings import shared_settings
 
 ERROR_PREFIX = "mainspring: error:"
 
@@ -207,24 +208,7 @@ _db_option = click.option(
 )
 def dev(**options: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
-    settings = config.Settings(
-        host=options["host"],
-        port=options["port"],
-        db=options["db"],
-        sdk_urls=tuple(options["sdk_urls"]),
-        discovery=not options["no_discovery"],
-        poll=not options["no_poll"],
-        poll_interval_s=options["poll_interval"],
-        backoff_base_ms=int(options["backoff_base"] * 1000),
-        backoff_max_ms=int(options["backoff_max"] * 1000),
-        call_timeout_s=options["call_timeout"],
-        max_in_flight=options["max_in_flight"],
-        shutdown_timeout_s=options["shutdown_timeout"],
-        state_limit=options["state_limit"],
-        max_body_bytes=options["max_body_bytes"],
-        lease_ms=int(options["lease_seconds"] * 1000),
-    )
-    serve(settings)
+    serve(config.Settings(**shared_settings(options), discovery=not options["no_discovery"]))
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from mainspring import config, errors
+from mainspring.cli_settings import shared_settings
 from mainspring.protocol import signing
 
 T = TypeVar("T")
@@ -87,21 +88,8 @@ def _log_keys(key: str, fallback: str | None, event_keys: tuple[str, ...]) -> No
 def start_settings(options: dict[str, Any]) -> config.Settings:
     key, fallback, event_keys = _check_keys(options)
     return config.Settings(
-        host=options["host"],
-        port=options["port"],
-        db=options["db"],
-        sdk_urls=tuple(options["sdk_urls"]),
+        **shared_settings(options),
         discovery=False,
-        poll=not options["no_poll"],
-        poll_interval_s=options["poll_interval"],
-        backoff_base_ms=int(options["backoff_base"] * 1000),
-        backoff_max_ms=int(options["backoff_max"] * 1000),
-        call_timeout_s=options["call_timeout"],
-        max_in_flight=options["max_in_flight"],
-        shutdown_timeout_s=options["shutdown_timeout"],
-        state_limit=options["state_limit"],
-        max_body_bytes=options["max_body_bytes"],
-        lease_ms=int(options["lease_seconds"] * 1000),
         server_kind="cloud",
         signing_key=key,
         signing_key_fallback=fallback,
