@@ -1,8 +1,8 @@
 """Fuzzing the running production server over HTTP (hypothesis): the event API, `/fn/register`
 and the REST API answer every input with 2xx/4xx, never 5xx, and stay healthy.
 
-schemathesis against `/openapi.json` is the plan once the OpenAPI document lands (issue 7);
-until then these strategies cover the same routes. Bounded: replays in seconds in CI.
+schemathesis against `/openapi.json` runs in test_schemathesis.py; what it found is replayed
+here as plain cases. Bounded: replays in seconds in CI.
 """
 
 from __future__ import annotations
@@ -127,6 +127,25 @@ def test_rest_reads(client: httpx.Client, server: CloudServer, path: str, parts:
 
     url = path.format(*(quote(p, safe="") for p in parts))
     _ok(client.get(url, headers={"Authorization": f"Bearer {server.signing_key}"}))
+
+
+# Found by schemathesis (test_schemathesis.py), replayed here without its randomness.
+@pytest.mark.parametrize(
+    "url",
+    ["\u00a2\u009eF", "http://", "http://a b/", "http://[::1/", "http://x:99999/", "ftp://x"],
+)
+def test_admin_apps_rejects_a_url_it_cannot_call(
+    client: httpx.Client, server: CloudServer, url: str
+) -> None:
+    """`http://¢\x9eF` used to pass, be kept for re-syncing and answer 502 with the HTTP
+    client's parse error; a URL the client cannot call is bad input (400 naming `url`)."""
+    resp = client.post(
+        "/v1/admin/apps",
+        json={"url": url},
+        headers={"Authorization": f"Bearer {server.signing_key}"},
+    )
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["field"] == "url"
 
 
 def test_still_healthy_after_fuzzing(client: httpx.Client) -> None:
