@@ -65,7 +65,7 @@ def client(server: CloudServer) -> Iterator[httpx.Client]:
 
 def _ok(resp: httpx.Response) -> None:
     assert resp.status_code < 500, f"{resp.request.method} {resp.request.url}: {resp.text[:300]}"
-    if resp.status_code >= 400 and resp.text != "Not Found":  # the router's own 404 is text
+    if resp.status_code >= 400:  # the router's own 404 and 405 included
         assert "error" in resp.json(), resp.text  # 4xx JSON naming the problem
 
 
@@ -146,6 +146,26 @@ def test_admin_apps_rejects_a_url_it_cannot_call(
     )
     assert resp.status_code == 400, resp.text
     assert resp.json()["field"] == "url"
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/v1/kill-switch", {"GET", "HEAD", "POST", "DELETE"}),
+        ("/v1/cancellations", {"GET", "HEAD", "POST"}),
+        ("/v1/runs/01J0000000000000000000000", {"GET", "HEAD", "DELETE"}),
+        ("/v1/admin/api-tokens", {"GET", "HEAD", "POST"}),
+    ],
+)
+def test_method_not_allowed_lists_every_method(
+    client: httpx.Client, server: CloudServer, path: str, methods: set[str]
+) -> None:
+    """A path split over one handler per method answered 405 with only the first handler's
+    methods in `Allow`, as text; now every method, in the JSON error shape."""
+    resp = client.request("PATCH", path, headers={"Authorization": f"Bearer {server.signing_key}"})
+    assert resp.status_code == 405
+    assert {m.strip() for m in resp.headers["allow"].split(",")} == methods
+    assert resp.json()["status"] == 405
 
 
 def test_still_healthy_after_fuzzing(client: httpx.Client) -> None:

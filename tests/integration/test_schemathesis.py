@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from mainspring.api.openapi_spec import document
@@ -39,6 +40,7 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    unsupported_method,
 ]
 ALLOWED_APP_URL = "http://127.0.0.1:9/api/inngest"  # nothing listens on the discard port
 FUZZ = settings(
