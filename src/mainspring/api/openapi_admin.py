@@ -124,7 +124,10 @@ PATHS: dict[str, JSON] = {
                 **BAD,
             },
             requestBody=body(
-                obj({"name": LABEL, "scope": {"type": "string", "enum": list(SCOPES)}}, ["name"]),
+                obj(
+                    {"name": LABEL, "scope": {"type": "string", "enum": list(SCOPES)}},
+                    ["name", "scope"],
+                ),
                 True,
             ),
         ),
