@@ -27,6 +27,7 @@ from mainspring.api import (
     sdk,
 )
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
+from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
@@ -192,6 +193,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         },
     )
     app.state.services = services
+    app.add_middleware(RejectNul)
     if settings.production:
         _install_auth(app, settings, connector, clock)
     return app
