@@ -2,13 +2,19 @@
 production server (admin bearer token): every documented operation, fuzzed in bounded time.
 
 Checked on every response: no 5xx (server errors are bugs), the status code is one the document
-lists, and the body matches the documented content type and schema. What this found is kept as
-plain regression tests in test_fuzz_http.py, replayed without schemathesis' randomness.
+lists, the body matches the documented content type and schema, and a method the document does
+not list answers 405 with the documented methods in `Allow`. What this found is kept as plain
+regression tests in test_fuzz_http.py, replayed without schemathesis' randomness.
+
+The document is loaded in-process (`document()`, the same data the servers serve, which the first
+test checks): schemathesis' lazy pytest loader (`from_fixture`) breaks on pytest 9.2, and a
+document loaded at import time gives one test per operation.
 
 Bounded and deterministic: a fixed number of examples per operation, derandomized generation,
 no example database. The servers are throwaway (kill switch, pauses, replays and cancellations
 hit them) and are stopped when the module ends. No outbound calls: `POST /v1/admin/apps` is
-fuzzed only in production, where `--app-url-allow` keeps every fuzzed URL from being called.
+fuzzed only in production, where `--app-url-allow` keeps every fuzzed URL from being called, and
+the one registered function's app URL is the discard port on loopback.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 from mainspring.api.openapi_spec import document
 
 from .harness import ServerProcess, free_port
-from .production import EVENT_KEY, CloudServer, new_signing_key
+from .production import EVENT_KEY, CloudServer, bearer, new_signing_key
 
 EXAMPLES = 25  # per operation (the coverage phase adds its boundary cases on top)
 CHECKS = [
@@ -52,10 +59,21 @@ FUZZ = settings(
 )
 
 
-def _config() -> schemathesis.Config:
-    return schemathesis.Config.from_dict(
-        {"generation": {"deterministic": True, "max-examples": EXAMPLES, "database": "none"}}
-    )
+TARGET = "fuzz-target"  # a function registered on the production server (see cloud_server)
+TARGET_URL = f"{ALLOWED_APP_URL}?fnId={TARGET}&stepId=step"
+
+
+def _config(*, target: bool = False) -> schemathesis.Config:
+    """Deterministic generation; with `target`, half the function ids are a registered one, so
+    pause, resume, metrics and invoke get past their 404 and fuzz what follows."""
+    config: dict[str, Any] = {
+        "generation": {"deterministic": True, "max-examples": EXAMPLES, "database": "none"}
+    }
+    if target:
+        binding = {"dictionary": "functions", "probability": 0.5}
+        config["dictionaries"] = {"functions": {"values": [TARGET]}}
+        config["parameters"] = {"path.function_id": binding, "path.slug": binding}
+    return schemathesis.Config.from_dict(config)
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +100,33 @@ def cloud_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServ
     )
     server.start()
     try:
+        _register_target(server)
         yield server
     finally:
         server.stop()
         server.release_db()
+
+
+def _register_target(server: CloudServer) -> None:
+    """One function whose app URL nothing answers: its runs fail after their retries."""
+    step = {"id": "step", "name": "step", "runtime": {"type": "http", "url": TARGET_URL}}
+    payload = {
+        "appName": "fuzz",
+        "url": ALLOWED_APP_URL,
+        "v": "0.1",
+        "functions": [
+            {
+                "id": TARGET,
+                "name": "target",
+                "triggers": [{"event": "fuzz/target"}],
+                "steps": {"step": step},
+            }
+        ],
+    }
+    resp = httpx.post(f"{server.url}/fn/register", json=payload, headers=bearer(server.signing_key))
+    assert resp.status_code == 200, resp.text
+    functions = httpx.get(f"{server.url}/v1/functions/{TARGET}/pause", headers=_admin(server))
+    assert functions.status_code == 200, functions.text
 
 
 def _admin(server: CloudServer) -> dict[str, str]:
@@ -94,9 +135,9 @@ def _admin(server: CloudServer) -> dict[str, str]:
 
 dev = schemathesis.openapi.from_dict(document(), config=_config()).exclude(path="/v1/admin/apps")
 # `/auth/session` takes no input and needs a login cookie: without one it redirects to /login.
-cloud = schemathesis.openapi.from_dict(document(production=True), config=_config()).exclude(
-    path="/auth/session"
-)
+cloud = schemathesis.openapi.from_dict(
+    document(production=True), config=_config(target=True)
+).exclude(path="/auth/session")
 
 
 def test_servers_serve_these_documents(
