@@ -1,7 +1,9 @@
 """The OpenAPI 3.1 document of the REST API, written as data next to the routes it describes.
 
-`tests/unit/test_openapi.py` checks it against the OpenAPI schema and that every route the app
-serves is described here (or listed in `UNDOCUMENTED`), so the two cannot drift apart.
+`tests/unit/test_openapi.py` checks both variants (dev, production) against the OpenAPI schema,
+that every route the app serves is described here (or listed in `UNDOCUMENTED`) and that every
+route described here is served, so the two cannot drift apart. The production variant adds
+credentials and the admin API (`openapi_admin.py`).
 """
 
 from __future__ import annotations
