@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+import yarl
 
 from mainspring import errors
 from mainspring.clock import Clock
@@ -57,6 +58,23 @@ class UrlState:
 
 def normalize_url(url: str) -> str:
     return url if "://" in url else f"http://{url}"
+
+
+def check_app_url(url: str) -> None:
+    """An http(s) URL with a host that the HTTP client can call (parsed as aiohttp parses it).
+
+    Found by schemathesis: `http://¢\x9eF` passed the prefix check, was kept for re-syncing
+    and answered 502 with the client's parse error instead of 400.
+    """
+    try:
+        parsed = yarl.URL(url)
+    except (ValueError, UnicodeError):
+        raise errors.InvalidInput("url is not a valid URL", field="url") from None
+    if parsed.scheme not in ("http", "https"):
+        raise errors.InvalidInput("url must be http:// or https://", field="url")
+    host = parsed.raw_host or ""
+    if not host or any(char.isspace() or char == "%" for char in host):
+        raise errors.InvalidInput("url must name a valid host", field="url")
 
 
 def url_allowed(url: str, allow: tuple[str, ...]) -> bool:

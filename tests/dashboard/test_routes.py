@@ -121,6 +121,10 @@ def test_cancel_and_sync_forms_refuse_bad_input(stack: Stack) -> None:
     http = stack.api.http
     assert http.post("/ui/runs/nope/cancel").status_code == 404
     assert http.post("/ui/apps/sync", data={"url": ""}).status_code == 400
+    # The form shares `POST /v1/admin/apps`' URL check (schemathesis found it missing there).
+    bad = http.post("/ui/apps/sync", data={"url": "http://\u00a2\u009eF"})
+    assert bad.status_code == 400 and "not a valid URL" in bad.text
+    assert "\u00a2" not in http.get("/apps").text  # not kept for re-syncing
     url = f"http://127.0.0.1:{free_port()}/api/inngest"
     dead = http.post("/ui/apps/sync", data={"url": url})
     assert dead.status_code == 502 and "failed" in dead.text

@@ -14,7 +14,7 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, invalid_input
 from mainspring.api.state import services
-from mainspring.sync import UrlState, normalize_url
+from mainspring.sync import UrlState, check_app_url, normalize_url
 
 MAX_URL_LENGTH = 2048
 
@@ -33,8 +33,7 @@ async def sync_app(request: Request) -> Response:
                 f"url must be a string of 1-{MAX_URL_LENGTH} characters", field="url"
             )
         url = normalize_url(url.strip())
-        if not url.startswith(("http://", "https://")):
-            raise errors.InvalidInput("url must be http:// or https://", field="url")
+        check_app_url(url)
         app.sync.check_allowed(url)
     except errors.InvalidInput as exc:
         return invalid_input(exc)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from mainspring import errors
@@ -25,7 +26,9 @@ from mainspring.api import (
     run_queries,
     sdk,
 )
-from mainspring.api.errors import handle_invalid_input, handle_store_error
+from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
+from mainspring.api.nul_guard import RejectNul
+from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
 from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock, now_ms
@@ -165,28 +168,32 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             await connector.close()
 
     app = Starlette(
-        routes=[
-            *events.routes,
-            *sdk.routes,
-            *operations.routes,
-            *admin.routes,
-            *run_queries.routes,
-            *observability.routes,
-            *docs.routes,
-            *rest.routes,
-            *health.routes,
-            *admin_apps.routes,
-            *_gql_routes(),
-            *_auth_routes(settings),
-            *dashboard.routes,
-        ],
+        routes=merge_methods(
+            [
+                *events.routes,
+                *sdk.routes,
+                *operations.routes,
+                *admin.routes,
+                *run_queries.routes,
+                *observability.routes,
+                *docs.routes,
+                *rest.routes,
+                *health.routes,
+                *admin_apps.routes,
+                *_gql_routes(),
+                *_auth_routes(settings),
+                *dashboard.routes,
+            ]
+        ),
         lifespan=lifespan,
         exception_handlers={
             errors.InvalidInput: handle_invalid_input,
             errors.StoreError: handle_store_error,
+            HTTPException: handle_http_exception,
         },
     )
     app.state.services = services
+    app.add_middleware(RejectNul)
     if settings.production:
         _install_auth(app, settings, connector, clock)
     return app

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.openapi_spec import document
+from mainspring.api.state import services
 
 ASSETS = {
     "swagger-ui-bundle.js": "application/javascript",
@@ -39,7 +40,7 @@ PAGE = """<!doctype html>
 
 
 async def openapi_json(request: Request) -> Response:
-    return JSONResponse(document())
+    return JSONResponse(document(production=services(request).settings.production))
 
 
 async def docs_page(request: Request) -> Response:

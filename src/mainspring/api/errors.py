@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,6 +36,13 @@ async def handle_store_error(request: Request, exc: Exception) -> Response:
     """The database is unreachable: nothing was committed, so the client should retry (SDKs do)."""
     body = error_body(503, "database unavailable; retry later", code="store_unavailable")
     return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """The router's own 404 and 405 (with `Allow`) in the JSON error shape, like every 4xx."""
+    assert isinstance(exc, HTTPException)
+    body = error_body(exc.status_code, exc.detail)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 async def handle_invalid_input(request: Request, exc: Exception) -> Response:

@@ -142,7 +142,11 @@ RUN_FILTERS = [
     query("started_before", "created at or before (RFC 3339 or epoch ms); alias `until`"),
     query("cursor", "`metadata.cursor` of the previous page"),
     query("query", 'CEL over the trigger `event`, e.g. `event.data.user_id == "u1"`'),
-    query("limit", "1..1000 (default 100; larger values are capped)", INT),
+    query(
+        "limit",
+        "1..1000 (default 100; larger values are capped)",
+        {"type": "integer", "minimum": 1},
+    ),
 ]
 NOT_FOUND = {"404": error("not found")}
 BAD = {"400": error("bad input; `field` names the parameter")}

@@ -1,12 +1,16 @@
 """The OpenAPI 3.1 document of the REST API, written as data next to the routes it describes.
 
-`tests/unit/test_openapi.py` checks it against the OpenAPI schema and that every route the app
-serves is described here (or listed in `UNDOCUMENTED`), so the two cannot drift apart.
+`tests/unit/test_openapi.py` checks both variants (dev, production) against the OpenAPI schema,
+that every route the app serves is described here (or listed in `UNDOCUMENTED`) and that every
+route described here is served, so the two cannot drift apart. The production variant adds
+credentials and the admin API (`openapi_admin.py`).
 """
 
 from __future__ import annotations
 
 from mainspring import __version__
+from mainspring.api.openapi_admin import PATHS as admin_paths
+from mainspring.api.openapi_admin import SECURITY_SCHEMES, secure
 from mainspring.api.openapi_parts import (
     ANY,
     BAD,
@@ -17,6 +21,7 @@ from mainspring.api.openapi_parts import (
     INT,
     JSON,
     NOT_FOUND,
+    NSTR,
     RUN_FILTERS,
     RUN_ID,
     RUN_LIST,
@@ -33,6 +38,11 @@ from mainspring.api.openapi_parts import (
     query,
     ref,
 )
+
+APP_SYNC = envelope(
+    obj({"url": STR, "error": NSTR, "synced_at": {"type": ["integer", "null"]}}, ["url"])
+)
+LIMIT: JSON = {"type": "integer", "minimum": 1}
 
 # SDK-facing protocol routes (described in the Inngest protocol, not an operator's API).
 UNDOCUMENTED = frozenset(
@@ -64,19 +74,19 @@ PATHS: dict[str, JSON] = {
         "get": op(
             "Events",
             "List events, newest first",
-            envelope({"type": "array", "items": ref("Event")}),
+            {"200": envelope({"type": "array", "items": ref("Event")}), **BAD},
             parameters=[
                 query("name", "event name"),
                 query("received_after", "RFC 3339 or epoch ms"),
                 query("received_before", "RFC 3339 or epoch ms (exclusive)"),
                 query("cursor", "`metadata.cursor` of the previous page"),
-                query("limit", "1..1000", INT),
+                query("limit", "1..1000", LIMIT),
             ],
         ),
         "post": op(
             "Events",
-            "Send events with `Authorization: Bearer <event key>`",
-            {"200": {"description": "stored"}, **BAD},
+            "Send events with `Authorization: Bearer <event key>` (any key in dev mode)",
+            {"200": {"description": "stored"}, **BAD, "401": error("no event key")},
             requestBody=body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
         ),
     },
@@ -355,7 +365,11 @@ PATHS: dict[str, JSON] = {
             {"200": envelope({"type": "object"}), **NOT_FOUND, **BAD},
             parameters=[
                 FUNCTION_ID,
-                query("hours", "window in hours (default 24)", {"type": "number"}),
+                query(
+                    "hours",
+                    "window in hours (default 24)",
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": 2160},
+                ),
             ],
         )
     },
@@ -389,19 +403,26 @@ PATHS: dict[str, JSON] = {
         "post": op(
             "Apps",
             "Sync an app by URL (issue 8)",
-            {"200": envelope({"type": "object"}), **BAD, "502": error("the app did not answer")},
+            {"200": APP_SYNC, **BAD, "502": {**APP_SYNC, "description": "the app did not answer"}},
             requestBody=body(obj({"url": STR}, ["url"]), True),
         )
     },
     "/dev": {
         "get": op(
-            "Apps", "Dev server info: synced functions and app URLs", {"200": {"description": "OK"}}
+            "Apps",
+            "Dev server info: synced functions and app URLs",
+            {"200": {"description": "OK"}, "404": error("production mode (dev only)")},
         )
     },
 }
 
 
-def document() -> JSON:
+def document(*, production: bool = False) -> JSON:
+    """The document a dev server (default) or a production server serves."""
+    paths = secure({**PATHS, **admin_paths}) if production else PATHS
+    components: JSON = {"schemas": SCHEMAS}
+    if production:
+        components["securitySchemes"] = SECURITY_SCHEMES
     return {
         "openapi": "3.1.0",
         "info": {
@@ -413,8 +434,9 @@ def document() -> JSON:
         },
         "tags": [
             {"name": name}
-            for name in ("Runs", "Events", "Functions", "Operations", "Health", "Apps")
+            for name in ("Runs", "Events", "Functions", "Operations", "Health", "Apps", "Admin")
         ],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": paths,
+        "components": components,
+        **({"security": [{"apiToken": []}]} if production else {}),
     }

@@ -24,7 +24,7 @@ from mainspring.domain.events import FUNCTION_INVOKED
 from mainspring.domain.ids import new_ulid
 from mainspring.ingest import emit_unit
 from mainspring.operations import replays
-from mainspring.sync import UrlState, normalize_url
+from mainspring.sync import UrlState, check_app_url, normalize_url
 
 MAX_FORM_BYTES = 1024 * 1024
 
@@ -183,6 +183,11 @@ async def sync_app(request: Request) -> Response:
     if not url:
         return _notice(request, "url: enter the app's serve URL", ok=False, status=400)
     url = normalize_url(url)
+    try:  # the checks of `POST /v1/admin/apps`: nothing unusable is kept for re-syncing
+        check_app_url(url)
+        sync.check_allowed(url)
+    except errors.InvalidInput as exc:
+        return _notice(request, f"url: {exc.message}", ok=False, status=400)
     state = sync.urls.setdefault(url, UrlState(url))
     await sync.sync_url(state)
     if state.error:

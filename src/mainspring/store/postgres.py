@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
@@ -43,6 +43,20 @@ def _connect(url: str) -> psycopg.Connection[dict[str, Any]]:
     return psycopg.connect(
         url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
     )
+
+
+@contextlib.contextmanager
+def _nul_is_bad_input() -> Iterator[None]:
+    """PostgreSQL text cannot hold NUL: psycopg refuses such a parameter before sending it.
+    That is the caller's input (an event name, a reason, an id), so 400, not 500."""
+    try:
+        yield
+    except psycopg.DataError as exc:
+        if "NUL" not in str(exc):
+            raise
+        raise errors.InvalidInput(
+            "text must not contain NUL (U+0000) characters", field="body"
+        ) from None
 
 
 class PostgresTx:
@@ -276,11 +290,13 @@ class PostgresConnector:
         return min(ordered, key=lambda thread: thread.jobs.qsize())
 
     async def write(self, unit: Callable[[Any], T]) -> T:
-        result: T = await submit(self._pick(self._writers), unit)
+        with _nul_is_bad_input():
+            result: T = await submit(self._pick(self._writers), unit)
         return result
 
     async def read(self, unit: Callable[[Any], T]) -> T:
-        result: T = await submit(self._pick(self._readers), unit)
+        with _nul_is_bad_input():
+            result: T = await submit(self._pick(self._readers), unit)
         return result
 
     def listen(self, channel: str, callback: Callable[[], None]) -> None:
