@@ -12,27 +12,22 @@ starts `mainspring dev` on it (no app: nothing executes) and times each request:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import shutil
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-from ulid import ULID
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = [f"bench-fn-{i}" for i in range(10)]
-DAY_MS = 86_400_000
+sys.path.insert(0, str(ROOT / "bench"))
+
+import seed_runs  # noqa: E402  (bulk-stored runs shared with bench_rest_api.py)
+
 REQUESTS = {
     "Runs page, no filter": "/runs",
     "Runs page, status=Failed": "/runs?status=Failed",
@@ -53,72 +48,17 @@ REQUESTS = {
 }
 
 
-def rows(count: int, now: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
-    rng = random.Random(7)
-    start = now - 7 * DAY_MS
-    for i in range(count):
-        created = start + (7 * DAY_MS * i) // count
-        run_id, event_id = (
-            str(ULID.from_timestamp(created / 1000)),
-            str(ULID.from_timestamp(created / 1000)),
-        )
-        slug = FUNCTIONS[i % len(FUNCTIONS)]
-        roll = rng.random()
-        status = "Completed" if roll < 0.90 else "Failed" if roll < 0.98 else "Running"
-        ended = None if status == "Running" else created + rng.randint(5, 5_000)
-        output = json.dumps({"ok": True} if status == "Completed" else {"message": "boom"})
-        data = json.dumps({"user_id": f"u_{i}", "amount": i % 100})
-        event = (event_id, f"id-{i}", f"bench/{slug}", data, "{}", created, None, created)
-        run = (
-            run_id,
-            f"fid-{slug}",
-            slug,
-            event_id,
-            json.dumps([event_id]),
-            status,
-            None if status == "Running" else output,
-            created,
-            created + 1,
-            ended,
-        )
-        yield event, run
-
-
-EVENT_SQL = (
-    "INSERT INTO events (internal_id, id, name, data, {user}, ts, v, received_at) VALUES ({p})"
-)
-RUN_SQL = (
-    "INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, output, "
-    "created_at, started_at, ended_at) VALUES ({p})"
-)
-
-
 def fill(db: str, count: int, now: int) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "mainspring", "migrate", "--db", db], check=True, capture_output=True
+    """Runs and their events over the last 7 days (no steps, apps or functions)."""
+    seed_runs.migrate(db)
+    data = list(seed_runs.rows(count, now, 7 * seed_runs.DAY_MS))
+    seed_runs.bulk_insert(
+        db,
+        [
+            (seed_runs.EVENT_SQL, 8, [e for e, _, _ in data]),
+            (seed_runs.RUN_SQL, 10, [r for _, r, _ in data]),
+        ],
     )
-    data = list(rows(count, now))
-    if db.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        with psycopg.connect(db) as conn, conn.cursor() as cur:
-            cur.executemany(
-                EVENT_SQL.format(user='"user"', p=", ".join(["%s"] * 8)), [e for e, _ in data]
-            )
-            cur.executemany(RUN_SQL.format(p=", ".join(["%s"] * 10)), [r for _, r in data])
-            cur.execute("ANALYZE")
-        return
-    with sqlite3.connect(db) as conn:
-        conn.executemany(EVENT_SQL.format(user="user", p=", ".join("?" * 8)), [e for e, _ in data])
-        conn.executemany(RUN_SQL.format(p=", ".join("?" * 10)), [r for _, r in data])
-        conn.execute("ANALYZE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def measure(client: httpx.Client, path: str, samples: int) -> list[float]:
@@ -146,7 +86,7 @@ def main() -> int:
     began = time.perf_counter()
     fill(db, args.runs, now)
     print(f"stored {args.runs:,} runs + events in {time.perf_counter() - began:.1f} s ({db})")
-    port = free_port()
+    port = seed_runs.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAINSPRING_", "INNGEST_"))}
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(

@@ -16,25 +16,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from ulid import ULID
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = [f"bench-fn-{i}" for i in range(10)]
-DAY_MS = 86_400_000
+sys.path.insert(0, str(ROOT / "bench"))
+
+import seed_runs  # noqa: E402  (bulk-stored runs shared with bench_dashboard.py)
+from seed_runs import DAY_MS, FUNCTIONS  # noqa: E402
+
 SPAN_MS = 6 * DAY_MS
 GATED = "runs"  # requests whose name starts with this are held to the budget
 
@@ -61,46 +59,6 @@ def requests(now: int) -> dict[str, str]:
     }
 
 
-def rows(count: int, now: int) -> Iterator[tuple[tuple[Any, ...], ...]]:
-    rng = random.Random(7)
-    start = now - SPAN_MS
-    for i in range(count):
-        created = start + (SPAN_MS * i) // count
-        run_id = str(ULID.from_timestamp(created / 1000))
-        event_id = str(ULID.from_timestamp(created / 1000))
-        slug = FUNCTIONS[i % len(FUNCTIONS)]
-        roll = rng.random()
-        status = "Completed" if roll < 0.90 else "Failed" if roll < 0.98 else "Running"
-        ended = None if status == "Running" else created + rng.randint(5, 5_000)
-        output = json.dumps({"ok": True} if status == "Completed" else {"message": "boom"})
-        data = json.dumps({"user_id": f"u_{i}", "amount": i % 100})
-        event = (event_id, f"id-{i}", f"bench/{slug}", data, "{}", created, None, created)
-        run = (
-            run_id,
-            f"fid-{slug}",
-            slug,
-            event_id,
-            json.dumps([event_id]),
-            status,
-            None if status == "Running" else output,
-            created,
-            created + 1,
-            ended,
-        )
-        step = (run_id, "s1", 1, "work", "StepRun", '{"data": 1}', 1 + (i % 3 == 0), created + 2)
-        yield event, run, step
-
-
-EVENT_SQL = (
-    "INSERT INTO events (internal_id, id, name, data, {user}, ts, v, received_at) VALUES ({p})"
-)
-RUN_SQL = (
-    "INSERT INTO runs (id, function_id, function_slug, event_id, event_ids, status, output, "
-    "created_at, started_at, ended_at) VALUES ({p})"
-)
-STEP_SQL = (
-    "INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at) VALUES ({p})"
-)
 APP_SQL = "INSERT INTO apps (id, name, url, created_at) VALUES ({p})"
 FUNCTION_SQL = "INSERT INTO functions (id, app_id, slug, name, config, updated_at) VALUES ({p})"
 
@@ -119,40 +77,20 @@ def function_config(slug: str) -> str:
 
 def fill(db: str, count: int, now: int) -> float:
     """Bulk insert; returns the seconds it took."""
-    subprocess.run(
-        [sys.executable, "-m", "mainspring", "migrate", "--db", db], check=True, capture_output=True
-    )
+    seed_runs.migrate(db)
     started = time.perf_counter()
-    data = list(rows(count, now))
+    data = list(seed_runs.rows(count, now, SPAN_MS))
     apps = [("app-bench", "bench", "http://127.0.0.1:1/api/inngest", now)]
     functions = [(f"fid-{s}", "app-bench", s, s, function_config(s), now) for s in FUNCTIONS]
     tables = [
-        (EVENT_SQL, 8, [d[0] for d in data]),
-        (RUN_SQL, 10, [d[1] for d in data]),
-        (STEP_SQL, 8, [d[2] for d in data]),
+        (seed_runs.EVENT_SQL, 8, [d[0] for d in data]),
+        (seed_runs.RUN_SQL, 10, [d[1] for d in data]),
+        (seed_runs.STEP_SQL, 8, [d[2] for d in data]),
         (APP_SQL, 4, apps),
         (FUNCTION_SQL, 6, functions),
     ]
-    if db.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        with psycopg.connect(db) as conn, conn.cursor() as cur:
-            for sql, width, values in tables:
-                cur.executemany(sql.format(user='"user"', p=", ".join(["%s"] * width)), values)
-            cur.execute("ANALYZE")
-    else:
-        with sqlite3.connect(db) as conn:
-            for sql, width, values in tables:
-                conn.executemany(sql.format(user="user", p=", ".join("?" * width)), values)
-            conn.execute("ANALYZE")
+    seed_runs.bulk_insert(db, tables)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def fresh_postgres(url: str) -> None:
@@ -203,7 +141,7 @@ def main() -> int:
     seeded = fill(db, args.runs, now)
     print(f"seeded {args.runs:,} runs (+ events, steps) in {seeded:.1f} s into {db}")
 
-    port = free_port()
+    port = seed_runs.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAINSPRING_")}
     env.update(MAINSPRING_RETENTION="off", PYTHONUNBUFFERED="1")
     log = (workdir / "server.log").open("wb")
