@@ -852,6 +852,79 @@ def running_stack(
         stack.server.release_db()
 
 
+def distinct_ports(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+@dataclass
+class Cluster:
+    """Several Mainspring processes on one PostgreSQL database, and one app they all call."""
+
+    servers: list[ServerProcess]
+    apis: list[Api]
+    app: AppProcess
+    sidefx: SideEffects
+
+
+@contextlib.contextmanager
+def postgres_cluster(
+    workdir: Path,
+    app_module: str,
+    slugs: Iterable[str],
+    processes: int,
+    *,
+    server_args: Sequence[str] = (),
+    app_env: Mapping[str, str] | None = None,
+) -> Iterator[Cluster]:
+    """Start `processes` servers on one fresh database and the app, wait until every server has
+    `slugs` synced, yield, tear everything down (the database too)."""
+    databases = postgres_databases()
+    db = databases.create()
+    app_port, *server_ports = distinct_ports(1 + processes)
+    app_url = f"http://127.0.0.1:{app_port}{SERVE_PATH}"
+    servers = [
+        ServerProcess(
+            port=port,
+            db_path=workdir / "unused.db",
+            db=db,
+            log_dir=workdir,
+            app_urls=[app_url],
+            extra_args=server_args,
+            name=f"server{k}",
+        )
+        for k, port in enumerate(server_ports)
+    ]
+    sidefx = SideEffects(workdir / "side_effects.jsonl")
+    app = AppProcess(
+        app_module,
+        port=app_port,
+        server_url=servers[0].url,
+        log_dir=workdir,
+        side_effect_log=sidefx.path,
+        extra_env=app_env,
+    )
+    apis = [Api(server) for server in servers]
+    try:
+        app.start()
+        for server in servers:
+            server.start()
+        for api in apis:
+            api.wait_for_sync(slugs)
+        yield Cluster(servers, apis, app, sidefx)
+    finally:
+        for api in apis:
+            api.close()
+        for server in servers:
+            server.stop()
+        app.stop()
+        databases.drop(db)
+
+
 # --------------------------------------------------------------------------------------
 # Helpers for waits, cancellation, invoke, cron and large state (issue 4)
 # --------------------------------------------------------------------------------------

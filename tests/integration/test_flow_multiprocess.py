@@ -9,17 +9,12 @@ from collections import defaultdict
 import pytest
 
 from .harness import (
-    Api,
-    AppProcess,
     JSONDict,
-    ServerProcess,
-    SideEffects,
-    postgres_databases,
+    postgres_cluster,
     requires_postgres_dialect,
     wait_until,
 )
 from .test_flow import SLUGS, max_overlap
-from .test_multiprocess import distinct_ports
 
 pytestmark = [requires_postgres_dialect(), pytest.mark.slow]
 
@@ -30,36 +25,8 @@ def test_keyed_and_function_limits_hold_across_three_processes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     workdir = tmp_path_factory.mktemp("flow-multi")
-    databases = postgres_databases()
-    db = databases.create()
-    app_port, *server_ports = distinct_ports(1 + SERVERS)
-    app_url = f"http://127.0.0.1:{app_port}/api/inngest"
-    servers = [
-        ServerProcess(
-            port=port,
-            db_path=workdir / "unused.db",
-            db=db,
-            log_dir=workdir,
-            app_urls=[app_url],
-            name=f"server{k}",
-        )
-        for k, port in enumerate(server_ports)
-    ]
-    sidefx = SideEffects(workdir / "side_effects.jsonl")
-    app = AppProcess(
-        "flow_app",
-        port=app_port,
-        server_url=servers[0].url,
-        log_dir=workdir,
-        side_effect_log=sidefx.path,
-    )
-    apis = [Api(server) for server in servers]
-    try:
-        app.start()
-        for server in servers:
-            server.start()
-        for api in apis:
-            api.wait_for_sync(SLUGS)
+    with postgres_cluster(workdir, "flow_app", SLUGS, SERVERS) as cluster:
+        apis, sidefx = cluster.apis, cluster.sidefx
         keys = [f"k{i}-{uuid.uuid4().hex[:6]}" for i in range(3)]
         for n in range(6):  # every process ingests some of every key
             apis[n % SERVERS].send_events(
@@ -88,10 +55,3 @@ def test_keyed_and_function_limits_hold_across_three_processes(
         conc = [e for e in entries if e.get("step") in ("a", "b")]
         assert len([e for e in conc if e["kind"] == "START"]) == 120
         assert max_overlap(conc) <= 5
-    finally:
-        for api in apis:
-            api.close()
-        for server in servers:
-            server.stop()
-        app.stop()
-        databases.drop(db)

@@ -14,12 +14,10 @@ import pytest
 
 from .harness import (
     Api,
-    AppProcess,
     JSONDict,
     ServerProcess,
     SideEffects,
-    free_port,
-    postgres_databases,
+    postgres_cluster,
     requires_postgres_dialect,
     wait_until,
 )
@@ -45,64 +43,20 @@ REPLY_GRACE = 0.5
 MIN_TAKEOVER_DELAY = 1.0
 
 
-def distinct_ports(count: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
-
-
 def test_kill9_one_of_three_processes_every_run_completes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     workdir = tmp_path_factory.mktemp("multiprocess")
-    databases = postgres_databases()
-    db = databases.create()
-    app_port, *server_ports = distinct_ports(1 + SERVERS)
-    app_url = f"http://127.0.0.1:{app_port}/api/inngest"
-    servers = [
-        ServerProcess(
-            port=port,
-            db_path=workdir / "unused.db",
-            db=db,
-            log_dir=workdir,
-            app_urls=[app_url],
-            extra_args=[
-                "--lease-seconds",
-                str(LEASE_SECONDS),
-                "--max-in-flight",
-                str(MAX_IN_FLIGHT),
-            ],
-            name=f"server{k}",
-        )
-        for k, port in enumerate(server_ports)
-    ]
-    sidefx = SideEffects(workdir / "side_effects.jsonl")
-    app = AppProcess(
+    server_args = ["--lease-seconds", str(LEASE_SECONDS), "--max-in-flight", str(MAX_IN_FLIGHT)]
+    with postgres_cluster(
+        workdir,
         "multi_app",
-        port=app_port,
-        server_url=servers[0].url,
-        log_dir=workdir,
-        side_effect_log=sidefx.path,
-        extra_env={"MULTI_STEP_SECONDS": str(STEP_SECONDS)},
-    )
-    apis = [Api(server) for server in servers]
-    try:
-        app.start()
-        for server in servers:
-            server.start()
-        for api in apis:
-            api.wait_for_sync([SLUG])
-        run_scenario(servers, apis, sidefx)
-    finally:
-        for api in apis:
-            api.close()
-        for server in servers:
-            server.stop()
-        app.stop()
-        databases.drop(db)
+        [SLUG],
+        SERVERS,
+        server_args=server_args,
+        app_env={"MULTI_STEP_SECONDS": str(STEP_SECONDS)},
+    ) as cluster:
+        run_scenario(cluster.servers, cluster.apis, cluster.sidefx)
 
 
 def run_scenario(servers: list[ServerProcess], apis: list[Api], sidefx: SideEffects) -> None:

@@ -10,12 +10,9 @@ import pytest
 
 from .harness import (
     Api,
-    AppProcess,
-    ServerProcess,
     SideEffects,
     assert_stays,
-    free_port,
-    postgres_databases,
+    postgres_cluster,
     requires_postgres_dialect,
     wait_until,
 )
@@ -27,41 +24,8 @@ SLUGS = ("ops-steps", "ops-quick", "ops-fails")
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Api, SideEffects]]:
     workdir = tmp_path_factory.mktemp("opsmulti")
-    databases = postgres_databases()
-    db = databases.create()
-    ports: list[int] = []
-    while len(ports) < 3:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    app_url = f"http://127.0.0.1:{ports[0]}/api/inngest"
-    servers = [
-        ServerProcess(
-            port=port, db_path=workdir / "unused.db", db=db, log_dir=workdir,
-            app_urls=[app_url], name=f"server{k}",
-        )
-        for k, port in enumerate(ports[1:])
-    ]  # fmt: skip
-    sidefx = SideEffects(workdir / "side_effects.jsonl")
-    app = AppProcess(
-        "ops_app", port=ports[0], server_url=servers[0].url, log_dir=workdir,
-        side_effect_log=sidefx.path,
-    )  # fmt: skip
-    apis = [Api(server) for server in servers]
-    try:
-        app.start()
-        for server in servers:
-            server.start()
-        for api in apis:
-            api.wait_for_sync(SLUGS)
-        yield apis[0], apis[1], sidefx
-    finally:
-        for api in apis:
-            api.close()
-        for server in servers:
-            server.stop()
-        app.stop()
-        databases.drop(db)
+    with postgres_cluster(workdir, "ops_app", SLUGS, 2) as cluster:
+        yield cluster.apis[0], cluster.apis[1], cluster.sidefx
 
 
 def calls(sidefx: SideEffects, run_id: str) -> int:
