@@ -13,17 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from integration.browser import CHROMIUM, CHROMIUM_ARGS
 from integration.harness import Stack, running_stack
 
-CHROMIUM = os.environ.get("MAINSPRING_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DASHBOARD_SLUGS = ("core-chain", "core-exhausted", "core-fails", "core-parallel", "core-sleeper")
 

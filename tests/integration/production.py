@@ -170,3 +170,21 @@ def running_cloud_stack(
         stack.server.stop()
         stack.app.stop()
         stack.server.release_db()
+
+
+@contextlib.contextmanager
+def running_cloud_server(workdir: Path, *, extra_args: Sequence[str] = ()) -> Iterator[CloudServer]:
+    """A `mainspring start` server with a fresh signing key and no app, stopped afterwards."""
+    server = CloudServer(
+        signing_key=new_signing_key(),
+        port=free_port(),
+        db_path=workdir / "mainspring.db",
+        log_dir=workdir,
+        extra_args=list(extra_args),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.release_db()

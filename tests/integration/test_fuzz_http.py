@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .harness import free_port
-from .production import EVENT_KEY, CloudServer, bearer, new_signing_key
+from .production import EVENT_KEY, CloudServer, bearer, running_cloud_server
 
 FUZZ = settings(
     max_examples=150,
@@ -42,19 +40,8 @@ values = st.recursive(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    workdir: Path = tmp_path_factory.mktemp("fuzz")
-    server = CloudServer(
-        signing_key=new_signing_key(),
-        port=free_port(),
-        db_path=workdir / "mainspring.db",
-        log_dir=workdir,
-    )
-    server.start()
-    try:
+    with running_cloud_server(tmp_path_factory.mktemp("fuzz")) as server:
         yield server
-    finally:
-        server.stop()
-        server.release_db()
 
 
 @pytest.fixture(scope="module")

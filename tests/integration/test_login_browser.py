@@ -1,51 +1,27 @@
-"""Dashboard login, logout and CSRF in a real browser (Debian's chromium via Playwright).
-
-No dashboard pages exist on this branch yet: the protected targets are `/` (any dashboard path)
-and a state-changing `POST /ui/…` (404 once past the gate, 403 when the CSRF token is missing).
-"""
+"""Dashboard login, logout and CSRF in a real browser (Debian's chromium via Playwright): the
+protected targets are dashboard pages and a state-changing `POST /ui/…` (404 for an unknown run
+once past the gate, 403 when the CSRF token is missing)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from .harness import free_port
-from .production import CloudServer, new_signing_key
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from .browser import CHROMIUM, CHROMIUM_ARGS
+from .production import CloudServer, running_cloud_server
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and os.environ.get("CI", "").lower() not in {"1", "true"},
-    reason=f"{CHROMIUM} not installed (make browser-deps)",
+    reason=f"{CHROMIUM} not installed (make chromium)",
 )
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    workdir: Path = tmp_path_factory.mktemp("login")
-    server = CloudServer(
-        signing_key=new_signing_key(),
-        port=free_port(),
-        db_path=workdir / "mainspring.db",
-        log_dir=workdir,
-    )
-    server.start()
-    try:
+    with running_cloud_server(tmp_path_factory.mktemp("login")) as server:
         yield server
-    finally:
-        server.stop()
-        server.release_db()
 
 
 @pytest.fixture()
@@ -53,7 +29,7 @@ def page(server: CloudServer) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(base_url=server.url)
             yield context.new_page()

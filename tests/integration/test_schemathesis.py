@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 from mainspring.api.openapi_spec import document
 
 from .harness import ServerProcess, free_port
-from .production import EVENT_KEY, CloudServer, bearer, new_signing_key
+from .production import EVENT_KEY, CloudServer, bearer, running_cloud_server
 
 EXAMPLES = 25  # per operation (the coverage phase adds its boundary cases on top)
 CHECKS = [
@@ -90,21 +90,10 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 
 @pytest.fixture(scope="module")
 def cloud_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    workdir: Path = tmp_path_factory.mktemp("schemathesis-cloud")
-    server = CloudServer(
-        signing_key=new_signing_key(),
-        port=free_port(),
-        db_path=workdir / "ms.db",
-        log_dir=workdir,
-        extra_args=["--app-url-allow", ALLOWED_APP_URL],
-    )
-    server.start()
-    try:
+    workdir = tmp_path_factory.mktemp("schemathesis-cloud")
+    with running_cloud_server(workdir, extra_args=["--app-url-allow", ALLOWED_APP_URL]) as server:
         _register_target(server)
         yield server
-    finally:
-        server.stop()
-        server.release_db()
 
 
 def _register_target(server: CloudServer) -> None:
