@@ -48,7 +48,7 @@ def sdk_reply(body: bytes, key: str | None, status: int = 200) -> web.Response:
 
 async def call(driver: Driver, url: str) -> object:
     try:
-        body = json.dumps({"b": 1.5, "a": "é"}).encode()
+        body = driver.encode({"b": 1.5, "a": "é"})
         return await driver.call(url, body, "run", "step", 2)
     finally:
         await driver.close()

@@ -38,6 +38,7 @@ def build_request(
     attempt: int,
     *,
     state_limit: int,
+    encode: Callable[[Any], bytes] = codec.dumpb,
 ) -> bytes:
     """The call body; past `state_limit` bytes the SDK fetches events and steps through the API."""
     ctx = {
@@ -61,12 +62,12 @@ def build_request(
         "version": state.request_version,
         "use_api": False,
     }
-    body = codec.dumpb(request)
+    body = encode(request)
     if len(body) <= state_limit:
         return body
     ctx["use_api"] = True
     request.update(events=[], steps={}, use_api=True)
-    return codec.dumpb(request)
+    return encode(request)
 
 
 class Executor:
@@ -152,7 +153,14 @@ class Executor:
         settings = self._settings
         if state.started_at is None:  # the run starts when its first call goes out
             state.started_at = self._clock()
-        body = build_request(state, item, function, attempt, state_limit=settings.state_limit)
+        body = build_request(
+            state,
+            item,
+            function,
+            attempt,
+            state_limit=settings.state_limit,
+            encode=self._driver.encode,
+        )
         retry_delay = retry.backoff_ms(
             attempt + 1, settings.backoff_base_ms, settings.backoff_max_ms, self._rng
         )
