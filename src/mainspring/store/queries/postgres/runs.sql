@@ -138,7 +138,10 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
             'name', e.name, 'data', e.data::json, 'user', e."user"::json, 'id', e.id,
             'ts', e.ts, 'v', e.v) ORDER BY ids.position), '[]')::text
      FROM jsonb_array_elements_text(r.event_ids::jsonb) WITH ORDINALITY AS ids(internal_id, position)
-     JOIN events e ON e.internal_id = ids.internal_id) AS events,
+     -- LATERAL + LIMIT 1: one primary-key probe per id. A plain join let the planner hash the
+     -- whole events table (its row guess for the id list is 100), a scan that grew with it.
+     CROSS JOIN LATERAL (SELECT * FROM events WHERE events.internal_id = ids.internal_id
+         LIMIT 1) e) AS events,
     (SELECT COALESCE(json_agg(json_build_object('step_id', s.step_id, 'memo', s.memo::json)
             ORDER BY s.seq, s.completed_at, s.step_id), '[]')::text
      FROM steps s WHERE s.run_id = r.id) AS steps
