@@ -56,11 +56,14 @@ def process_events(
     functions: Functions,
     effects: Effects,
     depth: int = 0,
+    prefetched: dict[str, list[Row]] | None = None,
 ) -> Effects:
+    """`prefetched`: the events' pause candidates, when the caller fetched them already."""
     stored = events_repo.store_events(tx, events, now)
     if depth == 0:  # the caller's own events, not the lifecycle events they cause
         effects.ids.extend(stored.ids)
-    prefetched = _prefetch_candidates(tx, events, now)
+    if prefetched is None:
+        prefetched = _prefetch_candidates(tx, events, now)
     for event, internal_id in zip(events, stored.ids, strict=True):
         if internal_id != event.internal_id or event.internal_id not in stored.inserted:
             continue  # a duplicate: it starts and resumes nothing
@@ -79,13 +82,14 @@ def process_events(
 
 
 def _prefetch_candidates(
-    tx: Tx, events: list[events_repo.NewEvent], now: int
+    tx: Tx, events: list[events_repo.NewEvent], now: int, least: int = 2
 ) -> dict[str, list[Row]] | None:
-    """One round trip for the pause candidates of a request's events, instead of one per event.
+    """One round trip for the pause candidates of a request's events, instead of one per event
+    (requests of at least `least` events).
 
     Not when a run this request starts creates pauses (cancel rules): a later event of the same
     request must see them, so those requests look up event by event."""
-    if len(events) < 2 or any(f.cancel for event in events for f in event.matches):
+    if len(events) < least or any(f.cancel for event in events for f in event.matches):
         return None
     return pauses_repo.prefetch_candidates(tx, {event.payload["name"] for event in events}, now)
 
@@ -267,7 +271,9 @@ def finish_run(
     depth: int = 0,
 ) -> bool:
     """End a running run and emit its lifecycle events; False if it had already ended."""
-    if not runs_repo.finish(tx, state.run_id, status, output, now):
+    # Someone else ending it first (a cancel racing the last step) is rare: go on as if this
+    # ended it, checked before commit (on PostgreSQL, no wait per run for the answer).
+    if not tx.assume(runs_repo.finish(tx, state.run_id, status, output, now)):
         return False
     function = functions.get(state.function_slug)
     if function is not None and function.flow.concurrency:
@@ -276,7 +282,9 @@ def finish_run(
         return True
     raw = lifecycle.finish_events(state, status, output, error, now)
     emitted = event_input.prepare(raw, functions, now, internal=True)
-    process_events(tx, emitted, now, functions, effects, depth + 1)
+    # The candidates of the lifecycle events' names, shared by the batch's finishing runs.
+    candidates = _prefetch_candidates(tx, emitted, now, least=1)
+    process_events(tx, emitted, now, functions, effects, depth + 1, candidates)
     return True
 
 

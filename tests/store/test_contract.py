@@ -2,6 +2,7 @@
 (see conftest.py), except the few marked `sqlite_only` / `postgres_only`."""
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -123,8 +124,8 @@ async def test_step_output_is_never_overwritten(connector: Connector) -> None:
     stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01W")], NOW))
     run_id = stored.started[0]
 
-    def save(memo: object) -> bool:
-        def unit(tx: Tx) -> bool:
+    def save(memo: object) -> Callable[[Tx], Callable[[], bool]]:
+        def unit(tx: Tx) -> Callable[[], bool]:
             return runs_repo.save_step(
                 tx,
                 run_id,
@@ -138,10 +139,11 @@ async def test_step_output_is_never_overwritten(connector: Connector) -> None:
                 history_attempt=0,
             )
 
-        return unit  # type: ignore[return-value]
+        return unit
 
-    assert await connector.write(save({"data": 1})) is True
-    assert await connector.write(save({"data": 2})) is False
+    # Whether it was written is asked after commit: the answer travelled with the batch.
+    assert (await connector.write(save({"data": 1})))() is True
+    assert (await connector.write(save({"data": 2})))() is False
     steps = await connector.read(lambda tx: runs_repo.list_steps(tx, run_id))
     assert [step["memo"] for step in steps] == ['{"data":1}']
     history = await connector.read(lambda tx: runs_repo.list_history(tx, run_id))
@@ -157,7 +159,7 @@ async def test_an_ended_run_records_no_step(connector: Connector) -> None:
     await connector.write(lambda tx: runs_repo.finish(tx, run_id, RunStatus.CANCELLED, None, NOW))
 
     def unit(tx: Tx) -> bool:
-        return runs_repo.save_step(
+        written = runs_repo.save_step(
             tx,
             run_id,
             step_id="late",
@@ -168,6 +170,7 @@ async def test_an_ended_run_records_no_step(connector: Connector) -> None:
             now=NOW,
             history_kind="step.completed",
         )
+        return written()  # asked inside the unit: waits for the answer there
 
     assert await connector.write(unit) is False
     assert await connector.read(lambda tx: runs_repo.list_steps(tx, run_id)) == []
@@ -179,12 +182,12 @@ async def test_finish_happens_once(connector: Connector) -> None:
     from mainspring.domain.runs import RunStatus
 
     first = await connector.write(
-        lambda tx: runs_repo.finish(tx, run_id, RunStatus.COMPLETED, 1, NOW)
+        lambda tx: runs_repo.finish(tx, run_id, RunStatus.COMPLETED, 1, NOW)()
     )
     second = await connector.write(
         lambda tx: runs_repo.finish(tx, run_id, RunStatus.FAILED, 2, NOW)
     )
-    assert (first, second) == (True, False)
+    assert (first, second()) == (True, False)
     assert await connector.read(queue_repo.count) == 0
     history = await connector.read(lambda tx: runs_repo.list_history(tx, run_id))
     assert [(row["kind"], row["data"]) for row in history] == [
@@ -377,3 +380,85 @@ async def test_run_state_loads_events_and_steps_verbatim_and_in_order(connector:
     plain = await connector.write(lambda tx: ingest_events(tx, [new_event("01P")], NOW))
     bare = await connector.read(lambda tx: runs_repo.load_state(tx, plain.started[0]))
     assert bare is not None and "v" not in bare.events[0] and bare.steps == {}
+
+
+async def test_a_run_ends_once_and_emits_its_lifecycle_event_once(connector: Connector) -> None:
+    """The end is assumed (checked before commit on PostgreSQL): a second end changes nothing."""
+    from mainspring.domain.runs import RunStatus
+
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01E")], NOW))
+    run_id = stored.started[0]
+    state = await connector.read(lambda tx: runs_repo.load_state(tx, run_id))
+    assert state is not None
+
+    def end(status: RunStatus, output: object) -> Callable[[Tx], bool]:
+        def unit(tx: Tx) -> bool:
+            return ingest.finish_run(
+                tx, state, status, output, None, NOW, OneFunction(), ingest.Effects()
+            )
+
+        return unit
+
+    assert await connector.write(end(RunStatus.COMPLETED, 1)) is True
+    # Twice at once: both go in one batch when they can, and neither may end it again.
+    again = await asyncio.gather(
+        connector.write(end(RunStatus.FAILED, 2)), connector.write(end(RunStatus.CANCELLED, 3))
+    )
+    assert again == [False, False]
+    run = await connector.read(lambda tx: runs_repo.get_run(tx, run_id))
+    assert run is not None and (run["status"], run["output"]) == ("Completed", "1")
+    emitted = await connector.read(lambda tx: events_repo.list_events(tx, None, 50))
+    assert sorted(event.name for event in emitted) == ["e", "inngest/function.finished"]
+
+
+async def test_a_wrong_assumption_reruns_the_unit_with_the_real_answer(
+    connector: Connector,
+) -> None:
+    from mainspring.domain.runs import RunStatus
+
+    stored = await connector.write(lambda tx: ingest_events(tx, [new_event("01A")], NOW))
+    run_id = stored.started[0]
+    await connector.write(lambda tx: runs_repo.finish(tx, run_id, RunStatus.COMPLETED, 1, NOW))
+    calls: list[str] = []
+
+    def late_finish(tx: Tx) -> bool:
+        calls.append("late")
+        if not tx.assume(runs_repo.finish(tx, run_id, RunStatus.FAILED, 2, NOW)):
+            return False
+        runs_repo.add_history(tx, run_id, NOW, "after.assumed.end")
+        return True
+
+    def neighbour(tx: Tx) -> str:
+        calls.append("neighbour")
+        ingest_events(tx, [new_event("01N")], NOW)
+        return "ok"
+
+    results = await asyncio.gather(connector.write(late_finish), connector.write(neighbour))
+    assert results == [False, "ok"]
+    history = await connector.read(lambda tx: runs_repo.list_history(tx, run_id))
+    assert "after.assumed.end" not in [row["kind"] for row in history]
+    events = await connector.read(lambda tx: events_repo.list_events(tx, None, 50))
+    assert "01N" in [event.internal_id for event in events]  # the neighbour's work committed
+
+
+async def test_pause_candidates_kept_in_a_transaction_include_pauses_created_in_it(
+    connector: Connector,
+) -> None:
+    def unit(tx: Tx) -> tuple[int, int]:
+        before = pauses_repo.prefetch_candidates(tx, {"x/wanted"}, NOW)["x/wanted"]
+        pauses_repo.create(
+            tx,
+            pause_id="p1",
+            run_id="r1",
+            kind="wait",
+            event_name="x/wanted",
+            expression="event.data.n == async.data.n",
+            trigger_event={"data": {"n": 1}},
+            expires_at=NOW + 60_000,
+            now=NOW,
+            step_id="s",
+        )
+        after = pauses_repo.prefetch_candidates(tx, {"x/wanted"}, NOW)["x/wanted"]
+        return len(before), len(after)
+
+    assert await connector.write(unit) == (0, 1)

@@ -209,14 +209,17 @@ class Executor:
         progress = decision
         registry = self._registry
 
-        def unit(tx: Tx, effects: ingest.Effects) -> bool:
+        def unit(tx: Tx, effects: ingest.Effects) -> recording.Recorded:
             self._start_unit(tx, state, function, now, first_call)
             return recording.record_progress(
                 tx, state, item, progress, attempt, now, registry, effects
             )
 
         effects = ingest.Effects()
-        go_on: bool = await self._connector.write(lambda tx: unit(tx, effects))
+        recorded = await self._connector.write(lambda tx: unit(tx, effects))
+        go_on = recorded.go_on
+        if go_on and not recorded.all_written():
+            go_on = await self._connector.write(lambda tx: recording.after_refusal(tx, state, item))
         if not go_on or effects.new_work:
             self._notify(None)
         return go_on

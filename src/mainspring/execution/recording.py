@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mainspring import event_input, ingest
@@ -42,6 +44,19 @@ def record_retry(
     queue_repo.reschedule(tx, item.id, attempt=attempt + 1, available_at=now + decision.delay_ms)
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What `record_progress` decided. `all_written`, asked after commit, tells whether every
+    result was memoized; when not, the caller checks the run with `after_refusal` before
+    calling the app again (asking only then spares the hot path a wait for the answer)."""
+
+    go_on: bool
+    all_written: Callable[[], bool] = lambda: True
+
+
+STOP = Recorded(go_on=False)
+
+
 def record_progress(
     tx: Tx,
     state: RunState,
@@ -51,13 +66,18 @@ def record_progress(
     now: int,
     functions: Functions,
     effects: ingest.Effects,
-) -> bool:
-    """Memoize results and queue planned work. True when the discovery may go on at once."""
+) -> Recorded:
+    """Memoize results and queue planned work. `go_on` when the discovery may go on at once."""
     if progress.scheduled and not still_running(tx, state, item):
-        return False
-    refused = [saved for saved in progress.saved if not _save(tx, state, saved, attempt + 1, now)]
+        return STOP
+    writes = [_save(tx, state, saved, attempt + 1, now) for saved in progress.saved]
+    if _stays_on(item, progress):  # the hot path: the outcome of the writes is checked later
+        if attempt:
+            queue_repo.set_attempt(tx, item.id, 0)
+        return Recorded(go_on=True, all_written=lambda: all(written() for written in writes))
+    refused = not all(written() for written in writes)
     if refused and not still_running(tx, state, item):  # cancelled while the call was in flight
-        return False
+        return STOP
     for later in progress.scheduled:
         _schedule(tx, state, later, now, functions, effects)
     if progress.parallel:  # unconditional: a unit may run twice (see store/batching.py)
@@ -66,7 +86,7 @@ def record_progress(
     if item.is_discovery and progress.continues_at_once:
         if attempt:
             queue_repo.set_attempt(tx, item.id, 0)
-        return True
+        return Recorded(go_on=True)
     if item.step_id is not None:
         race = bool(item.payload and item.payload.get("race"))
         _resolve(tx, state, item.step_id, now, race=race)
@@ -83,9 +103,30 @@ def record_progress(
             attempt=attempt,
             data={"message": "empty reply to a discovery call"},
         )
-        return False
+        return STOP
     queue_repo.delete(tx, item.id)
-    return False
+    return STOP
+
+
+def _stays_on(item: QueueItem, progress: opcodes.Progress) -> bool:
+    """Results only, and the same item calls the app again: nothing written depends on them."""
+    return (
+        not progress.scheduled
+        and not progress.parallel
+        and item.is_discovery
+        and progress.continues_at_once
+    )
+
+
+def after_refusal(tx: Tx, state: RunState, item: QueueItem) -> bool:
+    """A result was not memoized: the run ended meanwhile (drop its item, stop) or the step had
+    been memoized already (the stored result wins: reload them, go on)."""
+    fresh = runs_repo.load_state(tx, state.run_id)
+    if fresh is None or fresh.status != RunStatus.RUNNING:
+        queue_repo.delete(tx, item.id)
+        return False
+    state.steps, state.stack = fresh.steps, fresh.stack
+    return True
 
 
 def _schedule(
@@ -251,8 +292,11 @@ def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
     queue_repo.delete(tx, item.id)
 
 
-def _save(tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int) -> bool:
-    """Memoize one result; False when nothing was written (duplicate, or the run ended)."""
+def _save(
+    tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int
+) -> Callable[[], bool]:
+    """Memoize one result; the returned function tells whether it was written (False for a
+    duplicate, or when the run ended)."""
     failed = saved.op == "StepFailed"
     written = runs_repo.save_step(
         tx,

@@ -15,8 +15,17 @@ Params = Mapping[str, Any]
 Row = Mapping[str, Any]
 
 
+class AssumptionFailed(Exception):
+    """A unit went on as if something held (`Tx.assume`) and it did not: the batch is rolled
+    back and its units run again one by one, asking at once."""
+
+
 class Tx(Protocol):
     """A transaction in progress. Query names refer to the dialect's `queries/*.sql`."""
+
+    # Values derived inside this transaction (e.g. look-up results several units of one batch
+    # share); forgotten when it ends. Whoever writes what a value depends on drops it.
+    memo: dict[str, Any]
 
     def execute(self, name: str, params: Params | None = None) -> int:
         """Run a statement; returns the number of rows it changed."""
@@ -25,6 +34,20 @@ class Tx(Protocol):
     def write(self, name: str, params: Params | None = None) -> None:
         """Run a statement whose outcome is not needed now; it may be sent without waiting
         (errors surface by commit at the latest, failing the unit)."""
+        ...
+
+    def execute_later(self, name: str, params: Params | None = None) -> Callable[[], int]:
+        """Run a statement whose changed-row count is read later: calling the returned function
+        gives it. On PostgreSQL the statement travels in the pipeline and the count arrives
+        with the next statement that waits, or at commit; calling before then waits for it.
+        So a unit can send a statement and decide on its outcome after the batch commits."""
+        ...
+
+    def assume(self, check: Callable[[], bool]) -> bool:
+        """Go on as if `check()` held, without waiting for the answers it reads: the batch
+        checks it before COMMIT (one wait for the whole batch). If it does not hold, the batch
+        is rolled back and its units run again one by one, where `assume` asks at once and
+        returns the real answer. For outcomes that are almost always as expected."""
         ...
 
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:

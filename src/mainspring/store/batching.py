@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from mainspring import errors
+from mainspring.store.base import AssumptionFailed
 
 log = logging.getLogger("mainspring.store")
 MAX_BATCH = 512
@@ -27,7 +28,8 @@ class Session(Protocol):
 
     tx: Any
 
-    def begin(self) -> None: ...
+    def begin(self, *, alone: bool = False) -> None:
+        """`alone`: a unit re-run in its own transaction, after its batch failed."""
 
     def commit(self) -> None: ...
 
@@ -138,15 +140,15 @@ class BatchThread(threading.Thread):
             if session.is_disconnect(exc):
                 raise
             session.rollback()  # a statement sent without waiting failed: find whose
-            if len(batch) == 1:
+            if len(batch) == 1 and not isinstance(exc, AssumptionFailed):
                 return [(batch[0][1], False, exc)]
-            return None
+            return None  # (a failed assumption too: alone, units ask instead of assuming)
         self.transactions += 1
         return results
 
     def _run_alone(self, unit: Callable[[Any], Any]) -> tuple[bool, Any]:
         session = self._session
-        session.begin()
+        session.begin(alone=True)
         try:
             result = unit(session.tx)
             session.commit()

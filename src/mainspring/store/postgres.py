@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from mainspring import errors
 from mainspring.config import redact_url
 from mainspring.store import sql_files
-from mainspring.store.base import Params, Row
+from mainspring.store.base import AssumptionFailed, Params, Row
 from mainspring.store.batching import BatchThread, submit
 
 T = TypeVar("T")
@@ -59,9 +59,42 @@ def _nul_is_bad_input() -> Iterator[None]:
         ) from None
 
 
+class _Answer:
+    """The changed-row count of a statement sent with `execute_later`. Settled into a plain
+    number at commit, so the cursor goes back to the pool and the count can be read anywhere."""
+
+    __slots__ = ("_count", "_cursor", "_transaction", "_tx")
+
+    def __init__(self, tx: PostgresTx, cursor: psycopg.Cursor[Any]) -> None:
+        self._tx = tx
+        self._cursor: psycopg.Cursor[Any] | None = cursor
+        self._transaction = tx.transaction
+        self._count: int | None = None
+
+    def __call__(self) -> int:
+        if self._count is None:
+            cursor = self._cursor
+            if cursor is None or self._transaction != self._tx.transaction:
+                raise errors.StoreError("the statement's answer was lost with its batch")
+            if cursor.pgresult is None:  # asked inside the unit, before the answer came
+                self._tx.wait_for_answers()
+            self._count = cursor.rowcount
+        return self._count
+
+    def settle(self, *, committed: bool) -> psycopg.Cursor[Any] | None:
+        cursor, self._cursor = self._cursor, None
+        if committed and cursor is not None and self._count is None:
+            self._count = cursor.rowcount
+        return cursor
+
+
 class PostgresTx:
     """Statements of a batch go out in pipeline mode: `write` does not wait for its answer,
-    `execute` and the fetches wait for theirs (and so for everything queued before them)."""
+    `execute` and the fetches wait for theirs (and so for everything queued before them).
+
+    Cursors are reused: creating one per statement cost as much Python time as the rest of
+    sending it (psycopg 3.3, measured: 71 µs against 29 µs a statement). Statements whose
+    answer is ignored share one cursor; each `execute_later` answer takes one from a pool."""
 
     def __init__(self, conn: psycopg.Connection[dict[str, Any]], queries: dict[str, str]) -> None:
         self._conn = conn
@@ -70,31 +103,77 @@ class PostgresTx:
         self.round_trips = 0  # waits for the server's answer (a statement's, or COMMIT's)
         self.announcements: set[str] = set()
         self.pipeline: psycopg.Pipeline | None = None
+        self.transaction = 0  # which batch transaction is open (answers belong to one)
+        self._cursor = conn.cursor()
+        self._spare: list[psycopg.Cursor[Any]] = []
+        self._answers: list[_Answer] = []
+        self.memo: dict[str, Any] = {}
+        self.optimistic = True  # `assume` defers its checks (False: a unit re-run alone)
+        self._assumptions: list[Callable[[], bool]] = []
 
     def execute(self, name: str, params: Params | None = None) -> int:
         self.statements += 1
-        self.round_trips += 1
-        cursor = self._conn.execute(self._queries[name], params or {})
-        if self.pipeline is not None:
-            self.pipeline.sync()
-        return cursor.rowcount
+        self._cursor.execute(self._queries[name], params or {})
+        self.wait_for_answers()
+        return self._cursor.rowcount
 
     def write(self, name: str, params: Params | None = None) -> None:
         self.statements += 1
-        self._conn.execute(self._queries[name], params or {})
+        self._cursor.execute(self._queries[name], params or {})
+
+    def execute_later(self, name: str, params: Params | None = None) -> Callable[[], int]:
+        self.statements += 1
+        cursor = self._spare.pop() if self._spare else self._conn.cursor()
+        cursor.execute(self._queries[name], params or {})
+        answer = _Answer(self, cursor)
+        self._answers.append(answer)
+        return answer
+
+    def assume(self, check: Callable[[], bool]) -> bool:
+        if not self.optimistic:
+            return check()
+        self._assumptions.append(check)
+        return True
+
+    def verify(self) -> None:
+        """Before COMMIT: did everything assumed hold? (one wait, only when something was)"""
+        if not self._assumptions:
+            return
+        self.wait_for_answers()
+        held = all(check() for check in self._assumptions)
+        self._assumptions.clear()
+        if not held:
+            raise AssumptionFailed()
 
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
         self.statements += 1
         self.round_trips += 1
-        return self._conn.execute(self._queries[name], params or {}).fetchone()
+        return self._cursor.execute(self._queries[name], params or {}).fetchone()
 
     def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
         self.statements += 1
         self.round_trips += 1
-        return list(self._conn.execute(self._queries[name], params or {}).fetchall())
+        return list(self._cursor.execute(self._queries[name], params or {}).fetchall())
 
     def announce(self, channel: str) -> None:
         self.announcements.add(channel)
+
+    def wait_for_answers(self) -> None:
+        """Everything sent so far is answered (one round trip)."""
+        self.round_trips += 1
+        if self.pipeline is not None:
+            self.pipeline.sync()
+
+    def settle(self, *, committed: bool) -> None:
+        """The transaction is over: keep the counts if it committed (every answer arrived
+        with the COMMIT), take the cursors back, forget what was assumed and memoized."""
+        self._assumptions.clear()
+        self.memo.clear()
+        for answer in self._answers:
+            cursor = answer.settle(committed=committed)
+            if cursor is not None:
+                self._spare.append(cursor)
+        self._answers.clear()
 
 
 class _PostgresSession:
@@ -105,13 +184,17 @@ class _PostgresSession:
         self.tx = PostgresTx(self._conn, queries)
         self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
-    def begin(self) -> None:
+    def begin(self, *, alone: bool = False) -> None:
         self._pipeline_scope = self._conn.pipeline()
         self.tx.pipeline = self._pipeline_scope.__enter__()
+        self.tx.transaction += 1
+        self.tx.optimistic = not alone
         self._conn.execute(b"BEGIN")
 
     def commit(self) -> None:
-        """NOTIFYs and COMMIT join whatever is still queued: one round trip."""
+        """NOTIFYs and COMMIT join whatever is still queued: one round trip (two when a unit
+        assumed something, which is checked first)."""
+        self.tx.verify()
         channels = self.tx.announcements
         for channel in sorted(channels):
             self._conn.execute(f"NOTIFY {channel}".encode())
@@ -119,6 +202,7 @@ class _PostgresSession:
         self.tx.round_trips += 1
         channels.clear()
         self._leave_pipeline()
+        self.tx.settle(committed=True)
 
     def rollback(self) -> None:
         self.tx.announcements.clear()
@@ -126,6 +210,8 @@ class _PostgresSession:
             self._leave_pipeline()
         except psycopg.Error:
             pass  # the error that made us roll back, surfacing again
+        self.tx.transaction += 1  # answers of the rolled-back work are lost with it
+        self.tx.settle(committed=False)
         if not (self._conn.broken or self._conn.closed):
             self._conn.execute(b"ROLLBACK")
 

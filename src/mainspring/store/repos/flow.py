@@ -62,10 +62,10 @@ def lease(tx: Tx, *, owner: str, now: int, lease_until: int, limit: int) -> Leas
         in_use = {row["k"]: int(row["n"]) for row in tx.fetchall("flow_slots_in_use", {"now": now})}
     chosen, blocked = concurrency.admit(concurrency.fair_order(candidates), in_use, limit)
     by_id = {row["id"]: row for row in rows}
-    items = []
-    for item_id in chosen:
-        tx.write("flow_lease_item", {"id": item_id, "owner": owner, "lease_until": lease_until})
-        items.append(_item(by_id[item_id]))
+    items = [_item(by_id[item_id]) for item_id in chosen]
+    if chosen:
+        params = {"ids": codec.dumps(chosen), "owner": owner, "lease_until": lease_until}
+        tx.write("flow_lease_items", params)
     row = tx.fetchone("flow_next_due", {"now": now})
     if len(items) < limit and not blocked:
         # Items of saturated keys were not even candidates: are any due items left behind?

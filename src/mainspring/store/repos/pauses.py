@@ -9,6 +9,7 @@ from mainspring import codec, pauses
 from mainspring.store.base import Row, Tx
 
 FOREVER_MS = 366 * 24 * 3600 * 1000
+CANDIDATES_MEMO = "pause_candidates"  # Tx.memo: event name -> its pause_candidates rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ def create(
     step_id: str | None = None,
     step_name: str | None = None,
 ) -> None:
+    tx.memo.pop(CANDIDATES_MEMO, None)  # a look-up made earlier in this transaction lacks it
     key = pauses.index_key(expression, trigger_event)
     if key is not None:
         tx.write("remember_pause_field", {"event_name": event_name, "match_field": key.field})
@@ -101,14 +103,23 @@ def satisfied_by(
 
 
 def prefetch_candidates(tx: Tx, names: set[str], now: int) -> dict[str, list[Row]]:
-    """`pause_candidates` of several event names in one round trip, by name."""
-    by_name: dict[str, list[Row]] = {name: [] for name in names}
-    rows = tx.fetchall(
-        "pause_candidates_of_names", {"names": codec.dumps(sorted(names)), "now": now}
-    )
-    for row in rows:
-        by_name[row["event_name"]].append(row)
-    return by_name
+    """`pause_candidates` of several event names in one round trip, by name.
+
+    Kept for the rest of the transaction (until a pause is created in it): the runs of a
+    batch that end each emit `inngest/function.finished`, and one look-up serves them all.
+    A pause consumed meanwhile may still be listed; consuming it again fails, so it is
+    skipped."""
+    known: dict[str, list[Row]] = tx.memo.setdefault(CANDIDATES_MEMO, {})
+    missing = names - known.keys()
+    if missing:
+        fetched: dict[str, list[Row]] = {name: [] for name in missing}
+        rows = tx.fetchall(
+            "pause_candidates_of_names", {"names": codec.dumps(sorted(missing)), "now": now}
+        )
+        for row in rows:
+            fetched[row["event_name"]].append(row)
+        known.update(fetched)
+    return {name: known[name] for name in names}
 
 
 def get(tx: Tx, pause_id: str) -> Pause | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mainspring import codec
@@ -136,33 +137,33 @@ def save_step(
     history_kind: str,
     history_attempt: int | None = None,
     history_data: Any = None,
-) -> bool:
+) -> Callable[[], bool]:
     """Memoize a step result and append `history_kind` to the run's history, in one statement
-    on PostgreSQL; False (and no history) if one was already recorded (it is never
-    overwritten) or the run is no longer running."""
-    return (
-        tx.execute(
-            "record_step",
-            {
-                "run_id": run_id,
-                "step_id": step_id,
-                "name": name,
-                "op": op,
-                "memo": codec.dumps(memo),
-                "attempts": attempts,
-                "now": now,
-                "history_kind": history_kind,
-                "history_attempt": history_attempt,
-                "history_data": None if history_data is None else codec.dumps(history_data),
-            },
-        )
-        == 1
+    on PostgreSQL. The returned function tells, once called, whether it was written: False
+    (and no history) if one was already recorded (it is never overwritten) or the run is no
+    longer running. Not calling it before commit spares the wait for the answer."""
+    written = tx.execute_later(
+        "record_step",
+        {
+            "run_id": run_id,
+            "step_id": step_id,
+            "name": name,
+            "op": op,
+            "memo": codec.dumps(memo),
+            "attempts": attempts,
+            "now": now,
+            "history_kind": history_kind,
+            "history_attempt": history_attempt,
+            "history_data": None if history_data is None else codec.dumps(history_data),
+        },
     )
+    return lambda: written() == 1
 
 
-def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> bool:
+def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> Callable[[], bool]:
     """End a running run (its queue items, parallel bookkeeping and pauses go with it, and its
-    history gets `run.<status>`); False if it had already ended."""
+    history gets `run.<status>`). The returned function tells whether this call ended it
+    (False if it had already ended); its answer arrives with the next statement that waits."""
     params = {
         "id": run_id,
         "status": status.value,
@@ -171,7 +172,8 @@ def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> boo
         "history_data": None if output is None else codec.dumps(output),
         "now": now,
     }
-    return tx.execute("finish_run", params) == 1
+    ended = tx.execute_later("finish_run", params)
+    return lambda: ended() == 1
 
 
 def set_plan(tx: Tx, run_id: str, force_plan: bool, request_version: int) -> None:

@@ -38,8 +38,11 @@ SELECT k, COUNT(*) AS n FROM (
     WHERE leased_by IS NOT NULL AND available_at > %(now)s AND ck2 IS NOT NULL
 ) AS held GROUP BY k;
 
--- name: flow_lease_item
-UPDATE queue SET available_at = %(lease_until)s, leased_by = %(owner)s WHERE id = %(id)s;
+-- name: flow_lease_items
+-- Every chosen item in one statement (`ids`: a JSON array). ARRAY(...) first, then `= ANY`: a
+-- primary-key probe per id (a join on the function's rows could scan the queue).
+UPDATE queue SET available_at = %(lease_until)s, leased_by = %(owner)s
+WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb)));
 
 -- name: flow_next_due
 -- The next item that becomes due after now (leased items count: their lease may expire).

@@ -34,8 +34,10 @@ SELECT k, COUNT(*) AS n FROM (
     WHERE leased_by IS NOT NULL AND available_at > :now AND ck2 IS NOT NULL
 ) AS held GROUP BY k;
 
--- name: flow_lease_item
-UPDATE queue SET available_at = :lease_until, leased_by = :owner WHERE id = :id;
+-- name: flow_lease_items
+-- Every chosen item in one statement (`ids`: a JSON array).
+UPDATE queue SET available_at = :lease_until, leased_by = :owner
+WHERE id IN (SELECT value FROM json_each(:ids));
 
 -- name: flow_next_due
 -- The next item that becomes due after now (leased items count: their lease may expire).
