@@ -66,11 +66,12 @@ def lease(tx: Tx, *, owner: str, now: int, lease_until: int, limit: int) -> Leas
     if chosen:
         params = {"ids": codec.dumps(chosen), "owner": owner, "lease_until": lease_until}
         tx.write("flow_lease_items", params)
-    row = tx.fetchone("flow_next_due", {"now": now})
+    outlook = tx.fetchone("flow_queue_outlook", {"now": now})
+    assert outlook is not None  # a query of two aggregates always has its row
     if len(items) < limit and not blocked:
         # Items of saturated keys were not even candidates: are any due items left behind?
-        blocked = tx.fetchone("flow_any_due", {"now": now}) is not None
-    return Leased(items, None if row is None else row["at"], blocked)
+        blocked = outlook["due"] is not None
+    return Leased(items, outlook["at"], blocked)
 
 
 def set_run_slots(tx: Tx, run_id: str, slots: Slots) -> None:

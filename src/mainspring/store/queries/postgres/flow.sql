@@ -44,13 +44,12 @@ SELECT k, COUNT(*) AS n FROM (
 UPDATE queue SET available_at = %(lease_until)s, leased_by = %(owner)s
 WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb)));
 
--- name: flow_next_due
--- The next item that becomes due after now (leased items count: their lease may expire).
-SELECT MIN(available_at) AS at FROM queue WHERE available_at > %(now)s;
-
--- name: flow_any_due
--- Is a due item left after this lease (our own leases are no longer due)?
-SELECT 1 AS due FROM queue WHERE available_at <= %(now)s LIMIT 1;
+-- name: flow_queue_outlook
+-- After a lease, in one round trip: the next item that becomes due after now (leased items
+-- count: their lease may expire), and whether a due item was left behind (our own leases are
+-- no longer due).
+SELECT (SELECT MIN(available_at) FROM queue WHERE available_at > %(now)s) AS at,
+    (SELECT 1 FROM queue WHERE available_at <= %(now)s LIMIT 1) AS due;
 
 -- name: flow_insert_run_keys
 INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
