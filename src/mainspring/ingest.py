@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mainspring import event_input
+from mainspring.domain import events as names
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.event_input import Functions
@@ -57,9 +58,11 @@ def process_events(
     effects: Effects,
     depth: int = 0,
     prefetched: dict[str, list[Row]] | None = None,
+    stored_already: frozenset[str] = frozenset(),
 ) -> Effects:
-    """`prefetched`: the events' pause candidates, when the caller fetched them already."""
-    stored = events_repo.store_events(tx, events, now)
+    """`prefetched`: the events' pause candidates, when the caller fetched them already;
+    `stored_already`: events the caller's own statement inserted."""
+    stored = events_repo.store_events(tx, events, now, stored_already)
     if depth == 0:  # the caller's own events, not the lifecycle events they cause
         effects.ids.extend(stored.ids)
     if prefetched is None:
@@ -271,20 +274,28 @@ def finish_run(
     depth: int = 0,
 ) -> bool:
     """End a running run and emit its lifecycle events; False if it had already ended."""
+    emitted: list[events_repo.NewEvent] = []
+    if depth < MAX_EMIT_DEPTH:
+        raw = lifecycle.finish_events(state, status, output, error, now)
+        emitted = event_input.prepare(raw, functions, now, internal=True)
+    # `inngest/function.finished` (a fresh id) is stored by the statement that ends the run.
+    finished = next(
+        (e for e in emitted if e.payload["name"] == names.FUNCTION_FINISHED and not e.seeded),
+        None,
+    )
     # Someone else ending it first (a cancel racing the last step) is rare: go on as if this
     # ended it, checked before commit (on PostgreSQL, no wait per run for the answer).
-    if not tx.assume(runs_repo.finish(tx, state.run_id, status, output, now)):
+    if not tx.assume(runs_repo.finish(tx, state.run_id, status, output, now, finished)):
         return False
     function = functions.get(state.function_slug)
     if function is not None and function.flow.concurrency:
         flow_repo.forget_run(tx, state.run_id)  # its concurrency keys are needed no more
-    if depth >= MAX_EMIT_DEPTH:
+    if not emitted:
         return True
-    raw = lifecycle.finish_events(state, status, output, error, now)
-    emitted = event_input.prepare(raw, functions, now, internal=True)
     # The candidates of the lifecycle events' names, shared by the batch's finishing runs.
     candidates = _prefetch_candidates(tx, emitted, now, least=1)
-    process_events(tx, emitted, now, functions, effects, depth + 1, candidates)
+    stored = frozenset() if finished is None else frozenset({finished.internal_id})
+    process_events(tx, emitted, now, functions, effects, depth + 1, candidates, stored)
     return True
 
 

@@ -46,3 +46,14 @@ def test_postgres_migrations_match_sqlite_versions() -> None:
         return [(version, name) for version, name, _ in sql_files.load_migrations(dialect)]
 
     assert names("postgres") == names("sqlite")
+
+
+def test_postgres_placeholders_become_positional_in_order_with_repeats() -> None:
+    from mainspring.store.postgres import positional
+
+    sql, names = positional({"q": "SELECT %(a)s, %(b)s WHERE x = %(a)s"})["q"]
+    assert sql == "SELECT %s, %s WHERE x = %s"
+    assert names == ("a", "b", "a")
+    for name, (sql, names) in positional(sql_files.load_queries("postgres")).items():
+        assert "%(" not in sql, name
+        assert sql.count("%s") == len(names), name

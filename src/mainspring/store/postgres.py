@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +38,21 @@ LISTEN_POLL_S = 1.0
 # contention once several processes share the database, which is what PostgreSQL is for here.
 WRITERS = 1
 READERS = 2
+
+
+# Query name -> (SQL with `%s` placeholders, the parameter names in their order).
+Statements = dict[str, tuple[str, tuple[str, ...]]]
+_NAMED_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def positional(queries: dict[str, str]) -> Statements:
+    """Named placeholders turned positional once, at start-up: psycopg maps a dict of
+    parameters onto the query at every execution, which cost 13 of its 34 µs per statement
+    (micro-benchmark, psycopg 3.3, reused cursor); a tuple built here costs about 1 µs."""
+    return {
+        name: (_NAMED_PLACEHOLDER.sub("%s", sql), tuple(_NAMED_PLACEHOLDER.findall(sql)))
+        for name, sql in queries.items()
+    }
 
 
 def _connect(url: str) -> psycopg.Connection[dict[str, Any]]:
@@ -96,7 +112,7 @@ class PostgresTx:
     sending it (psycopg 3.3, measured: 71 µs against 29 µs a statement). Statements whose
     answer is ignored share one cursor; each `execute_later` answer takes one from a pool."""
 
-    def __init__(self, conn: psycopg.Connection[dict[str, Any]], queries: dict[str, str]) -> None:
+    def __init__(self, conn: psycopg.Connection[dict[str, Any]], queries: Statements) -> None:
         self._conn = conn
         self._queries = queries
         self.statements = 0  # statements sent; counted for the benchmarks
@@ -113,18 +129,18 @@ class PostgresTx:
 
     def execute(self, name: str, params: Params | None = None) -> int:
         self.statements += 1
-        self._cursor.execute(self._queries[name], params or {})
+        self._cursor.execute(*self._statement(name, params))
         self.wait_for_answers()
         return self._cursor.rowcount
 
     def write(self, name: str, params: Params | None = None) -> None:
         self.statements += 1
-        self._cursor.execute(self._queries[name], params or {})
+        self._cursor.execute(*self._statement(name, params))
 
     def execute_later(self, name: str, params: Params | None = None) -> Callable[[], int]:
         self.statements += 1
         cursor = self._spare.pop() if self._spare else self._conn.cursor()
-        cursor.execute(self._queries[name], params or {})
+        cursor.execute(*self._statement(name, params))
         answer = _Answer(self, cursor)
         self._answers.append(answer)
         return answer
@@ -148,15 +164,21 @@ class PostgresTx:
     def fetchone(self, name: str, params: Params | None = None) -> Row | None:
         self.statements += 1
         self.round_trips += 1
-        return self._cursor.execute(self._queries[name], params or {}).fetchone()
+        return self._cursor.execute(*self._statement(name, params)).fetchone()
 
     def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
         self.statements += 1
         self.round_trips += 1
-        return list(self._cursor.execute(self._queries[name], params or {}).fetchall())
+        return list(self._cursor.execute(*self._statement(name, params)).fetchall())
 
     def announce(self, channel: str) -> None:
         self.announcements.add(channel)
+
+    def _statement(self, name: str, params: Params | None) -> tuple[str, tuple[Any, ...]]:
+        sql, names = self._queries[name]
+        if params is None:
+            return sql, ()
+        return sql, tuple([params[key] for key in names])
 
     def wait_for_answers(self) -> None:
         """Everything sent so far is answered (one round trip)."""
@@ -177,7 +199,7 @@ class PostgresTx:
 
 
 class _PostgresSession:
-    def __init__(self, url: str, queries: dict[str, str]) -> None:
+    def __init__(self, url: str, queries: Statements) -> None:
         self._url = url
         self._queries = queries
         self._conn = _connect(url)
@@ -353,7 +375,7 @@ class PostgresConnector:
         self._url = url
         try:
             migrate(url)
-            queries = sql_files.load_queries("postgres")
+            queries = positional(sql_files.load_queries("postgres"))
             self._writers = [
                 BatchThread(f"mainspring-pg-writer-{n}", _PostgresSession(url, queries))
                 for n in range(writers)

@@ -32,11 +32,35 @@ class StoredEvents:
     inserted: set[str]
 
 
-def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
-    """Persist events; an id seen in the window maps to the first event (stored once)."""
+def insert_params(event: NewEvent, now: int) -> dict[str, Any]:
+    """The `insert_event` parameters of an event."""
+    payload = event.payload
+    return {
+        "internal_id": event.internal_id,
+        "id": payload["id"],
+        "name": payload["name"],
+        "data": codec.dumps(payload["data"]),
+        "user": codec.dumps(payload.get("user") or {}),
+        "ts": payload["ts"],
+        "v": payload.get("v"),
+        "received_at": now,
+    }
+
+
+def store_events(
+    tx: Tx, events: list[NewEvent], now: int, stored_already: frozenset[str] = frozenset()
+) -> StoredEvents:
+    """Persist events; an id seen in the window maps to the first event (stored once).
+
+    `stored_already`: internal ids of events without a sender id that the caller's own
+    statement inserted (a run's `inngest/function.finished`, with the run's end)."""
     ids: list[str] = []
     inserted_ids: set[str] = set()
     for event in events:
+        if event.internal_id in stored_already and event.sender_id is None:
+            ids.append(event.internal_id)
+            inserted_ids.add(event.internal_id)
+            continue
         if event.sender_id is not None:
             seen = tx.fetchone("find_event_id", {"id": event.sender_id, "now": now})
             if seen is not None:
@@ -51,17 +75,7 @@ def store_events(tx: Tx, events: list[NewEvent], now: int) -> StoredEvents:
                 },
             )
         ids.append(event.internal_id)
-        payload = event.payload
-        params = {
-            "internal_id": event.internal_id,
-            "id": payload["id"],
-            "name": payload["name"],
-            "data": codec.dumps(payload["data"]),
-            "user": codec.dumps(payload.get("user") or {}),
-            "ts": payload["ts"],
-            "v": payload.get("v"),
-            "received_at": now,
-        }
+        params = insert_params(event, now)
         if not event.seeded:  # a fresh id cannot collide: do not wait for the answer
             tx.write("insert_event", params)
             inserted_ids.add(event.internal_id)

@@ -11,6 +11,7 @@ from mainspring.domain.ids import new_ulid
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.queue.kinds import discovery_key
 from mainspring.store.base import Row, Tx
+from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import queue as queue_repo
 
 RUN_KEY_WINDOW_MS = 24 * 3600 * 1000
@@ -160,10 +161,22 @@ def save_step(
     return lambda: written() == 1
 
 
-def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> Callable[[], bool]:
-    """End a running run (its queue items, parallel bookkeeping and pauses go with it, and its
-    history gets `run.<status>`). The returned function tells whether this call ended it
-    (False if it had already ended); its answer arrives with the next statement that waits."""
+FINISH_EVENT_KEYS = ("internal_id", "id", "name", "data", "user", "ts", "v", "received_at")
+
+
+def finish(
+    tx: Tx,
+    run_id: str,
+    status: RunStatus,
+    output: Any,
+    now: int,
+    event: events_repo.NewEvent | None = None,
+) -> Callable[[], bool]:
+    """End a running run (its queue items, parallel bookkeeping and pauses go with it, its
+    history gets `run.<status>` and, when given, `event` is stored: its lifecycle event, in
+    the same statement). The returned function tells whether this call ended it (False if it
+    had already ended, and nothing was written); its answer arrives with the next statement
+    that waits."""
     params = {
         "id": run_id,
         "status": status.value,
@@ -172,6 +185,8 @@ def finish(tx: Tx, run_id: str, status: RunStatus, output: Any, now: int) -> Cal
         "history_data": None if output is None else codec.dumps(output),
         "now": now,
     }
+    stored = events_repo.insert_params(event, now) if event is not None else {}
+    params.update({f"event_{key}": stored.get(key) for key in FINISH_EVENT_KEYS})
     ended = tx.execute_later("finish_run", params)
     return lambda: ended() == 1
 

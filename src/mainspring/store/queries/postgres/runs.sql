@@ -59,11 +59,18 @@ WITH started AS (
 INSERT INTO history (run_id, at, kind) SELECT id, %(now)s, 'run.started' FROM started;
 -- name: finish_run
 -- Only a running run can finish (rowcount 0: someone else ended it first). One statement ends
--- it, drops its queue items, parallel bookkeeping and pauses, and records the history entry.
+-- it, drops its queue items, parallel bookkeeping and pauses, records the history entry and
+-- stores its lifecycle event when one is given (event_internal_id not NULL).
 WITH ended AS (
     UPDATE runs SET status = %(status)s, output = %(output)s, ended_at = %(now)s
     WHERE id = %(id)s AND status = 'Running'
     RETURNING id
+), emitted AS (
+    INSERT INTO events (internal_id, id, name, data, "user", ts, v, received_at)
+    SELECT CAST(%(event_internal_id)s AS TEXT), %(event_id)s, %(event_name)s, %(event_data)s,
+        %(event_user)s, %(event_ts)s, %(event_v)s, %(event_received_at)s
+    FROM ended WHERE CAST(%(event_internal_id)s AS TEXT) IS NOT NULL
+    ON CONFLICT (internal_id) DO NOTHING
 ), items AS (
     DELETE FROM queue WHERE run_id IN (SELECT id FROM ended)
 ), pending AS (

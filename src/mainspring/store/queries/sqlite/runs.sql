@@ -48,13 +48,19 @@ WHERE id = :id AND started_at IS NULL AND status = 'Running';
 INSERT INTO history (run_id, at, kind) VALUES (:id, :now, 'run.started');
 -- name: finish_run
 -- Only a running run can finish (rowcount 0: someone else ended it first). Then drop its queue
--- items, parallel bookkeeping and pauses, and record the history entry.
+-- items, parallel bookkeeping and pauses, record the history entry and store its lifecycle
+-- event when one is given (event_internal_id not NULL).
 UPDATE runs SET status = :status, output = :output, ended_at = :now
 WHERE id = :id AND status = 'Running';
 DELETE FROM queue WHERE run_id = :id;
 DELETE FROM pending_steps WHERE run_id = :id;
 DELETE FROM pauses WHERE run_id = :id;
 INSERT INTO history (run_id, at, kind, data) VALUES (:id, :now, :history_kind, :history_data);
+INSERT INTO events (internal_id, id, name, data, user, ts, v, received_at)
+SELECT :event_internal_id, :event_id, :event_name, :event_data, :event_user, :event_ts,
+    :event_v, :event_received_at
+WHERE :event_internal_id IS NOT NULL
+ON CONFLICT (internal_id) DO NOTHING;
 -- name: set_run_plan
 UPDATE runs SET force_plan = :force_plan, request_version = :request_version WHERE id = :id;
 
