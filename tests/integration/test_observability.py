@@ -97,10 +97,17 @@ def test_alerts_trip_and_clear_with_webhook_and_health(stack: Stack, webhook: We
     failed = [start_run(api, "ops/fails", {"i": i}) for i in range(3)]
     for run_id in failed:
         api.wait_for_run_status(run_id, "Failed")
+    # Both trip in the same evaluation; their webhook posts go out one after the other.
     wait_until(
-        lambda: webhook.posted("dead_letters", "firing") or None,
+        lambda: (
+            (
+                webhook.posted("dead_letters", "firing")
+                and webhook.posted("success_rate:ops-fails", "firing")
+            )
+            or None
+        ),
         timeout=20,
-        what="dead_letters alert posted",
+        what="dead_letters and success_rate alerts posted",
     )
     tripped = webhook.posted("success_rate:ops-fails", "firing")
     assert tripped and tripped[0]["detail"]["success_rate"] == 0.0, webhook.received
