@@ -192,6 +192,10 @@ def cpu_seconds(root: int) -> float:
 # HTTP
 
 
+# uvicorn closes a keep-alive connection after 5 s idle; reconnect before that.
+IDLE_REUSE_S = 2.0
+
+
 class Http:
     """Keep-alive HTTP/1.1 client on one connection (stdlib, lowest overhead)."""
 
@@ -199,6 +203,7 @@ class Http:
         self.port = port
         self.timeout = timeout
         self.conn: http.client.HTTPConnection | None = None
+        self.last_used = 0.0
 
     def request(
         self, method: str, path: str, body: Any = None, timeout: float | None = None
@@ -206,6 +211,8 @@ class Http:
         """Send a request (JSON body if given); returns (status, parsed JSON or raw text)."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        if self.conn is not None and time.monotonic() - self.last_used > IDLE_REUSE_S:
+            self.close()  # the server may have closed it meanwhile: a POST is never resent
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
@@ -216,6 +223,7 @@ class Http:
                 self.conn.request(method, path, body=data, headers=headers)
                 resp = self.conn.getresponse()
                 raw = resp.read()
+                self.last_used = time.monotonic()
                 return resp.status, _decode(raw)
             except (ConnectionError, http.client.HTTPException, OSError):
                 self.close()

@@ -14,6 +14,10 @@ configuration a fresh endpoint, a fresh database and fresh server processes are 
   ``python -m mainspring dev --db postgresql://…/ms_bench_<N> -u <endpoint> --no-discovery
   --port <free>`` each; every process syncs the same endpoint.
 
+All configurations are started together and their throughput rounds are taken in turn
+(round 1 of each configuration, then round 2 of each, …), so a disturbance of the shared
+machine hits every column alike and the ratios hold better than the absolute figures.
+
 Events are spread round-robin over the processes' ``POST /e/bench`` (any process may run any
 run: they all lease from the same queue). Measured per configuration, with bench_core's method
 (events carry ``sent_at``, the endpoint records the first and the final call of every run):
@@ -511,23 +515,36 @@ def summarise(
     }
 
 
-def measure(c: Cluster, args: argparse.Namespace, phase_s: Callable[[], float]) -> dict[str, Any]:
-    """Warm-up, throughput rounds, idle phase and checks on a started cluster."""
+def warm_up(c: Cluster, args: argparse.Namespace, phase_s: Callable[[], float]) -> int:
     warm = min(args.warmup, args.runs)
     if warm:
         c.send_round_robin("warm", warm)
         c.lead.wait_final("warm", warm, phase_s())
-    rounds = []
-    for k in range(args.rounds):
-        time.sleep(0.5)  # let the warm-up / previous round's tail settle
-        tp = c.throughput_round(f"tp{k + 1}", phase_s())
-        rounds.append(tp)
-        print(
-            f"  round {k + 1}/{args.rounds}: {args.runs} runs in flight, "
-            f"sent in {tp['send_s']:.2f} s, server CPU {tp['server_cpu_s']:.2f} s",
-            flush=True,
-        )
-    print(f"  idle: {args.seq_runs} runs one after another", flush=True)
+    return warm
+
+
+def one_round(
+    c: Cluster, k: int, args: argparse.Namespace, phase_s: Callable[[], float]
+) -> dict[str, Any]:
+    time.sleep(0.5)  # let the warm-up / previous round's tail settle
+    tp = c.throughput_round(f"tp{k + 1}", phase_s())
+    print(
+        f"  [{c.cfg.name}] round {k + 1}/{args.rounds}: {args.runs} runs in flight, "
+        f"sent in {tp['send_s']:.2f} s, server CPU {tp['server_cpu_s']:.2f} s",
+        flush=True,
+    )
+    return tp
+
+
+def conclude(
+    c: Cluster,
+    args: argparse.Namespace,
+    phase_s: Callable[[], float],
+    warm: int,
+    rounds: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The idle phase and the checks, after the throughput rounds."""
+    print(f"  [{c.cfg.name}] idle: {args.seq_runs} runs one after another", flush=True)
     seq = c.sequential(args.seq_runs, phase_s())
     stats = c.lead.app_stats()
     total = warm + args.rounds * args.runs + len(seq["post_e_round_trip"])
@@ -537,52 +554,113 @@ def measure(c: Cluster, args: argparse.Namespace, phase_s: Callable[[], float]) 
     return {**summarise(c, rounds, stats, server_runs, seq), "checks": checked}
 
 
-def run_config(
-    cfg: Config, args: argparse.Namespace, base: Path, dbs: Databases, deadline: float
-) -> dict[str, Any]:
-    workdir = base / f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    workdir.mkdir(parents=True, exist_ok=False)
-    result: dict[str, Any] = {"config": cfg.name, "label": cfg.label, "workdir": str(workdir)}
-    pg_started = None
-    if cfg.db_name:
-        try:
-            db = dbs.create(cfg.db_name)
-        except (psycopg.Error, core.BenchError) as exc:
-            print(f"[{cfg.name}] cannot create database {cfg.db_name}: {exc}", flush=True)
-            return {**result, "error": f"cannot create database: {exc}", "problems": [str(exc)]}
-        pg_started = dbs.postmaster_started()
-        result["database"] = cfg.db_name
-    else:
-        db = str(workdir / "x.db")
-    c = Cluster(cfg, db, workdir, args)
+class Run:
+    """One configuration's cluster, database and result, from set-up to tear-down."""
 
-    def phase_s() -> float:
-        left = deadline - time.monotonic()
+    def __init__(
+        self, cfg: Config, args: argparse.Namespace, base: Path, dbs: Databases, deadline: float
+    ) -> None:
+        self.cfg, self.args, self.dbs, self.deadline = cfg, args, dbs, deadline
+        self.workdir = base / f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.workdir.mkdir(parents=True, exist_ok=False)
+        self.result: dict[str, Any] = {
+            "config": cfg.name,
+            "label": cfg.label,
+            "workdir": str(self.workdir),
+        }
+        self.cluster: Cluster | None = None
+        self.pg_started: str | None = None
+        self.warm = 0
+        self.rounds: list[dict[str, Any]] = []
+
+    @property
+    def ok(self) -> bool:
+        return self.cluster is not None and "error" not in self.result
+
+    def phase_s(self) -> float:
+        left = self.deadline - time.monotonic()
         if left < 5.0:
             raise core.BenchError("out of time (--max-minutes)")
-        return float(min(args.timeout, left))
+        return float(min(self.args.timeout, left))
 
-    try:
-        print(f"[{cfg.name}] {cfg.label}: starting (work dir {workdir})", flush=True)
-        c.start()
-        result["server_cmd"] = c.lead.cmd
-        result.update(measure(c, args, phase_s))
-    except (core.BenchError, OSError, http.client.HTTPException) as exc:
-        c.problem(f"aborted: {exc!r}")
-        result["error"] = str(exc)
-    finally:
-        result["stop"] = c.stop()  # a non-zero exit code on SIGTERM is listed as a problem
-        result["logs"] = c.scan_logs()
+    def guarded(self, step: Callable[[Cluster], None]) -> None:
+        """Run a measuring step; a failure ends this configuration, not the others."""
+        if not self.ok:
+            return
+        assert self.cluster is not None
+        try:
+            step(self.cluster)
+        except (core.BenchError, OSError, http.client.HTTPException) as exc:
+            self.cluster.problem(f"aborted: {exc!r}")
+            self.result["error"] = str(exc)
+
+    def open(self) -> None:
+        cfg = self.cfg
         if cfg.db_name:
-            pg_now = dbs.postmaster_started()
-            if pg_started and pg_now != pg_started:
+            try:
+                db = self.dbs.create(cfg.db_name)
+            except (psycopg.Error, core.BenchError) as exc:
+                print(f"[{cfg.name}] cannot create database {cfg.db_name}: {exc}", flush=True)
+                self.result.update(error=f"cannot create database: {exc}", problems=[str(exc)])
+                return
+            self.pg_started = self.dbs.postmaster_started()
+            self.result["database"] = cfg.db_name
+        else:
+            db = str(self.workdir / "x.db")
+        self.cluster = Cluster(cfg, db, self.workdir, self.args)
+        print(f"[{cfg.name}] {cfg.label}: starting (work dir {self.workdir})", flush=True)
+
+        def start(c: Cluster) -> None:
+            c.start()
+            self.result["server_cmd"] = c.lead.cmd
+            self.warm = warm_up(c, self.args, self.phase_s)
+
+        self.guarded(start)
+
+    def round(self, k: int) -> None:
+        self.guarded(lambda c: self.rounds.append(one_round(c, k, self.args, self.phase_s)))
+
+    def close(self) -> dict[str, Any]:
+        self.guarded(
+            lambda c: self.result.update(
+                conclude(c, self.args, self.phase_s, self.warm, self.rounds)
+            )
+        )
+        c, cfg = self.cluster, self.cfg
+        if c is None:
+            return self.result
+        self.result["stop"] = c.stop()  # a non-zero exit code on SIGTERM is listed as a problem
+        self.result["logs"] = c.scan_logs()
+        if cfg.db_name:
+            pg_now = self.dbs.postmaster_started()
+            if self.pg_started and pg_now != self.pg_started:
                 c.problem(f"PostgreSQL restarted during this configuration ({pg_now})")
             try:
-                dbs.drop(cfg.db_name)
+                self.dbs.drop(cfg.db_name)
             except psycopg.Error as exc:
                 c.problem(f"could not drop database {cfg.db_name}: {exc}")
-        result["problems"] = c.problems
-    return result
+        self.result["problems"] = c.problems
+        return self.result
+
+
+def run_interleaved(
+    cfgs: list[Config], args: argparse.Namespace, base: Path, dbs: Databases, deadline: float
+) -> list[dict[str, Any]]:
+    """Every configuration up at once, their throughput rounds taken in turn (round 1 of each,
+    then round 2 of each, …): a disturbance of the shared machine then hits every column
+    alike, so the ratios between columns hold better than the absolute figures. The idle
+    configurations meanwhile only wait (their worker sleeps, their LISTEN polls once a second).
+    """
+    runs = [Run(cfg, args, base, dbs, deadline) for cfg in cfgs]
+    try:
+        for run in runs:
+            run.open()
+        for k in range(args.rounds):
+            for run in runs:
+                run.round(k)
+    finally:
+        results = [run.close() for run in runs]
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -784,14 +862,7 @@ def main(argv: list[str] | None = None) -> int:
             return any("error" in r or r.get("problems") for r in results)
 
         with core.work_base(args.db_dir, keep) as base:
-            for cfg in configs_from(args.configs):
-                if time.monotonic() > deadline - 30.0:
-                    print(f"[{cfg.name}] skipped: out of time (--max-minutes)", flush=True)
-                    results.append(
-                        {"config": cfg.name, "label": cfg.label, "error": "skipped: out of time"}
-                    )
-                    continue
-                results.append(run_config(cfg, args, base, dbs, deadline))
+            results.extend(run_interleaved(configs_from(args.configs), args, base, dbs, deadline))
     except KeyboardInterrupt:
         print("\ninterrupted: stopping subprocesses, dropping databases", file=sys.stderr)
         return 130

@@ -116,7 +116,7 @@ class Worker:
             return dataclasses.replace(leased, items=hold_leased(tx, leased.items))
 
         try:
-            leased = await self._connector.write(unit)
+            leased = await self._connector.write_aside(unit)
             self._blocked = leased.blocked
             return leased.items, leased.next_due
         except Exception:

@@ -73,6 +73,12 @@ class Connector(Protocol):
         """Run `unit` in a write transaction; all-or-nothing; returns after commit."""
         ...
 
+    async def write_aside(self, unit: Callable[[Tx], T]) -> T:
+        """Like `write`, for short units that should not queue behind the group commit
+        (leasing): on PostgreSQL they have a connection of their own, as another process's
+        leases would; SQLite has one writer, so it is `write`."""
+        ...
+
     async def read(self, unit: Callable[[Tx], T]) -> T:
         """Run `unit` against a consistent snapshot; must not write."""
         ...

@@ -200,6 +200,9 @@ class SqliteConnector:
         result: T = await submit(self._writer, unit)
         return result
 
+    async def write_aside(self, unit: Callable[[Any], T]) -> T:
+        return await self.write(unit)
+
     async def read(self, unit: Callable[[Any], T]) -> T:
         result: T = await submit(self._reader, unit)
         return result
