@@ -1,7 +1,12 @@
 -- name: hold_state
--- Is anything held? Read at every lease, so it only counts two tiny tables.
-SELECT (SELECT COUNT(*) FROM kill_switch) AS killed,
-    (SELECT COUNT(*) FROM function_pauses) AS paused;
+-- Is anything held? Read at every lease, so it only counts two tiny tables. The rows are locked
+-- (FOR SHARE) until the lease commits: a kill switch turned off or a function resumed at the
+-- same time (DELETE, then unpark everything parked) waits for the lease, so its unpark sees
+-- what the lease parked; a lease that comes second waits for that DELETE and parks nothing.
+-- Without the locks an item parked by a concurrent lease stayed parked for good.
+WITH killed AS (SELECT id FROM kill_switch FOR SHARE),
+    paused AS (SELECT function_slug FROM function_pauses FOR SHARE)
+SELECT (SELECT COUNT(*) FROM killed) AS killed, (SELECT COUNT(*) FROM paused) AS paused;
 
 -- name: list_function_pauses
 SELECT function_slug, reason, requested_by, paused_at FROM function_pauses ORDER BY function_slug;
