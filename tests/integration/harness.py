@@ -24,7 +24,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 import psycopg
@@ -461,6 +461,16 @@ class ServerProcess:
         if self._owns_db:
             drop_database(self.db)
             self._owns_db = False
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[Self]:
+        """Started for the block; stopped and its database released afterwards."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+            self.release_db()
 
     def log_tail(self, lines: int = 40) -> str:
         return f"--- server stderr (tail) ---\n{_tail(self.stderr_path, lines)}"

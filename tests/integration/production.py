@@ -182,9 +182,5 @@ def running_cloud_server(workdir: Path, *, extra_args: Sequence[str] = ()) -> It
         log_dir=workdir,
         extra_args=list(extra_args),
     )
-    server.start()
-    try:
+    with server.serving():
         yield server
-    finally:
-        server.stop()
-        server.release_db()

@@ -80,12 +80,8 @@ def _config(*, target: bool = False) -> schemathesis.Config:
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir: Path = tmp_path_factory.mktemp("schemathesis-dev")
     server = ServerProcess(port=free_port(), db_path=workdir / "ms.db", log_dir=workdir)
-    server.start()
-    try:
+    with server.serving():
         yield server
-    finally:
-        server.stop()
-        server.release_db()
 
 
 @pytest.fixture(scope="module")

@@ -71,13 +71,12 @@ def record_progress(
     if progress.scheduled and not still_running(tx, state, item):
         return STOP
     writes = [_save(tx, state, saved, attempt + 1, now) for saved in progress.saved]
-    if _stays_on(item, progress):  # the hot path: the outcome of the writes is checked later
-        if attempt:
-            queue_repo.set_attempt(tx, item.id, 0)
-        return Recorded(go_on=True, all_written=lambda: all(written() for written in writes))
-    refused = not all(written() for written in writes)
-    if refused and not still_running(tx, state, item):  # cancelled while the call was in flight
-        return STOP
+    # The hot path (results only, the same item calls the app again): nothing written below
+    # depends on the writes, so their outcome is read after commit (`Recorded.all_written`).
+    deferred = _stays_on(item, progress)
+    if not deferred and not all(written() for written in writes):
+        if not still_running(tx, state, item):  # cancelled while the call was in flight
+            return STOP
     for later in progress.scheduled:
         _schedule(tx, state, later, now, functions, effects)
     if progress.parallel:  # unconditional: a unit may run twice (see store/batching.py)
@@ -86,6 +85,8 @@ def record_progress(
     if item.is_discovery and progress.continues_at_once:
         if attempt:
             queue_repo.set_attempt(tx, item.id, 0)
+        if deferred:
+            return Recorded(go_on=True, all_written=lambda: all(w() for w in writes))
         return Recorded(go_on=True)
     if item.step_id is not None:
         race = bool(item.payload and item.payload.get("race"))
