@@ -28,6 +28,7 @@ SLUGS = (
     "inv-catcher",
     "inv-strict",
     "inv-impatient",
+    "inv-lost",
 )
 INVOKED = "inngest/function.invoked"
 
@@ -125,6 +126,19 @@ def test_uncaught_invoke_failure_fails_parent(invoker: Stack) -> None:
     assert "child refuses" in out["message"], out
     child = the_child_run(invoker, "bad-child", token)
     assert child["status"] == "Failed"
+
+
+def test_invoke_of_missing_function_fails_the_step_and_the_run_goes_on(invoker: Stack) -> None:
+    # Once stuck Running with nothing queued: the discovery the error memo queued was merged
+    # (same dedupe key) into the call's own item, which was then deleted.
+    api = invoker.api
+    run = api.trigger_and_wait("inv/lost", {}, timeout=10)
+    out = run["output"]
+    assert out["caught"] == "StepError", out
+    assert "could not find function" in out["message"], out
+    assert "no-such-function" in out["message"], out
+    (call,) = [s for s in api.run_steps(str(run["run_id"])) if s["name"] == "call"]
+    assert "could not find function" in str(call["error"])
 
 
 @pytest.mark.slow

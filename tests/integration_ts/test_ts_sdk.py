@@ -389,6 +389,17 @@ def test_invoke_returns_child_output(ts: TsStack) -> None:
     assert len(invoked) == 1, invoked
 
 
+def test_invoke_of_missing_function_fails_the_step_and_ends_the_run(ts: TsStack) -> None:
+    # The official SDK's example suite, `step-invoke-not-found`: once stuck Running for ever.
+    run_id = trigger(ts, "ts/invoke.not-found")
+    run = wait_status(ts, run_id, "Failed", timeout=15)
+    assert "could not find function" in str(run["output"]), run
+    (step,) = [s for s in ts.api.run_steps(run_id) if s["name"] == "invoke-non-existent-fn"]
+    assert step["error"]["name"] == "Error", step
+    assert "could not find function" in step["error"]["message"], step
+    assert "step.resumed" in history_kinds(ts, run_id)
+
+
 def test_cancel_on_event_stops_the_run(ts: TsStack) -> None:
     key = f"c-{uuid.uuid4().hex[:8]}"
     run_id = trigger(ts, "ts/cancellable", {"id": key, "sleep": "3s"})

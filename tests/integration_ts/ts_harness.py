@@ -39,6 +39,7 @@ FUNCTION_IDS = (
     "waiter",
     "child",
     "invoker",
+    "invoke-not-found",
     "parallel",
     "fails",
     "fails-failure",  # the onFailure handler, synced as its own function

@@ -77,6 +77,11 @@ def record_progress(
     if not deferred and not all(written() for written in writes):
         if not still_running(tx, state, item):  # cancelled while the call was in flight
             return STOP
+    if item.is_discovery and progress.scheduled:
+        # This item ends below; free the run's discovery key first. A step resolved while
+        # scheduling (an invoke of a missing function) queues the next discovery, which the
+        # dedupe key would otherwise merge into this item, deleted at the end: a zombie run.
+        queue_repo.delete(tx, item.id)
     for later in progress.scheduled:
         _schedule(tx, state, later, now, functions, effects)
     if progress.parallel:  # unconditional: a unit may run twice (see store/batching.py)

@@ -14,6 +14,8 @@ Parents (each logs `INVOKE_BEGIN` right before step.invoke on every call that re
 - `inv-strict` (event `inv/strict`): invokes `bad-child` without catching (the run fails).
 - `inv-impatient` (event `inv/impatient`): invokes `slow-child` with timeout=1 s, catches
   StepError → marker.
+- `inv-lost` (event `inv/lost`): invokes a function id no app declares, catches StepError →
+  marker (the invoke step fails at once with "could not find function").
 """
 
 from __future__ import annotations
@@ -117,7 +119,18 @@ async def impatient(ctx: inngest.Context) -> dict[str, Any]:
     return {"caught": None, "result": result}
 
 
+@client.create_function(fn_id="lost", retries=0, trigger=inngest.TriggerEvent(event="inv/lost"))
+async def lost(ctx: inngest.Context) -> dict[str, Any]:
+    record("INVOKE_BEGIN", run_id=ctx.run_id, fn="lost")
+    try:
+        await ctx.step.invoke_by_id("call", function_id="no-such-function")
+    except inngest.StepError as err:
+        record("INVOKE_DONE", run_id=ctx.run_id, fn="lost", error=caught(err))
+        return caught(err)
+    return {"caught": None}
+
+
 app = fastapi.FastAPI()
 inngest.fast_api.serve(
-    app, client, [child, bad_child, slow_child, parent, catcher, strict, impatient]
+    app, client, [child, bad_child, slow_child, parent, catcher, strict, impatient, lost]
 )

@@ -15,7 +15,7 @@
 
 import fs from "node:fs";
 import http from "node:http";
-import { Inngest, NonRetriableError } from "inngest";
+import { Inngest, NonRetriableError, referenceFunction } from "inngest";
 import { serve } from "inngest/node";
 
 const PORT = Number.parseInt(process.env.PORT ?? "3000", 10);
@@ -129,6 +129,18 @@ const invoker = inngest.createFunction(
     });
     const after = await traced(ctx, "after", async () => result.doubled + 1);
     return { child: result, after };
+  },
+);
+
+// The official SDK's example `step-invoke-not-found`: the invoke step fails with "could not
+// find function" and the error is thrown inside the function, which then fails.
+const invokeNotFound = inngest.createFunction(
+  { id: "invoke-not-found", retries: 0, triggers: [{ event: "ts/invoke.not-found" }] },
+  async (ctx) => {
+    called("invoke-not-found", ctx);
+    await ctx.step.invoke("invoke-non-existent-fn", {
+      function: referenceFunction({ functionId: "non-existant-fn" }),
+    });
   },
 );
 
@@ -272,6 +284,7 @@ export const functions = [
   waiter,
   child,
   invoker,
+  invokeNotFound,
   parallel,
   fails,
   fatal,
