@@ -206,6 +206,22 @@ _db_option = click.option(
     type=click.IntRange(min=1024),
     help="Largest request body accepted by the event and sync APIs.",
 )
+@click.option(
+    "--zombie-check-interval",
+    default=config.Settings().zombie_check_interval_s,
+    show_default=True,
+    envvar=_env("ZOMBIE_CHECK_INTERVAL"),
+    type=click.FloatRange(min=0),
+    help="Seconds between checks for Running runs with nothing queued (0: off).",
+)
+@click.option(
+    "--zombie-grace",
+    default=config.Settings().zombie_grace_s,
+    show_default=True,
+    envvar=_env("ZOMBIE_GRACE"),
+    type=click.FloatRange(min=0),
+    help="Seconds a run must be unchanged before the check re-queues it.",
+)
 def dev(**options: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
     serve(config.Settings(**shared_settings(options), discovery=not options["no_discovery"]))

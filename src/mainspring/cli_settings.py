@@ -22,4 +22,6 @@ def shared_settings(options: dict[str, Any]) -> dict[str, Any]:
         "state_limit": options["state_limit"],
         "max_body_bytes": options["max_body_bytes"],
         "lease_ms": int(options["lease_seconds"] * 1000),
+        "zombie_check_interval_s": options["zombie_check_interval"],
+        "zombie_grace_s": options["zombie_grace"],
     }

@@ -40,6 +40,9 @@ class Settings:
     verify_responses: bool = False
     app_url_allow: tuple[str, ...] = ()
     session_ttl_s: int = DEFAULT_SESSION_TTL_S
+    # The invariant check "a Running run has a queue item, a wait, a timer or a lease".
+    zombie_check_interval_s: float = 30.0
+    zombie_grace_s: float = 60.0
 
     @property
     def production(self) -> bool:

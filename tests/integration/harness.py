@@ -17,6 +17,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -310,6 +311,16 @@ def drop_database(db: str) -> None:
     """Drop a database made by `fresh_database` (no-op for SQLite files: tmp dirs clean up)."""
     if db.startswith(("postgres://", "postgresql://")) and _postgres is not None:
         _postgres.drop(db)
+
+
+def db_execute(db: str, sql: str, *params: Any) -> int:
+    """Run one statement on a server's database behind its back (`%s` placeholders, both
+    dialects); the changed-row count. For tests that break state on purpose."""
+    if db.startswith(("postgres://", "postgresql://")):
+        with psycopg.connect(db, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT) as pg:
+            return pg.execute(sql.encode(), params).rowcount
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as lite, lite:
+        return lite.execute(sql.replace("%s", "?"), params).rowcount
 
 
 def requires_postgres_dialect() -> pytest.MarkDecorator:
@@ -687,6 +698,16 @@ class Api:
             what=f"functions {sorted(wanted)} to be synced",
             on_timeout=lambda: f"GET /dev: {self.dev_info()}\n{self.server.log_tail()}",
         )
+
+    def zombies(self, grace: float | None = 0) -> list[JSONDict]:
+        """Running runs with nothing queued, waiting or leased (`GET /v1/zombies`)."""
+        found: list[JSONDict] = self.data("/v1/zombies", grace=grace)
+        return found
+
+    def assert_no_zombies(self) -> None:
+        """The invariant every test may end with: no Running run is stranded."""
+        found = self.zombies()
+        assert not found, f"zombie runs (Running with nothing queued): {found}"
 
     def wait_for_run_status(
         self, run_id: str, statuses: Iterable[str] | str = "Completed", *, timeout: float = 20.0

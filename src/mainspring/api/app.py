@@ -43,6 +43,7 @@ from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
 from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
+from mainspring.operations.zombies import ZombieConfig
 from mainspring.queue import scheduler
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.queue.worker import Worker
@@ -89,6 +90,8 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         clock,
         operations_settings.load(os.environ),
         function_slugs=lambda: [function.slug for function in registry.functions()],
+        zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
+        on_new_work=notify,
     )
     executor = Executor(
         connector,

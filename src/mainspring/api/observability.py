@@ -1,5 +1,6 @@
-"""`GET /v1/health` (summary + alert states), `GET /v1/metrics/functions/{id}?hours=24`, and
-Prometheus `GET /metrics`."""
+"""`GET /v1/health` (summary + alert states), `GET /v1/metrics/functions/{id}?hours=24`,
+Prometheus `GET /metrics`, and the zombie check: `GET /v1/zombies` lists Running runs with
+nothing queued, `POST /v1/zombies/repair` re-queues them now (both take `?grace=<seconds>`)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,30 @@ async def function_metrics(request: Request) -> Response:
     return envelope(request, await app.operations.insights.function_metrics(slug, hours))
 
 
+def _grace(request: Request) -> float | None:
+    text = request.query_params.get("grace")
+    if text is None:
+        return None
+    try:
+        grace = float(text)
+    except ValueError:
+        grace = -1
+    if grace < 0:
+        raise errors.InvalidInput("grace must be a number of seconds >= 0", field="grace")
+    return grace
+
+
+async def zombies(request: Request) -> Response:
+    found = await services(request).operations.zombies.find(_grace(request))
+    rows = [{"run_id": row["id"], "function_id": row["function_slug"]} for row in found]
+    return envelope(request, rows)
+
+
+async def repair_zombies(request: Request) -> Response:
+    repaired = await services(request).operations.zombies.check_once(_grace(request))
+    return envelope(request, {"repaired": repaired})
+
+
 async def prometheus(request: Request) -> Response:
     body = await services(request).operations.metrics.render()
     return Response(body, media_type=CONTENT_TYPE)
@@ -58,4 +83,6 @@ routes = [
     Route("/v1/health", health, methods=["GET"]),
     Route("/v1/metrics/functions/{function_id}", function_metrics, methods=["GET"]),
     Route("/metrics", prometheus, methods=["GET"]),
+    Route("/v1/zombies", zombies, methods=["GET"]),
+    Route("/v1/zombies/repair", repair_zombies, methods=["POST"]),
 ]

@@ -43,6 +43,9 @@ APP_SYNC = envelope(
     obj({"url": STR, "error": NSTR, "synced_at": {"type": ["integer", "null"]}}, ["url"])
 )
 LIMIT: JSON = {"type": "integer", "minimum": 1}
+ZOMBIE_GRACE = query(
+    "grace", "seconds unchanged (default: --zombie-grace)", {"type": "number", "minimum": 0}
+)
 
 # SDK-facing protocol routes (described in the Inngest protocol, not an operator's API).
 UNDOCUMENTED = frozenset(
@@ -378,6 +381,22 @@ PATHS: dict[str, JSON] = {
             "Health",
             "Queue, dead letters, success rates, kill switch, alert states",
             {"200": envelope({"type": "object"}), "503": {"description": "database unavailable"}},
+        )
+    },
+    "/v1/zombies": {
+        "get": op(
+            "Health",
+            "Running runs with nothing queued, waiting or leased (unchanged for `grace` s)",
+            {"200": envelope({"type": "array", "items": {"type": "object"}}), **BAD},
+            parameters=[ZOMBIE_GRACE],
+        )
+    },
+    "/v1/zombies/repair": {
+        "post": op(
+            "Health",
+            "Re-queue a discovery call for each zombie run now",
+            {"200": envelope({"type": "object"}), **BAD},
+            parameters=[ZOMBIE_GRACE],
         )
     },
     "/health": {

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mainspring.clock import Clock
 from mainspring.operations.insights import queue_stats
+from mainspring.operations.zombies import ZombieStats
 from mainspring.run_filters import ulid_floor
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import insights as insights_repo
@@ -62,8 +63,24 @@ class _StoreCollector(Collector):
         yield alerts
 
 
+class _ZombieCollector(Collector):
+    """The zombie check's repairs in this process, read from its stats at scrape time."""
+
+    def __init__(self, stats: ZombieStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "mainspring_zombie_runs_repaired",
+            "Running runs found with nothing queued, waiting or leased, and re-queued",
+            value=self._stats.repaired_total,
+        )
+
+
 class Metrics:
-    def __init__(self, connector: Connector, clock: Clock) -> None:
+    def __init__(
+        self, connector: Connector, clock: Clock, zombies: ZombieStats | None = None
+    ) -> None:
         self._connector = connector
         self._clock = clock
         self.registry = CollectorRegistry()
@@ -82,6 +99,7 @@ class Metrics:
         )
         self._store = _StoreCollector()
         self.registry.register(self._store)
+        self.registry.register(_ZombieCollector(zombies or ZombieStats()))
 
     def observe_call(self, slug: str, seconds: float, ok: bool) -> None:
         """Called by the executor after every SDK call."""

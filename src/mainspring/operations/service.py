@@ -25,6 +25,7 @@ from mainspring.operations.pausing import Pausing
 from mainspring.operations.replays import Replays
 from mainspring.operations.retention import Retention
 from mainspring.operations.settings import OperationsConfig
+from mainspring.operations.zombies import ZombieCheck, ZombieConfig
 from mainspring.reads import Reads
 from mainspring.run_lists import RunLists
 from mainspring.store.base import Connector, Row, Tx
@@ -41,6 +42,8 @@ class Operations:
         clock: Clock,
         config: OperationsConfig | None = None,
         function_slugs: Callable[[], list[str]] = list,
+        zombies: ZombieConfig | None = None,
+        on_new_work: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config or OperationsConfig()
         self._function_slugs = function_slugs  # every synced function, for the health summary
@@ -53,18 +56,21 @@ class Operations:
         self.insights = Insights(connector, clock)
         self.alerts = Alerts(connector, self.config.alerts, clock)
         self.retention = Retention(connector, self.config.retention, clock)
-        self.metrics = Metrics(connector, clock)
+        self.zombies = ZombieCheck(connector, clock, zombies or ZombieConfig(), on_new_work)
+        self.metrics = Metrics(connector, clock, self.zombies.stats)
         self._connector = connector
         self._reads = reads
         self._cancellations = cancellations
 
     async def start(self) -> None:
-        """Background parts: the held-state view, alert rules, retention."""
+        """Background parts: the held-state view, alert rules, retention, the zombie check."""
         await self.holds.start()
         self.alerts.start()
         self.retention.start()
+        self.zombies.start()
 
     async def stop(self) -> None:
+        await self.zombies.stop()
         await self.retention.stop()
         await self.alerts.stop()
         await self.holds.stop()
@@ -77,6 +83,7 @@ class Operations:
         firing = [alert for alert in alerts if alert["state"] == "firing"]
         summary["alerts"] = alerts
         summary["status"] = "alerting" if firing else "ok"
+        summary["zombies"] = self.zombies.summary()
         return summary
 
     async def cancel_run(self, run_id: str) -> str | None:
