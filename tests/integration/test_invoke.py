@@ -139,6 +139,7 @@ def test_invoke_of_missing_function_fails_the_step_and_the_run_goes_on(invoker: 
     assert "no-such-function" in out["message"], out
     (call,) = [s for s in api.run_steps(str(run["run_id"])) if s["name"] == "call"]
     assert "could not find function" in str(call["error"])
+    api.assert_no_zombies()
 
 
 @pytest.mark.slow

@@ -347,6 +347,7 @@ def test_wait_for_event_resumes_with_matching_event(ts: TsStack) -> None:
     assert run["output"] == {"order": order, "reply": {"order": order, "answer": 42}, "after": 42}
     assert step_names(ts, run_id) == ["before", "after"]
     assert "step.resumed" in history_kinds(ts, run_id)
+    ts.api.assert_no_zombies()
 
 
 def test_wait_for_event_times_out_with_null(ts: TsStack) -> None:
@@ -398,6 +399,7 @@ def test_invoke_of_missing_function_fails_the_step_and_ends_the_run(ts: TsStack)
     assert step["error"]["name"] == "Error", step
     assert "could not find function" in step["error"]["message"], step
     assert "step.resumed" in history_kinds(ts, run_id)
+    ts.api.assert_no_zombies()
 
 
 def test_cancel_on_event_stops_the_run(ts: TsStack) -> None:
@@ -509,3 +511,4 @@ def test_no_step_body_ran_twice_in_any_run(ts: TsStack) -> None:
     successes = Counter((e["run_id"], e["step"]) for e in entries if e["kind"] == "END" and e["ok"])
     dup_ok = {k: n for k, n in successes.items() if n > 1}
     assert not dup_ok, f"step bodies succeeded more than once: {dup_ok}"
+    ts.api.assert_no_zombies()  # the suite left no Running run with nothing queued

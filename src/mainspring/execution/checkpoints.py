@@ -10,9 +10,22 @@ from mainspring.execution import opcodes
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import runs as runs_repo
 
+# SDKs that checkpoint steps during a call (TS v4 does when `ctx.fn_id` is sent; SDK_BEHAVIOUR §4).
+SDKS_THAT_CHECKPOINT = ("inngest-js:",)
+
+
+def may_have_checkpointed(sdk: str, attempt: int, targeted: bool, planning: bool) -> bool:
+    """Could the SDK have POSTed steps to `/v1/checkpoint` during this call? Only on a first
+    attempt of an untargeted call that may run steps at once."""
+    return sdk.startswith(SDKS_THAT_CHECKPOINT) and attempt == 0 and not targeted and not planning
+
 
 class CheckpointLog:
-    """Counts checkpoints per run, so an executor holding a run knows to re-read its steps."""
+    """Counts checkpoints per run, so an executor holding a run knows to re-read its steps.
+
+    In-process only: with several processes on one database the SDK may send a checkpoint to
+    another process than the one calling it; the executor then asks the database instead
+    (`may_have_checkpointed`)."""
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()

@@ -25,6 +25,7 @@ class Reply:
     no_retry: bool
     retry_after: str | None
     request_version: int | None
+    sdk: str = ""  # X-Inngest-SDK, e.g. "inngest-js:v4.24.0"
 
 
 class CallFailed(Exception):
@@ -170,6 +171,7 @@ class Driver:
             no_retry=headers.get("x-inngest-no-retry", "").lower() == "true",
             retry_after=headers.get("retry-after"),
             request_version=_int_or_none(headers.get("x-inngest-req-version")),
+            sdk=headers.get(SDK_HEADER, ""),
         )
 
     async def close(self) -> None:

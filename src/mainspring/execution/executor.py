@@ -19,7 +19,7 @@ from mainspring.config import Settings
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes, recording, retry
-from mainspring.execution.checkpoints import CheckpointLog
+from mainspring.execution.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
 from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.registry import Registry
@@ -91,6 +91,8 @@ class Executor:
         self._clock = clock
         self._notify = notify
         self._checkpoints = checkpoints
+        # SQLite has one process per file; on PostgreSQL a checkpoint may reach another one.
+        self._shared_store = connector.dialect != "sqlite"
         self._rng = random.Random()
         self._draining = False
         self._is_held = is_held  # paused / kill switch: stop at the next step boundary
@@ -121,11 +123,18 @@ class Executor:
         attempt = item.attempt
         for _ in range(MAX_CALLS_PER_LEASE):
             seen = self._checkpoints.count(state.run_id)
-            decision = await self._call(state, item, function, attempt)
-            if self._checkpoints.count(state.run_id) != seen:
-                await self._reload_steps(state)
+            planning = state.force_plan
+            decision, sdk = await self._call(state, item, function, attempt)
+            # Steps the SDK checkpointed during the call are in the store, not in `state`:
+            # this process saw them arrive, or (another process took them) it cannot know.
+            stale = self._checkpoints.count(state.run_id) != seen or (
+                self._shared_store
+                and may_have_checkpointed(sdk, attempt, item.step_id is not None, planning)
+            )
             if not await self._record(state, item, function, decision, attempt):
                 return
+            if stale:  # the next call must carry every memoized step, or they would run again
+                await self._reload_steps(state)
             attempt = 0
             if self._draining or self._is_held(function.slug):
                 await self._hand_back(item)
@@ -148,7 +157,8 @@ class Executor:
 
     async def _call(
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
-    ) -> opcodes.Decision:
+    ) -> tuple[opcodes.Decision, str]:
+        """What the reply means, and the SDK that sent it ("" without a reply)."""
         step_id = item.step_id or "step"
         settings = self._settings
         if state.started_at is None:  # the run starts when its first call goes out
@@ -172,18 +182,18 @@ class Executor:
         except CallRefused as exc:
             log.error("run %s: %s", state.run_id, exc)
             error = {"name": "SignatureError", "message": str(exc)}
-            return opcodes.Fail(error, opcodes.error_summary(None, error))
+            return opcodes.Fail(error, opcodes.error_summary(None, error)), ""
         except CallFailed as exc:
             self._on_call(function.slug, time.perf_counter() - started, False)
             context = opcodes.CallContext(
                 attempt, function.max_attempts, retry_delay, self._clock()
             )
-            return opcodes.call_failed(str(exc), context)
+            return opcodes.call_failed(str(exc), context), ""
         self._on_call(function.slug, time.perf_counter() - started, True)
         if reply.request_version is not None and reply.request_version != state.request_version:
             state.request_version = reply.request_version
         context = opcodes.CallContext(attempt, function.max_attempts, retry_delay, self._clock())
-        return opcodes.decide(reply, context)
+        return opcodes.decide(reply, context), reply.sdk
 
     async def _record(
         self,

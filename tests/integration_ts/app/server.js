@@ -144,6 +144,27 @@ const invokeNotFound = inngest.createFunction(
   },
 );
 
+// A step checkpointed, then a step failing for good (retries: 0) and caught: the SDK answers the
+// failure (StepFailed) after checkpointing "first", and the server calls again at once. The
+// checkpoint may have reached another server process than the one driving the run.
+const checkpointThenFail = inngest.createFunction(
+  { id: "checkpoint-then-fail", retries: 0, triggers: [{ event: "ts/checkpoint-then-fail" }] },
+  async (ctx) => {
+    called("checkpoint-then-fail", ctx);
+    const first = await traced(ctx, "first", async () => 1);
+    let caught = null;
+    try {
+      await traced(ctx, "doomed", async () => {
+        throw new Error("doomed fails");
+      });
+    } catch (err) {
+      caught = err?.message ?? String(err);
+    }
+    const last = await traced(ctx, "last", async () => first + 1);
+    return { first, last, caught };
+  },
+);
+
 // ---- 5. parallel steps with Promise.all ---------------------------------------------------
 const parallel = inngest.createFunction(
   { id: "parallel", triggers: [{ event: "ts/parallel" }] },
@@ -285,6 +306,7 @@ export const functions = [
   child,
   invoker,
   invokeNotFound,
+  checkpointThenFail,
   parallel,
   fails,
   fatal,

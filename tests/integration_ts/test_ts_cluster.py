@@ -1,0 +1,44 @@
+"""The TypeScript SDK against two servers on one PostgreSQL database, where the server that
+calls the app is not the one the app sends its checkpoints to: what one process learns from a
+checkpoint must reach the process driving the run (through the database)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from integration.harness import requires_postgres_dialect
+
+from .ts_harness import TsCluster, running_ts_cluster
+
+RUNS = 8
+pytestmark = requires_postgres_dialect()
+
+
+@pytest.fixture(scope="module")
+def cluster(node_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TsCluster]:
+    workdir = tmp_path_factory.mktemp("ts-cluster")
+    # Events go to server 0, which wakes at once and drives most runs; checkpoints go to 1.
+    with running_ts_cluster(workdir, 2, checkpointing=True, api_index=1) as stack:
+        yield stack
+
+
+def test_checkpoints_sent_to_another_server_are_not_run_again(cluster: TsCluster) -> None:
+    api = cluster.apis[0]
+    run_ids = []
+    for _ in range(RUNS):
+        event_id = api.send_event("ts/checkpoint-then-fail", {})
+        run_ids.append(str(api.run_for_event(event_id)["run_id"]))
+    for run_id in run_ids:
+        run = api.wait_for_run_status(run_id, "Completed", timeout=30)
+        assert run["output"] == {"first": 1, "last": 2, "caught": "doomed fails"}, run
+
+    entries = [e for e in cluster.sidefx.select(kind="START") if e["run_id"] in run_ids]
+    starts = Counter((e["run_id"], e["step"]) for e in entries)
+    twice = {key: n for key, n in starts.items() if n > 1}
+    assert not twice, f"checkpointed steps ran again: {twice}"
+    assert len(starts) == 3 * RUNS, starts
+    api.assert_no_zombies()
