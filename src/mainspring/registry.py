@@ -155,6 +155,15 @@ class Registry:
     def get(self, slug: str) -> FunctionDef | None:
         return self._by_slug.get(slug)
 
+    async def find(self, slug: str) -> FunctionDef | None:
+        """`get`, with a miss checked against the store: another process may have synced the
+        function a moment ago, before its notification reached this one."""
+        function = self._by_slug.get(slug)
+        if function is None:
+            await self.load()
+            function = self._by_slug.get(slug)
+        return function
+
     def functions(self) -> list[FunctionDef]:
         return list(self._by_slug.values())
 

@@ -112,7 +112,7 @@ class Executor:
             await self._connector.write(lambda tx: recording.record_wake(tx, state, item, now))
             self._notify(None)
             return
-        function = self._registry.get(state.function_slug)
+        function = await self._registry.find(state.function_slug)
         if function is None:
             error = {"name": "FunctionNotFound", "message": f"{state.function_slug} is not synced"}
             await self._finish(state, item, RunStatus.FAILED, error, error)
