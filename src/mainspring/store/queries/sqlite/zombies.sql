@@ -1,10 +1,12 @@
 -- name: find_zombie_runs
--- Running runs with nothing that will ever call them again: no queue item (any kind, leased,
--- due later or parked), no wait or invoke pause (a cancel pause wakes nobody), and no change
--- (history) since `settled_before`. Walks runs by (status, id); each test is an index probe.
+-- Running runs with nothing that will ever call them again: no call or sleep item (leased,
+-- due later or parked alike), no wait or invoke pause, and no change (history) since
+-- `settled_before`. A run-timeout item only ends the run, a pause-timeout item acts only while
+-- its pause exists, a cancel pause wakes nobody: none of them counts. Walks runs by
+-- (status, id); each test is an index probe.
 SELECT r.id, r.function_slug FROM runs r
 WHERE r.status = 'Running' AND r.created_at < :settled_before
-  AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.run_id = r.id)
+  AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.run_id = r.id AND q.kind IN ('call', 'sleep'))
   AND NOT EXISTS (SELECT 1 FROM pauses p WHERE p.run_id = r.id AND p.kind <> 'cancel')
   AND NOT EXISTS (
     SELECT 1 FROM history h WHERE h.run_id = r.id AND h.at >= :settled_before)
@@ -16,7 +18,7 @@ LIMIT :limit;
 -- second asks after the first committed, and sees its discovery item.
 SELECT r.id FROM runs r
 WHERE r.id = :id AND r.status = 'Running'
-  AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.run_id = r.id)
+  AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.run_id = r.id AND q.kind IN ('call', 'sleep'))
   AND NOT EXISTS (SELECT 1 FROM pauses p WHERE p.run_id = r.id AND p.kind <> 'cancel');
 
 -- name: clear_pending_steps
