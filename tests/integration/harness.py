@@ -911,9 +911,13 @@ def postgres_cluster(
     *,
     server_args: Sequence[str] = (),
     app_env: Mapping[str, str] | None = None,
+    app_factory: Callable[[int, str, SideEffects], AppProcess] | None = None,
+    app_server: int = 0,
 ) -> Iterator[Cluster]:
     """Start `processes` servers on one fresh database and the app, wait until every server has
-    `slugs` synced, yield, tear everything down (the database too)."""
+    `slugs` synced, yield, tear everything down (the database too). The app's API origin (events,
+    checkpoints) is server `app_server`; `app_factory(port, server_url, sidefx)` builds another
+    kind of app than the Python module `app_module` (the Node app)."""
     databases = postgres_databases()
     db = databases.create()
     app_port, *server_ports = distinct_ports(1 + processes)
@@ -931,13 +935,18 @@ def postgres_cluster(
         for k, port in enumerate(server_ports)
     ]
     sidefx = SideEffects(workdir / "side_effects.jsonl")
-    app = AppProcess(
-        app_module,
-        port=app_port,
-        server_url=servers[0].url,
-        log_dir=workdir,
-        side_effect_log=sidefx.path,
-        extra_env=app_env,
+    server_url = servers[app_server].url
+    app = (
+        app_factory(app_port, server_url, sidefx)
+        if app_factory is not None
+        else AppProcess(
+            app_module,
+            port=app_port,
+            server_url=server_url,
+            log_dir=workdir,
+            side_effect_log=sidefx.path,
+            extra_env=app_env,
+        )
     )
     apis = [Api(server) for server in servers]
     try:

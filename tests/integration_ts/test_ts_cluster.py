@@ -10,23 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from integration.harness import requires_postgres_dialect
+from integration.harness import Cluster, requires_postgres_dialect
 
-from .ts_harness import TsCluster, running_ts_cluster
+from .ts_harness import running_ts_cluster
 
 RUNS = 8
 pytestmark = requires_postgres_dialect()
 
 
 @pytest.fixture(scope="module")
-def cluster(node_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TsCluster]:
+def cluster(node_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("ts-cluster")
     # Events go to server 0, which wakes at once and drives most runs; checkpoints go to 1.
-    with running_ts_cluster(workdir, 2, checkpointing=True, api_index=1) as stack:
+    with running_ts_cluster(workdir, 2, checkpointing=True, app_server=1) as stack:
         yield stack
 
 
-def test_checkpoints_sent_to_another_server_are_not_run_again(cluster: TsCluster) -> None:
+def test_checkpoints_sent_to_another_server_are_not_run_again(cluster: Cluster) -> None:
     api = cluster.apis[0]
     run_ids = []
     for _ in range(RUNS):

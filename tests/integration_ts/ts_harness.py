@@ -20,12 +20,12 @@ from integration.harness import (
     SERVE_PATH,
     Api,
     AppProcess,
+    Cluster,
     ServerProcess,
     SideEffects,
     Stack,
-    distinct_ports,
     free_port,
-    postgres_databases,
+    postgres_cluster,
     wait_until,
 )
 
@@ -201,60 +201,25 @@ def running_ts_stack(workdir: Path, *, checkpointing: bool) -> Iterator[TsStack]
         stack.app.stop()
 
 
-@dataclass
-class TsCluster:
-    """Several servers on one PostgreSQL database and the Node app, whose API origin (where it
-    POSTs checkpoints) is `apis[api_index]`."""
-
-    servers: list[ServerProcess]
-    apis: list[Api]
-    app: NodeAppProcess
-    sidefx: SideEffects
-    app_id: str
-
-
 @contextlib.contextmanager
 def running_ts_cluster(
-    workdir: Path, processes: int, *, checkpointing: bool, api_index: int
-) -> Iterator[TsCluster]:
-    """`processes` servers on one fresh database, the Node app sending its checkpoints to the
-    server `api_index`; wait until each server has every function synced, yield, tear down."""
-    databases = postgres_databases()
-    db = databases.create()
-    app_port, *ports = distinct_ports(1 + processes)
-    app_url = f"http://127.0.0.1:{app_port}{SERVE_PATH}"
-    servers = [
-        ServerProcess(
+    workdir: Path, processes: int, *, checkpointing: bool, app_server: int
+) -> Iterator[Cluster]:
+    """`processes` servers on one fresh PostgreSQL database and the Node app, whose API origin
+    (where it POSTs checkpoints) is server `app_server`."""
+
+    def node_app(port: int, server_url: str, sidefx: SideEffects) -> NodeAppProcess:
+        return NodeAppProcess(
             port=port,
-            db_path=workdir / "unused.db",
-            db=db,
+            server_url=server_url,
             log_dir=workdir,
-            app_urls=[app_url],
-            name=f"server{k}",
+            side_effect_log=sidefx.path,
+            checkpointing=checkpointing,
         )
-        for k, port in enumerate(ports)
-    ]
-    sidefx = SideEffects(workdir / "side_effects.jsonl")
-    app = NodeAppProcess(
-        port=app_port,
-        server_url=servers[api_index].url,
-        log_dir=workdir,
-        side_effect_log=sidefx.path,
-        checkpointing=checkpointing,
-    )
-    apis = [Api(server) for server in servers]
+
     app_id = "ts-app" if checkpointing else "ts-app-nocp"
-    try:
-        app.start()
-        for server in servers:
-            server.start()
-        for api in apis:
-            api.wait_for_sync(f"{app_id}-{fn}" for fn in FUNCTION_IDS)
-        yield TsCluster(servers, apis, app, sidefx, app_id)
-    finally:
-        for api in apis:
-            api.close()
-        for server in servers:
-            server.stop()
-        app.stop()
-        databases.drop(db)
+    slugs = [f"{app_id}-{fn}" for fn in FUNCTION_IDS]
+    with postgres_cluster(
+        workdir, "", slugs, processes, app_factory=node_app, app_server=app_server
+    ) as cluster:
+        yield cluster
