@@ -219,7 +219,7 @@ _db_option = click.option(
     default=config.Settings().zombie_grace_s,
     show_default=True,
     envvar=_env("ZOMBIE_GRACE"),
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=config.MAX_ZOMBIE_GRACE_S),
     help="Seconds a run must be unchanged before the check re-queues it.",
 )
 def dev(**options: Any) -> None:

@@ -12,6 +12,7 @@ DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 LEASE_MS = 30_000
 DEFAULT_STATE_LIMIT_BYTES = 4 * 1024 * 1024
 DEFAULT_SESSION_TTL_S = 12 * 3600
+MAX_ZOMBIE_GRACE_S = 366 * 24 * 3600  # a longer grace would not be a check any more
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from mainspring import errors
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.rest import envelope
 from mainspring.api.state import services
+from mainspring.config import MAX_ZOMBIE_GRACE_S
 from mainspring.domain.durations import rfc3339
 from mainspring.operations.metrics import CONTENT_TYPE
 
@@ -58,8 +59,9 @@ def _grace(request: Request) -> float | None:
         grace = float(text)
     except ValueError:
         grace = -1
-    if grace < 0:
-        raise errors.InvalidInput("grace must be a number of seconds >= 0", field="grace")
+    if not 0 <= grace <= MAX_ZOMBIE_GRACE_S:
+        message = f"grace must be seconds in [0, {MAX_ZOMBIE_GRACE_S}]"
+        raise errors.InvalidInput(message, field="grace")
     return grace
 
 

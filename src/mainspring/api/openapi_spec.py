@@ -38,13 +38,16 @@ from mainspring.api.openapi_parts import (
     query,
     ref,
 )
+from mainspring.config import MAX_ZOMBIE_GRACE_S
 
 APP_SYNC = envelope(
     obj({"url": STR, "error": NSTR, "synced_at": {"type": ["integer", "null"]}}, ["url"])
 )
 LIMIT: JSON = {"type": "integer", "minimum": 1}
 ZOMBIE_GRACE = query(
-    "grace", "seconds unchanged (default: --zombie-grace)", {"type": "number", "minimum": 0}
+    "grace",
+    "seconds unchanged (default: --zombie-grace)",
+    {"type": "number", "minimum": 0, "maximum": MAX_ZOMBIE_GRACE_S},
 )
 
 # SDK-facing protocol routes (described in the Inngest protocol, not an operator's API).
