@@ -47,17 +47,19 @@ class EventSender:
     name: str
     prefix: str = "chaos"
     accepted: set[int] = field(default_factory=set)
+    internal_ids: dict[int, str] = field(default_factory=dict)
     resends: int = 0
 
-    def send(self, numbers: Sequence[int]) -> None:
+    def send(self, numbers: Sequence[int], *, within: float = SEND_DEADLINE) -> None:
         batch = [{"name": self.name, "id": f"{self.prefix}-{i}", "data": {"i": i}} for i in numbers]
-        deadline = time.monotonic() + SEND_DEADLINE
+        deadline = time.monotonic() + within
         while True:
             url = random.choice(list(self.urls()))
             try:
-                resp = httpx.post(f"{url}/e/test", json=batch, timeout=10.0)
+                resp = httpx.post(f"{url}/e/test", json=batch, timeout=min(10.0, within))
                 if resp.status_code == 200:
                     self.accepted.update(numbers)
+                    self.internal_ids.update(zip(numbers, resp.json()["ids"], strict=True))
                     return
                 assert resp.status_code == 503, f"POST /e -> {resp.status_code}: {resp.text[:300]}"
             except httpx.TransportError:
@@ -160,3 +162,25 @@ def wait_all_completed(
     for run in last:
         statuses[str(run["status"])] += 1
     raise AssertionError(f"runs of {slug} not all completed after {timeout:.0f}s: {dict(statuses)}")
+
+
+def run_completed(url: str, internal_id: str) -> bool:
+    """Has the event `internal_id` a Completed run, as the server at `url` sees it?"""
+    try:
+        resp = httpx.get(f"{url}/v1/events/{internal_id}/runs", timeout=5.0)
+    except httpx.TransportError:
+        return False
+    return resp.status_code == 200 and any(r["status"] == "Completed" for r in resp.json()["data"])
+
+
+def serves_alone(url: str, sender: EventSender, number: int, *, within: float) -> None:
+    """The server at `url` by itself accepts event `number` and reports its run Completed,
+    all within `within` seconds (a server with a dead writer or leaser cannot)."""
+    deadline = time.monotonic() + within
+    alone = EventSender(lambda: [url], sender.name, sender.prefix)
+    alone.send([number], within=within)
+    sender.accepted.add(number)
+    internal_id = alone.internal_ids[number]
+    while not run_completed(url, internal_id):
+        assert time.monotonic() < deadline, f"{url}: event {number} not completed in {within}s"
+        time.sleep(0.1)

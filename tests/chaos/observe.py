@@ -34,12 +34,20 @@ _RECORD_START = re.compile(
     r"Exception in thread |Task exception was never retrieved|Exception ignored in)"
 )
 _SUPERVISOR_RECORD = re.compile(r" mainspring\.supervisor: component (\S+) failed; restarting")
+# Records of an error caught where it happened, with the work failed retryably: their traceback
+# is diagnosis, not a death. Anything else with a traceback is a failure.
+_HANDLED_RECORD = re.compile(
+    r"( mainspring\.supervisor: component \S+ failed; restarting"
+    r"| mainspring\.worker: processing call of run \S+ failed; it will be retried"
+    r"| mainspring\.worker: leasing failed; retrying)"
+)
 _UNSUPERVISED = ("Exception in thread", "Task exception was never retrieved")
 
 
 def log_failures(path: Path) -> list[str]:
     """Every record of the log that says a thread or task died, or carries a traceback, outside
-    the supervisor's `component <NAME> failed; restarting in <S>s` records."""
+    the supervisor's `component <NAME> failed; restarting in <S>s` records (and the worker's
+    records of a call or lease failed retryably)."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except FileNotFoundError:
@@ -51,7 +59,7 @@ def log_failures(path: Path) -> list[str]:
             record = line
             if line.startswith(_UNSUPERVISED):
                 failures.append(line)
-        elif line.startswith("Traceback") and not _SUPERVISOR_RECORD.search(record):
+        elif line.startswith("Traceback") and not _HANDLED_RECORD.search(record):
             failures.append(f"traceback after: {record[:200]}")
     return failures
 
