@@ -102,7 +102,9 @@ def cut_and_recover(
         serves_alone(server.url, sender, number, within=RECOVERY_BOUND)
     except AssertionError as exc:
         why = log_failure_report([server.stderr_path]) or server.log_tail()
-        raise AssertionError(f"after terminating server{k}'s {role} connection: {exc}\n{why}")
+        raise AssertionError(
+            f"after terminating server{k}'s {role} connection: {exc}\n{why}"
+        ) from None
     wait_until(
         lambda: True if health_status(server) == 200 else None,
         timeout=RECOVERY_BOUND,
