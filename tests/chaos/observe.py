@@ -39,7 +39,8 @@ _SUPERVISOR_RECORD = re.compile(r" mainspring\.supervisor: component (\S+) faile
 _HANDLED_RECORD = re.compile(
     r"( mainspring\.supervisor: component \S+ failed; restarting"
     r"| mainspring\.worker: processing call of run \S+ failed; it will be retried"
-    r"| mainspring\.worker: leasing failed; retrying)"
+    r"| mainspring\.worker: leasing failed; retrying"
+    r"| mainspring\.worker: renewing leases failed)"
 )
 _UNSUPERVISED = ("Exception in thread", "Task exception was never retrieved")
 
