@@ -38,9 +38,10 @@ _SUPERVISOR_RECORD = re.compile(r" mainspring\.supervisor: component (\S+) faile
 # is diagnosis, not a death. Anything else with a traceback is a failure.
 _HANDLED_RECORD = re.compile(
     r"( mainspring\.supervisor: component \S+ failed; restarting"
-    r"| mainspring\.worker: processing call of run \S+ failed; it will be retried"
-    r"| mainspring\.worker: leasing failed; retrying"
-    r"| mainspring\.worker: renewing leases failed)"
+    r"| mainspring\.worker: processing \S+ of run \S+ failed; it will be retried"
+    r"| mainspring\.worker: leasing failed"
+    r"| mainspring\.worker: renewing leases failed"
+    r"| mainspring\.store: a batch failed and was rolled back)"
 )
 _UNSUPERVISED = ("Exception in thread", "Task exception was never retrieved")
 
