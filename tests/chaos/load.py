@@ -14,7 +14,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
@@ -105,6 +104,15 @@ def _hit(start: JSONDict, end: JSONDict | None, fault: Fault) -> bool:
 def check_reruns(entries: Sequence[JSONDict], faults: Sequence[Fault], max_in_flight: int) -> int:
     """At-most-once per (run, step) except where an execution was in flight at a fault; the
     number of re-runs stays within faults x servers hit x `max_in_flight`. Returns it."""
+    reruns, problems = count_reruns(entries, faults)
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:40])
+    bound = sum(f.servers_hit for f in faults) * max_in_flight
+    assert reruns <= bound, f"{reruns} step bodies re-ran; bound {bound} ({len(faults)} faults)"
+    return reruns
+
+
+def count_reruns(entries: Sequence[JSONDict], faults: Sequence[Fault]) -> tuple[int, list[str]]:
+    """Re-executed step bodies, and those no fault explains (or whose last run failed)."""
     ends = {e["exec_id"]: e for e in entries if e["kind"] == "END"}
     executions: dict[tuple[str, str], list[JSONDict]] = defaultdict(list)
     for entry in entries:
@@ -126,15 +134,7 @@ def check_reruns(entries: Sequence[JSONDict], faults: Sequence[Fault], max_in_fl
                     f"{run_id}/{step}: re-executed although no fault caught it in flight "
                     f"(START at {before['mono']:.2f}, {note})"
                 )
-    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:40])
-    bound = sum(f.servers_hit for f in faults) * max_in_flight
-    assert reruns <= bound, f"{reruns} step bodies re-ran; bound {bound} ({len(faults)} faults)"
-    return reruns
-
-
-def fault_times(faults: Sequence[Fault]) -> list[Any]:
-    """`(kind, seconds the fault lasted)` for printing."""
-    return [(f.kind, round(f.ended - f.began, 2), f.detail) for f in faults]
+    return reruns, problems
 
 
 def wait_all_completed(

@@ -6,6 +6,9 @@
 - `chaos-hang-once` (event `chaos/hang-once`): its step body hangs $CHAOS_HANG_SECONDS (default
   5 s, longer than the server's `--call-timeout` in the tests) on the first attempt only, then
   answers at once: the run must retry and complete.
+- `chaos-sleep`, `chaos-wait`, `chaos-fanout` (+ `chaos-child`): the soak's other shapes
+  (`bench/soak.py`): a 2 s sleep between two steps; a wait for `chaos/go` with the same `i`
+  (60 s timeout) before a step; a step sending three `chaos/child` events, each a one-step run.
 - `chaos-hang-always` (event `chaos/hang-always`, 1 retry): the step body always hangs: the run
   must fail cleanly after its retries, never stay Running.
 """
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 from typing import Any
 
@@ -65,5 +69,52 @@ async def hang_always(ctx: inngest.Context) -> dict[str, Any]:
     return {"step": await run_step(ctx, "hang", body)}
 
 
+async def quick(ctx: inngest.Context, step: str, value: str) -> str:
+    async def body() -> str:
+        return value
+
+    return await run_step(ctx, step, body)
+
+
+@client.create_function(
+    fn_id="sleep", trigger=inngest.TriggerEvent(event="chaos/sleep"), retries=20
+)
+async def sleeper(ctx: inngest.Context) -> dict[str, Any]:
+    i = int(ctx.event.data["i"])  # type: ignore[arg-type]
+    await quick(ctx, "before", f"b{i}")
+    await ctx.step.sleep("nap", datetime.timedelta(seconds=2))
+    return {"i": i, "after": await quick(ctx, "after", f"a{i}")}
+
+
+@client.create_function(fn_id="wait", trigger=inngest.TriggerEvent(event="chaos/wait"), retries=20)
+async def waiter(ctx: inngest.Context) -> dict[str, Any]:
+    i = int(ctx.event.data["i"])  # type: ignore[arg-type]
+    got = await ctx.step.wait_for_event(
+        "go",
+        event="chaos/go",
+        if_exp="async.data.i == event.data.i",
+        timeout=datetime.timedelta(seconds=60),
+    )
+    return {"i": i, "got": got is not None, "done": await quick(ctx, "done", f"w{i}")}
+
+
+@client.create_function(
+    fn_id="fanout", trigger=inngest.TriggerEvent(event="chaos/fanout"), retries=20
+)
+async def fanout(ctx: inngest.Context) -> dict[str, Any]:
+    i = int(ctx.event.data["i"])  # type: ignore[arg-type]
+    children = [inngest.Event(name="chaos/child", data={"parent": i, "k": k}) for k in range(3)]
+    ids = await ctx.step.send_event("fan", children)
+    return {"i": i, "children": len(ids)}
+
+
+@client.create_function(
+    fn_id="child", trigger=inngest.TriggerEvent(event="chaos/child"), retries=20
+)
+async def child(ctx: inngest.Context) -> dict[str, Any]:
+    data = ctx.event.data
+    return {"child": await quick(ctx, "work", f"{data['parent']}/{data['k']}")}
+
+
 app = fastapi.FastAPI()
-inngest.fast_api.serve(app, client, [three, hang_once, hang_always])
+inngest.fast_api.serve(app, client, [three, hang_once, hang_always, sleeper, waiter, fanout, child])
