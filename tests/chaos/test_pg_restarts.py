@@ -25,10 +25,9 @@ import pytest
 from integration.harness import (
     ServerProcess,
     postgres_cluster,
-    postgres_databases,
     requires_postgres_dialect,
 )
-from integration.pg_control import cluster_command, ensure_pg_running, pg_ctl, pg_up
+from integration.pg_control import controlled_cluster, ensure_pg_running, pg_ctl, pg_up
 
 from .load import (
     EventSender,
@@ -56,13 +55,8 @@ SERVER_ARGS = ["--lease-seconds", str(LEASE_SECONDS), "--max-in-flight", str(MAX
 
 @pytest.fixture
 def cluster() -> Iterator[list[str]]:
-    postgres_databases()  # unreachable: skip loudly (fail under CI=true) before touching it
-    command = cluster_command()
-    ensure_pg_running(command)
-    try:
+    with controlled_cluster() as command:
         yield command
-    finally:
-        ensure_pg_running(command)  # whatever happened, leave PostgreSQL running
 
 
 def test_postgres_restarted_ten_times_under_load(

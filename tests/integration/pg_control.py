@@ -7,16 +7,18 @@ restarting the cluster is only possible for a local cluster managed by `pg_ctlcl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from .harness import postgres_test_url, wait_until
+from .harness import postgres_databases, postgres_test_url, wait_until
 
 PG_CLUSTER_DIR = Path("/etc/postgresql")
 
@@ -67,6 +69,19 @@ def ensure_pg_running(cluster: list[str]) -> None:
     if not pg_up():
         subprocess.run([*cluster, "start"], capture_output=True, timeout=60, check=False)
     wait_until(lambda: True if pg_up() else None, timeout=60, what="PostgreSQL to accept again")
+
+
+@contextlib.contextmanager
+def controlled_cluster() -> Iterator[list[str]]:
+    """The cluster command for a test that stops or restarts PostgreSQL (skipped when it may
+    not); whatever happens in the block, PostgreSQL is left running."""
+    postgres_databases()  # unreachable: skip loudly (fail under CI=true) before touching it
+    command = cluster_command()
+    ensure_pg_running(command)
+    try:
+        yield command
+    finally:
+        ensure_pg_running(command)
 
 
 def application_name(server_pid: int, role: str) -> str:

@@ -21,12 +21,11 @@ import pytest
 from .harness import (
     JSONDict,
     Stack,
-    postgres_databases,
     requires_postgres_dialect,
     running_stack,
     wait_until,
 )
-from .pg_control import cluster_command, ensure_pg_running, pg_ctl
+from .pg_control import controlled_cluster, ensure_pg_running, pg_ctl
 
 pytestmark = [requires_postgres_dialect(), pytest.mark.slow]
 
@@ -120,13 +119,8 @@ class Prober:
 
 @pytest.fixture
 def cluster() -> Iterator[list[str]]:
-    postgres_databases()  # unreachable: skip loudly (fail under CI=true) before touching it
-    command = cluster_command()
-    ensure_pg_running(command)
-    try:
+    with controlled_cluster() as command:
         yield command
-    finally:
-        ensure_pg_running(command)  # whatever happened, leave PostgreSQL running
 
 
 def test_postgres_outage_loses_nothing(
