@@ -184,3 +184,11 @@ def serves_alone(url: str, sender: EventSender, number: int, *, within: float) -
     while not run_completed(url, internal_id):
         assert time.monotonic() < deadline, f"{url}: event {number} not completed in {within}s"
         time.sleep(0.1)
+
+
+def health_status(url: str) -> int:
+    """`GET /health`'s status, 0 when the server does not answer."""
+    try:
+        return httpx.get(f"{url}/health", timeout=2.0).status_code
+    except httpx.TransportError:
+        return 0

@@ -26,6 +26,7 @@ from integration.harness import (
     ServerProcess,
     postgres_cluster,
     requires_postgres_dialect,
+    wait_until,
 )
 from integration.pg_control import controlled_cluster, ensure_pg_running, pg_ctl, pg_up
 
@@ -34,6 +35,7 @@ from .load import (
     Fault,
     check_outputs,
     check_reruns,
+    health_status,
     serves_alone,
     wait_all_completed,
 )
@@ -74,7 +76,7 @@ def test_postgres_restarted_ten_times_under_load(
         with HealthWatch(urls) as health, DbWatch(servers[0].db) as db:
             background.start()
             for n in range(RESTARTS):
-                time.sleep(random.uniform(0.2, 1.0))
+                time.sleep(random.uniform(0.1, 0.5))
                 began = time.monotonic()
                 try:
                     pg_ctl(cluster, "restart", "-m", "fast")
@@ -111,10 +113,16 @@ def test_postgres_restarted_ten_times_under_load(
 
 
 def serving_again(k: int, server: ServerProcess, sender: EventSender, restart: int) -> None:
-    """After restart number `restart`, server `k` alone accepts and completes an event."""
+    """After restart number `restart`, server `k` alone accepts and completes an event, and
+    its /health says 200 again."""
     number = PROBE_BASE + restart * 100 + k
     try:
         serves_alone(server.url, sender, number, within=RECOVERY_BOUND)
+        wait_until(
+            lambda: True if health_status(server.url) == 200 else None,
+            timeout=RECOVERY_BOUND,
+            what="/health 200 again",
+        )
     except AssertionError as exc:
         why = log_failure_report([server.stderr_path]) or server.log_tail()
         raise AssertionError(f"restart {restart + 1}, server{k}: {exc}\n{why}") from None

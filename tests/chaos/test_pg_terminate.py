@@ -34,6 +34,7 @@ from .load import (
     Fault,
     check_outputs,
     check_reruns,
+    health_status,
     serves_alone,
     wait_all_completed,
 )
@@ -106,19 +107,12 @@ def cut_and_recover(
             f"after terminating server{k}'s {role} connection: {exc}\n{why}"
         ) from None
     wait_until(
-        lambda: True if health_status(server) == 200 else None,
+        lambda: True if health_status(server.url) == 200 else None,
         timeout=RECOVERY_BOUND,
         what=f"server{k} /health 200 after its {role} connection was terminated",
         on_timeout=server.log_tail,
     )
     return Fault("pg_terminate_backend", began, time.monotonic(), detail=f"server{k}/{role}")
-
-
-def health_status(server: ServerProcess) -> int:
-    try:
-        return httpx.get(f"{server.url}/health", timeout=2.0).status_code
-    except httpx.TransportError:
-        return 0
 
 
 def check_restarts_reported(server: ServerProcess) -> None:
