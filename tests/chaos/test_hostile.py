@@ -1,6 +1,7 @@
 """Hostile load next to normal traffic (issue 13): a real server and the real Python SDK app run
 chains of steps while other clients hold slow-loris and idle connections, send oversize, deeply
-nested and malformed bodies, raw garbage, and random bytes to every route of the app's router.
+nested and malformed bodies, raw garbage, and random bytes to every route of the API (its
+OpenAPI document and the SDK routes).
 Each hostile request gets a 4xx (never a 5xx) or is closed within the header deadline, `/health`
 answers 200 throughout, and every normal run completes with its output. Bounded: ~20 s.
 """
@@ -38,29 +39,22 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         yield started
 
 
-def _router_routes() -> list[tuple[str, str]]:
-    """(method, path) for every API route of the app's router (the dashboard's HTML and the
-    login form are left out: they are not the API under attack)."""
-    from mainspring.api import (
-        admin,
-        admin_apps,
-        events,
-        gql,
-        health,
-        observability,
-        operations,
-        rest,
-        run_queries,
-        sdk,
-    )
+def _every_route(client: httpx.Client) -> list[tuple[str, str]]:
+    """(method, path) of every operation in the server's own OpenAPI document, plus the SDK's
+    routes, which the REST document leaves out."""
+    from mainspring.api import gql, sdk
 
-    modules = (admin, admin_apps, events, gql, health, observability, operations, rest)
-    found: list[tuple[str, str]] = []
-    for module in (*modules, run_queries, sdk):
-        for route in module.routes:
-            if isinstance(route, Route):
-                found += [(m, route.path) for m in sorted(route.methods or ()) if m != "HEAD"]
-    return found
+    spec = client.get("/openapi.json").json()
+    found = [
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    for route in (*sdk.routes, *gql.routes):
+        if isinstance(route, Route):
+            found += [(m, route.path) for m in sorted(route.methods or ()) if m != "HEAD"]
+    return sorted(set(found))
 
 
 def _fill(path: str, rng: random.Random) -> str:
@@ -84,7 +78,7 @@ def random_bytes_on_every_route(stack: Stack) -> Problems:
     """Never a 5xx; a route that reads its body answers garbage with a 4xx."""
     rng, problems = random.Random(13), []
     with httpx.Client(base_url=stack.server.url, timeout=10) as client:
-        for method, path in _router_routes():
+        for method, path in _every_route(client):
             url = _fill(path, rng)
             resp = client.request(method, url, content=_garbage(rng, rng.randrange(1, 2048)))
             reads_body = method != "GET" and (method, path) not in BODY_IGNORED
@@ -194,10 +188,11 @@ def health_watch(stack: Stack, stop: threading.Event) -> Problems:
     problems, checks = [], 0
     while not stop.is_set():
         checks += 1
+        status: int | str
         try:
             status = httpx.get(f"{stack.server.url}/health", timeout=3).status_code
         except httpx.HTTPError as exc:
-            status = repr(exc)  # type: ignore[assignment]
+            status = repr(exc)
         if status != 200:
             problems.append(f"/health at check {checks}: {status}")
         stop.wait(0.2)
