@@ -65,6 +65,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._arm_header_deadline()
         super().data_received(data)
 
+    def on_message_begin(self) -> None:
+        # A request that begins in the same read as the end of the previous one saw no
+        # data_received of its own yet: its headers get a deadline here.
+        if self._header_timer is None and not self.transport.is_closing():
+            self._arm_header_deadline()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         self._awaiting_headers = self._headers_started = False
         if self._header_timer is not None:
