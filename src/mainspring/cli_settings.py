@@ -22,4 +22,7 @@ def shared_settings(options: dict[str, Any]) -> dict[str, Any]:
         "state_limit": options["state_limit"],
         "max_body_bytes": options["max_body_bytes"],
         "lease_ms": int(options["lease_seconds"] * 1000),
+        "header_timeout_s": options["header_timeout"],
+        "keep_alive_s": options["keep_alive_timeout"],
+        "max_connections": options["max_connections"],
     }
