@@ -25,7 +25,7 @@ from mainspring import errors
 from mainspring.config import redact_url
 from mainspring.store import sql_files
 from mainspring.store.base import AssumptionFailed, Params, Row
-from mainspring.store.batching import BatchThread, submit
+from mainspring.store.batching import RECONNECT_BACKOFF_S, BatchThread, submit
 from mainspring.supervision import Component, backoff, watch_thread
 
 T = TypeVar("T")
@@ -357,6 +357,7 @@ class _Listener(threading.Thread):
         self._loop = loop
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
         self._stop = threading.Event()
+        self._failures = 0  # in a row; reset once LISTENing again
         self.component = Component("db-listener")
         watch_thread(self.component, self)
 
@@ -367,26 +368,32 @@ class _Listener(threading.Thread):
         self._stop.set()
 
     def run(self) -> None:
-        first, failures = True, 0
+        first = True
         while not self._stop.is_set():
             try:
                 self._listen(catch_up=not first)
             except psycopg.Error as exc:
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)
                 self.component.down(f"database unavailable: {exc}")
-                self._stop.wait(backoff(failures))
-                failures += 1
+                self._stop.wait(self._reconnect_delay())
             except Exception as exc:
-                delay = backoff(failures)
+                delay = backoff(self._failures)
+                self._failures += 1
                 self.component.crashed(exc, delay)
                 self._stop.wait(delay)
-                failures += 1
             first = False
+
+    def _reconnect_delay(self) -> float:
+        """The writers' schedule (at most 2 s): a restarted database is heard again promptly."""
+        delay = RECONNECT_BACKOFF_S[min(self._failures, len(RECONNECT_BACKOFF_S) - 1)]
+        self._failures += 1
+        return delay
 
     def _listen(self, *, catch_up: bool) -> None:
         with _connect(self._url, "listener") as conn:
             for channel in self._callbacks:
                 conn.execute(f"LISTEN {channel}".encode())
+            self._failures = 0
             self.component.up()
             if catch_up:  # notifications sent while we were deaf are lost: act as if told
                 self._fire_all()
