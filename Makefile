@@ -43,22 +43,25 @@ typecheck: $(VENV)/.installed-test
 # The whole suite on SQLite and, at the same time, the store contract, the integration suite and
 # the browser tests again with every server on PostgreSQL ($(PG_URL); fresh databases cloned from a
 # per-session template). The two passes share nothing but the PostgreSQL server, so they run side
-# by side (output prefixed with the pass); the outage test, which stops that server, runs alone
-# afterwards. An unreachable PostgreSQL skips those tests loudly; under CI=true it fails them.
+# by side (output prefixed with the pass); the tests that stop or restart that server (the outage
+# test, the chaos suite's restart file) run alone afterwards. An unreachable PostgreSQL skips
+# those tests loudly; under CI=true it fails them.
 PG_ENV = MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)}
 OUTAGE_TEST := tests/integration/test_pg_outage.py
+RESTART_TESTS := tests/chaos/test_pg_restarts.py
 test: $(VENV)/.installed-test services ts-deps chromium lint typecheck
 	@set -o pipefail; \
 	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[sqlite] /' ) & sqlite=$$!; \
 	( $(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
-		tests/store tests/integration tests/dashboard --ignore=$(OUTAGE_TEST) $(PYTEST_ARGS) 2>&1 \
+		tests/store tests/integration tests/dashboard tests/chaos --ignore=$(OUTAGE_TEST) \
+		--ignore=$(RESTART_TESTS) $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[postgres] /' ) & postgres=$$!; \
 	wait $$sqlite; s=$$?; wait $$postgres; p=$$?; \
 	echo "make test: SQLite pass exit $$s, PostgreSQL pass exit $$p"; \
 	[ $$s -eq 0 ] && [ $$p -eq 0 ]
 	$(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
-		$(OUTAGE_TEST) $(PYTEST_ARGS)
+		$(OUTAGE_TEST) $(RESTART_TESTS) $(PYTEST_ARGS)
 
 # The dashboard's browser tests drive Debian's Chromium through Playwright (never `playwright
 # install`): install it with apt-get only when it is missing.

@@ -52,6 +52,8 @@ def serve(settings: config.Settings) -> None:
                 self._captured_signals.clear()
 
     from mainspring.api.app import build_app
+    from mainspring.serving.limits import ConnectionLimits
+    from mainspring.serving.protocol import protocol_class
     from mainspring.store import open_connector
 
     logging.basicConfig(
@@ -68,7 +70,10 @@ def serve(settings: config.Settings) -> None:
         uvicorn.Config(
             app,
             loop="uvloop",
-            http="httptools",
+            http=protocol_class(
+                ConnectionLimits(settings.header_timeout_s, settings.max_connections)
+            ),
+            timeout_keep_alive=settings.keep_alive_s,
             lifespan="on",
             access_log=False,
             log_level="warning",
@@ -221,6 +226,30 @@ _db_option = click.option(
     envvar=_env("ZOMBIE_GRACE"),
     type=click.FloatRange(min=0, max=config.MAX_ZOMBIE_GRACE_S),
     help="Seconds a run must be unchanged before the check re-queues it.",
+)
+@click.option(
+    "--header-timeout",
+    default=config.DEFAULT_HEADER_TIMEOUT_S,
+    show_default=True,
+    envvar=_env("HEADER_TIMEOUT"),
+    type=click.FloatRange(min=0.1),
+    help="Seconds for a client to send its request line and headers; then 408 and close.",
+)
+@click.option(
+    "--keep-alive-timeout",
+    default=config.DEFAULT_KEEP_ALIVE_S,
+    show_default=True,
+    envvar=_env("KEEP_ALIVE_TIMEOUT"),
+    type=click.IntRange(min=1),
+    help="Seconds an idle keep-alive connection stays open.",
+)
+@click.option(
+    "--max-connections",
+    default=config.DEFAULT_MAX_CONNECTIONS,
+    show_default=True,
+    envvar=_env("MAX_CONNECTIONS"),
+    type=click.IntRange(min=1),
+    help="Open connections served at once; requests on further ones get 503.",
 )
 def dev(**options: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""

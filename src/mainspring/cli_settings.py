@@ -24,4 +24,7 @@ def shared_settings(options: dict[str, Any]) -> dict[str, Any]:
         "lease_ms": int(options["lease_seconds"] * 1000),
         "zombie_check_interval_s": options["zombie_check_interval"],
         "zombie_grace_s": options["zombie_grace"],
+        "header_timeout_s": options["header_timeout"],
+        "keep_alive_s": options["keep_alive_timeout"],
+        "max_connections": options["max_connections"],
     }

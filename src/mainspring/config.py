@@ -13,6 +13,11 @@ LEASE_MS = 30_000
 DEFAULT_STATE_LIMIT_BYTES = 4 * 1024 * 1024
 DEFAULT_SESSION_TTL_S = 12 * 3600
 MAX_ZOMBIE_GRACE_S = 366 * 24 * 3600  # a longer grace would not be a check any more
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+# Longer than the connection-pool expiry of common clients (httpx 5 s, undici 4 s), so they close
+# an idle connection before we do and never reuse one we are closing.
+DEFAULT_KEEP_ALIVE_S = 20
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,10 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_reply_bytes: int = 64 * 1024 * 1024
     lease_ms: int = LEASE_MS
+    # Connection hygiene (serving/protocol.py): header deadline, idle keep-alive, connection cap.
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    keep_alive_s: int = DEFAULT_KEEP_ALIVE_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     server_kind: str = "dev"
     state_limit: int = DEFAULT_STATE_LIMIT_BYTES
     # Production mode (`mainspring start`): keys, reply verification, app URL allow-list.

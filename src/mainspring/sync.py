@@ -23,6 +23,7 @@ from mainspring.config import Settings
 from mainspring.protocol import signing
 from mainspring.registry import Registry
 from mainspring.store.repos.apps import SyncResult
+from mainspring.supervision import Component, start_supervised
 
 log = logging.getLogger("mainspring.sync")
 FAILED_RETRY_S = 0.5
@@ -116,6 +117,7 @@ class AppSync:
             normalize_url(url): UrlState(normalize_url(url)) for url in settings.sdk_urls
         }
         self._task: asyncio.Task[None] | None = None
+        self.component = Component("app-sync")
         self._session: aiohttp.ClientSession | None = None
 
     async def register(self, body: Any, expected_kind: str | None) -> SyncResult:
@@ -136,7 +138,10 @@ class AppSync:
             )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="mainspring-sync")
+        self._task = start_supervised(self.component, self._loop)
+
+    def components(self) -> list[Component]:
+        return [] if self._task is None else [self.component]
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -10,29 +10,22 @@ whose event was accepted with 200 completes.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from .harness import (
     JSONDict,
     Stack,
-    postgres_databases,
-    postgres_test_url,
     requires_postgres_dialect,
     running_stack,
     wait_until,
 )
+from .pg_control import controlled_cluster, ensure_pg_running, pg_ctl
 
 pytestmark = [requires_postgres_dialect(), pytest.mark.slow]
 
@@ -49,49 +42,6 @@ PROBE_INTERVAL = 0.05
 # a POST /e sent while PostgreSQL is down must be answered (503) within this bound.
 POST_ANSWER_BOUND = 6.0
 POST_INTERVAL = 0.2
-PG_CLUSTER_DIR = Path("/etc/postgresql")
-
-
-# --------------------------------------------------------------------------------------
-# Controlling the local cluster
-# --------------------------------------------------------------------------------------
-
-
-def cluster_command() -> list[str]:
-    """`pg_ctlcluster --skip-systemctl-redirect <version> main`, or skip when unavailable."""
-    host = urllib.parse.urlsplit(postgres_test_url()).hostname or "localhost"
-    if host not in {"127.0.0.1", "localhost", "::1"}:
-        pytest.skip(f"PostgreSQL at {host} is not a local cluster this test may stop")
-    if shutil.which("pg_ctlcluster") is None or not PG_CLUSTER_DIR.is_dir():
-        pytest.skip("pg_ctlcluster / /etc/postgresql not found: cannot stop PostgreSQL")
-    versions = sorted(os.listdir(PG_CLUSTER_DIR))
-    if len(versions) != 1:
-        pytest.skip(f"expected one PostgreSQL version in {PG_CLUSTER_DIR}, found {versions}")
-    if os.geteuid() != 0:
-        pytest.skip("stopping the cluster with pg_ctlcluster needs root")
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main"]
-
-
-def pg_ctl(cluster: list[str], action: str) -> None:
-    result = subprocess.run(
-        [*cluster, action], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, f"{' '.join(cluster)} {action}: {result.stdout}{result.stderr}"
-
-
-def pg_up() -> bool:
-    try:
-        with psycopg.connect(postgres_test_url(), connect_timeout=2) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error:
-        return False
-    return True
-
-
-def ensure_pg_running(cluster: list[str]) -> None:
-    if not pg_up():
-        subprocess.run([*cluster, "start"], capture_output=True, timeout=60, check=False)
-    wait_until(lambda: True if pg_up() else None, timeout=60, what="PostgreSQL to accept again")
 
 
 # --------------------------------------------------------------------------------------
@@ -169,13 +119,8 @@ class Prober:
 
 @pytest.fixture
 def cluster() -> Iterator[list[str]]:
-    postgres_databases()  # unreachable: skip loudly (fail under CI=true) before touching it
-    command = cluster_command()
-    ensure_pg_running(command)
-    try:
+    with controlled_cluster() as command:
         yield command
-    finally:
-        ensure_pg_running(command)  # whatever happened, leave PostgreSQL running
 
 
 def test_postgres_outage_loses_nothing(

@@ -50,6 +50,7 @@ from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
 from mainspring.store.base import Connector
+from mainspring.supervision import Supervisor
 from mainspring.sync import AppSync
 
 log = logging.getLogger("mainspring")
@@ -142,6 +143,9 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         checkpoints=checkpoints,
         connector=connector,
         operations=ops,
+        supervisor=Supervisor(
+            [connector.components, worker.components, ops.components, sync.components]
+        ),
     )
 
     @contextlib.asynccontextmanager

@@ -1,4 +1,9 @@
-"""`GET /health`: liveness plus a few numbers an operator wants first."""
+"""`GET /health`: liveness plus a few numbers an operator wants first.
+
+503 `degraded` whenever the database does not answer or any supervised component is down,
+stalled past its deadline or no longer running, naming each, so a load balancer stops sending
+work to a process that cannot do it. The answer never waits longer than `DATABASE_PROBE_S`.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,25 @@ from starlette.routing import Route
 from mainspring.api.errors import JSONResponse
 from mainspring.api.state import services
 
+DATABASE_PROBE_S = 1.5
+
 
 async def health(request: Request) -> Response:
     app = services(request)
-    healthy = app.connector.healthy and await app.reads.database_ok()
-    status = 200 if healthy else 503
+    reasons = [str(problem) for problem in app.supervisor.problems()]
+    if not await app.reads.database_ok(DATABASE_PROBE_S):
+        reasons.insert(0, "database unavailable")
+    elif not app.connector.healthy and not reasons:
+        reasons.append("database connection lost; reconnecting")
+    status = 503 if reasons else 200
     return JSONResponse(
         {
             "status": status,
-            "message": "OK" if healthy else "degraded: database unavailable",
+            "message": "degraded: " + "; ".join(reasons) if reasons else "OK",
             "database": app.connector.dialect,
             "mode": app.settings.server_kind,
             "functions": len(app.registry.functions()),
+            "components": app.supervisor.report(),
             "database_work": app.connector.stats(),
         },
         status_code=status,

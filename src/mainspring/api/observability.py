@@ -21,12 +21,17 @@ MAX_HOURS = 24 * 90
 
 async def health(request: Request) -> Response:
     app = services(request)
+    problems = [str(problem) for problem in app.supervisor.problems()]
     if not (app.connector.healthy and await app.reads.database_ok()):
         database = {"ok": False, "dialect": app.connector.dialect}
-        body = {"status": "unavailable", "database": database}
+        body = {"status": "unavailable", "database": database, "degraded": problems}
         return JSONResponse({"data": body, "metadata": {}}, status_code=503)
     summary = await app.operations.health()
     summary["database"] = {"ok": True, "dialect": app.connector.dialect}
+    summary["components"] = app.supervisor.report()
+    if problems:
+        summary["status"] = "degraded"
+        summary["degraded"] = problems
     summary["checked_at"] = rfc3339(app.clock())
     return envelope(request, summary)
 

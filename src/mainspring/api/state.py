@@ -15,6 +15,7 @@ from mainspring.operations.service import Operations
 from mainspring.reads import Reads
 from mainspring.registry import Registry
 from mainspring.store.base import Connector
+from mainspring.supervision import Supervisor
 from mainspring.sync import AppSync
 
 
@@ -30,6 +31,7 @@ class Services:
     checkpoints: CheckpointLog
     connector: Connector
     operations: Operations
+    supervisor: Supervisor
 
 
 def services(request: Request) -> Services:

@@ -100,7 +100,7 @@ class Alerts:
         self._connector = connector
         self._config = config
         self._clock = clock
-        self._loop = Periodic("alert rules", self.check, self._config.interval_ms / 1000)
+        self.rounds = Periodic("alert rules", self.check, self._config.interval_ms / 1000)
         self._watching_since = clock()
 
     @property
@@ -175,10 +175,10 @@ class Alerts:
             await asyncio.sleep(0.5 * 2**attempt)
 
     def start(self) -> None:
-        self._loop.start()
+        self.rounds.start()
 
     async def stop(self) -> None:
-        await self._loop.stop()
+        await self.rounds.stop()
 
 
 _HEADERS = {"Content-Type": "application/json", "User-Agent": "mainspring-alerts"}

@@ -55,7 +55,7 @@ class Holds:
         self._connector = connector
         self.killed = False
         self.paused: frozenset[str] = frozenset()
-        self._loop = Periodic("holds refresh", self.refresh, REFRESH_INTERVAL_S, wait_first=True)
+        self.rounds = Periodic("holds refresh", self.refresh, REFRESH_INTERVAL_S, wait_first=True)
         self._refreshing: set[asyncio.Task[None]] = set()
 
     def is_held(self, slug: str) -> bool:
@@ -81,7 +81,7 @@ class Holds:
     async def start(self) -> None:
         await self.refresh()
         self._connector.listen("mainspring_operations", self.changed)
-        self._loop.start()
+        self.rounds.start()
 
     async def stop(self) -> None:
-        await self._loop.stop()
+        await self.rounds.stop()

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from mainspring import errors
+from mainspring.supervision import Component, start_supervised
 
 log = logging.getLogger("mainspring.operations")
 
@@ -28,9 +29,15 @@ class Periodic:
         self._interval_s = interval_s
         self._wait_first = wait_first
         self._task: asyncio.Task[None] | None = None
+        # A round may take a while (retention deletes in chunks); one stuck for minutes is not.
+        self.component = Component("periodic-" + name.replace(" ", "-"), deadline_s=300.0)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"mainspring-{self._name}")
+        self._task = start_supervised(self.component, self._loop)
+
+    def components(self) -> list[Component]:
+        """Watched only once started (retention may be switched off)."""
+        return [] if self._task is None else [self.component]
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -41,10 +48,13 @@ class Periodic:
         if self._wait_first:
             await asyncio.sleep(self._interval_s)
         while True:
+            self.component.busy()
             try:
                 await self._round()
             except errors.StoreError as exc:
                 log.warning("%s skipped: %s", self._name, exc)
             except Exception:
                 log.exception("%s failed", self._name)
+            finally:
+                self.component.idle()
             await asyncio.sleep(self._interval_s)

@@ -32,7 +32,7 @@ class Retention:
         self._connector = connector
         self._config = config
         self._clock = clock
-        self._loop = Periodic("retention", self.prune_once, self._config.interval_ms / 1000)
+        self.rounds = Periodic("retention", self.prune_once, self._config.interval_ms / 1000)
 
     async def prune_once(self) -> Pruned:
         """Delete everything older than the cut-off, batch by batch; returns the counts."""
@@ -67,7 +67,7 @@ class Retention:
 
     def start(self) -> None:
         if self._config.max_age_ms > 0:
-            self._loop.start()
+            self.rounds.start()
 
     async def stop(self) -> None:
-        await self._loop.stop()
+        await self.rounds.stop()

@@ -30,6 +30,7 @@ from mainspring.reads import Reads
 from mainspring.run_lists import RunLists
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import operations as ops_repo
+from mainspring.supervision import Component
 
 
 class Operations:
@@ -68,6 +69,11 @@ class Operations:
         self.alerts.start()
         self.retention.start()
         self.zombies.start()
+
+    def components(self) -> list[Component]:
+        """The supervised background rounds, for `/health`."""
+        loops = (self.holds.rounds, self.alerts.rounds, self.retention.rounds, self.zombies.rounds)
+        return [component for loop in loops for component in loop.components()]
 
     async def stop(self) -> None:
         await self.zombies.stop()

@@ -47,7 +47,7 @@ class ZombieCheck:
         self._clock = clock
         self._config = config
         self.stats = ZombieStats()
-        self._loop = Periodic("zombie check", self.check_once, config.interval_s, wait_first=True)
+        self.rounds = Periodic("zombie check", self.check_once, config.interval_s, wait_first=True)
 
     async def find(self, grace_s: float | None = None) -> list[Row]:
         """Zombies unchanged for `grace_s` (default: the configured grace), without repair."""
@@ -95,7 +95,7 @@ class ZombieCheck:
 
     def start(self) -> None:
         if self._config.interval_s > 0:
-            self._loop.start()
+            self.rounds.start()
 
     async def stop(self) -> None:
-        await self._loop.stop()
+        await self.rounds.stop()

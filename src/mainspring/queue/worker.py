@@ -18,6 +18,7 @@ from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import queue as queue_repo
+from mainspring.supervision import Component, start_supervised
 
 log = logging.getLogger("mainspring.worker")
 IDLE_WAIT_S = 60.0
@@ -48,6 +49,11 @@ class Worker:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._leasing = Component("worker-lease")
+        self._renewing = Component("worker-heartbeat")
+
+    def components(self) -> list[Component]:
+        return [self._leasing, self._renewing] if self._tasks else []
 
     def notify(self, at: int | None = None) -> None:
         """New work exists, due at `at` (now if None)."""
@@ -63,8 +69,8 @@ class Worker:
             if released:
                 log.info("resumed %d queue items left by a previous process", released)
         self._tasks = [
-            asyncio.create_task(self._lease_loop(), name="mainspring-lease"),
-            asyncio.create_task(self._heartbeat_loop(), name="mainspring-heartbeat"),
+            start_supervised(self._leasing, self._lease_loop),
+            start_supervised(self._renewing, self._heartbeat_loop),
         ]
 
     async def stop(self, timeout_s: float) -> None:
@@ -115,14 +121,19 @@ class Worker:
             # Paused functions / kill switch: their calls are parked, not run.
             return dataclasses.replace(leased, items=hold_leased(tx, leased.items))
 
+        self._leasing.busy()
         try:
             leased = await self._connector.write_aside(unit)
-            self._blocked = leased.blocked
-            return leased.items, leased.next_due
-        except Exception:
-            log.exception("leasing failed; retrying in 1 s")
+        except Exception as exc:
+            self._leasing.idle()
+            self._leasing.down(f"leasing failed: {exc}")
+            log.warning("leasing failed (%s); retrying in 1 s", exc, exc_info=True)
             await asyncio.sleep(1)
-            return [], None
+            return [], self._clock()  # due now: lease again at once, not after the idle wait
+        self._leasing.idle()
+        self._leasing.up()
+        self._blocked = leased.blocked
+        return leased.items, leased.next_due
 
     def _spawn(self, item: QueueItem) -> None:
         task = asyncio.create_task(self._run_item(item), name=f"mainspring-item-{item.id}")
@@ -149,11 +160,18 @@ class Worker:
             await asyncio.sleep(interval)
             ids = list(self._in_flight)
             if not ids:
+                self._renewing.up()  # nothing to renew is nothing failing
                 continue
+            self._renewing.busy()
             try:
                 await self._renew(ids)
-            except Exception:
-                log.exception("renewing leases failed")
+            except Exception as exc:
+                self._renewing.down(f"renewing leases failed: {exc}")
+                log.warning("renewing leases failed (%s)", exc, exc_info=True)
+            else:
+                self._renewing.up()
+            finally:
+                self._renewing.idle()
 
     async def _renew(self, ids: list[str]) -> None:
         until = self._clock() + self._lease_ms

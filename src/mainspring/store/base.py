@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from mainspring.supervision import Component
+
 T = TypeVar("T")
 Params = Mapping[str, Any]
 Row = Mapping[str, Any]
@@ -90,6 +92,10 @@ class Connector(Protocol):
 
     def stats(self) -> dict[str, int]:
         """Statements, transactions and round trips so far (for benchmarks and metrics)."""
+        ...
+
+    def components(self) -> list[Component]:
+        """Its supervised threads, for `/health`."""
         ...
 
     def listen(self, channel: str, callback: Callable[[], None]) -> None:

@@ -1,7 +1,11 @@
 """A database thread that drains queued units of work and runs each drained batch in one
 transaction (group commit). Units are re-runnable: when one fails, the batch is rolled back and
 every unit runs again in its own transaction, so one failing unit undoes only itself.
-Shared by the SQLite and PostgreSQL connectors; each brings a `Session`."""
+Shared by the SQLite and PostgreSQL connectors; each brings a `Session`.
+
+The thread never dies: whatever a driver raises, in any state of pipeline mode or transaction,
+fails the batch in hand with a retryable `StoreError` (callers answer 503), drops the connection
+and reconnects with backoff, from the next batch or, while idle, on its own."""
 
 from __future__ import annotations
 
@@ -15,10 +19,14 @@ from typing import Any, Protocol
 
 from mainspring import errors
 from mainspring.store.base import AssumptionFailed
+from mainspring.supervision import Component, backoff, watch_thread
 
 log = logging.getLogger("mainspring.store")
 MAX_BATCH = 512
 RECONNECT_BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+# While idle and disconnected, look for the database this often (so `/health` turns 200 again
+# without waiting for the next write).
+IDLE_CHECK_S = 0.5
 Job = tuple[Callable[[Any], Any], asyncio.Future[Any]]
 Outcome = tuple[asyncio.Future[Any], bool, Any]
 
@@ -43,14 +51,17 @@ class Session(Protocol):
 
 
 class BatchThread(threading.Thread):
-    def __init__(self, name: str, session: Session) -> None:
+    def __init__(self, name: str, session: Session, component: str | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self._session = session
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.healthy = True
         self.transactions = 0  # commits, for the benchmarks' "database work per step"
+        self.component = Component(component or name)
+        watch_thread(self.component, self)
         self._next_attempt = 0.0
         self._attempts = 0
+        self._in_hand: list[Job] = []
 
     @property
     def statements(self) -> int:
@@ -67,23 +78,47 @@ class BatchThread(threading.Thread):
         return counted
 
     def run(self) -> None:
-        running = True
-        while running:
-            first = self.jobs.get()
-            if first is None:
+        crashes = 0
+        while True:
+            try:
+                self._serve()
                 break
-            batch = [first]
+            except Exception as exc:  # a bug of ours: the thread goes on all the same
+                delay = backoff(crashes)
+                crashes += 1
+                self.component.crashed(exc, delay)
+                self._fail_in_hand(exc)
+                self._lost(exc)
+                time.sleep(delay)
+        self._close_session()
+
+    def _serve(self) -> None:
+        """Drain batches until told to stop (a `None` job)."""
+        while True:
+            try:
+                first = self.jobs.get(timeout=IDLE_CHECK_S)
+            except queue.Empty:
+                self._reconnect_while_idle()
+                continue
+            if first is None:
+                return
+            batch, stop = [first], False
             while len(batch) < MAX_BATCH:
                 try:
                     job = self.jobs.get_nowait()
                 except queue.Empty:
                     break
                 if job is None:
-                    running = False
+                    stop = True
                     break
                 batch.append(job)
+            self._in_hand = batch
+            self.component.busy()
             self._run_batch(batch)
-        self._session.close()
+            self.component.idle()
+            self._in_hand = []
+            if stop:
+                return
 
     def _run_batch(self, batch: list[Job]) -> None:
         try:
@@ -91,12 +126,26 @@ class BatchThread(threading.Thread):
             outcomes = self._try_together(batch)
             if outcomes is None:  # a unit failed: give each its own transaction
                 outcomes = [(future, *self._run_alone(unit)) for unit, future in batch]
-            self.healthy = True
+            self._mark_up()
         except Exception as exc:  # the connection or the commit failed: nothing is durable
             failure = self._failure(exc)
             outcomes = [(future, False, failure) for _, future in batch]
-        loop = batch[0][1].get_loop()
-        loop.call_soon_threadsafe(_resolve, outcomes)
+        _deliver(batch, outcomes)
+
+    def _reconnect_while_idle(self) -> None:
+        if self.healthy:
+            return
+        try:
+            self._ensure_connected()
+        except errors.StoreError:
+            return
+        self._mark_up()
+
+    def _mark_up(self) -> None:
+        if not self.healthy:
+            log.info("database connection re-established (%s)", self.component.name)
+        self.healthy = True
+        self.component.up()
 
     def _ensure_connected(self) -> None:
         """While the database is away, fail at once (callers answer 503) and try to reconnect
@@ -112,8 +161,8 @@ class BatchThread(threading.Thread):
             self._attempts += 1
             delay = RECONNECT_BACKOFF_S[min(self._attempts, len(RECONNECT_BACKOFF_S) - 1)]
             self._next_attempt = now + delay
+            self.component.down(f"database unavailable: {exc}")
             raise errors.StoreError(f"database unavailable: {exc}") from None
-        log.info("database connection re-established")
         self._attempts = 0
         self.healthy = True
 
@@ -160,23 +209,57 @@ class BatchThread(threading.Thread):
         self.transactions += 1
         return True, result
 
-    def _failure(self, exc: Exception) -> Exception:
+    def _failure(self, exc: Exception) -> errors.StoreError:
+        """The batch's framing failed (not one unit's own error, which `_try_together` and
+        `_run_alone` return to that unit). Nothing of it is durable: the callers get a
+        retryable error. A connection that cannot even roll back (a driver left in pipeline
+        mode, "cannot exit pipeline mode while busy") is in an unknown state: drop it."""
+        if isinstance(exc, errors.StoreError):
+            return exc  # already known to be away
         session = self._session
-        if not isinstance(exc, errors.StoreError) and not session.is_disconnect(exc):
+        if not session.is_disconnect(exc):
             try:
                 session.rollback()
             except Exception as rollback_error:
-                if not session.is_disconnect(rollback_error):
-                    raise
+                exc = rollback_error
             else:
-                return exc
-        if isinstance(exc, errors.StoreError):
-            return exc  # already known to be away
+                log.warning("a batch failed and was rolled back (%s)", exc, exc_info=exc)
+                return errors.StoreError(f"database error: {exc}")
+        self._lost(exc)
+        return errors.StoreError(f"database unavailable: {exc}")
+
+    def _lost(self, exc: BaseException) -> None:
+        """Reconnect before the next batch (or while idle), with backoff."""
         if self.healthy:
-            log.warning("database connection lost (%s); reconnecting with backoff", exc)
+            log.warning(
+                "database connection lost (%s: %s); reconnecting with backoff",
+                self.component.name,
+                exc,
+            )
         self.healthy = False
         self._next_attempt = 0.0
-        return errors.StoreError(f"database unavailable: {exc}")
+        self.component.down(f"database unavailable: {exc}")
+
+    def _fail_in_hand(self, exc: BaseException) -> None:
+        batch, self._in_hand = self._in_hand, []
+        if batch:
+            failure = errors.StoreError(f"database thread failed: {exc}")
+            _deliver(batch, [(future, False, failure) for _, future in batch])
+
+    def _close_session(self) -> None:
+        try:
+            self._session.close()
+        except Exception as exc:
+            log.warning("closing %s failed: %s", self.component.name, exc)
+
+
+def _deliver(batch: list[Job], outcomes: list[Outcome]) -> None:
+    """Hand the outcomes to the callers' event loop (gone at shutdown: nobody is waiting)."""
+    loop = batch[0][1].get_loop()
+    try:
+        loop.call_soon_threadsafe(_resolve, outcomes)
+    except RuntimeError:
+        log.debug("event loop closed; %d outcomes dropped", len(outcomes))
 
 
 def _resolve(outcomes: list[Outcome]) -> None:

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -25,7 +25,8 @@ from mainspring import errors
 from mainspring.config import redact_url
 from mainspring.store import sql_files
 from mainspring.store.base import AssumptionFailed, Params, Row
-from mainspring.store.batching import BatchThread, submit
+from mainspring.store.batching import RECONNECT_BACKOFF_S, BatchThread, submit
+from mainspring.supervision import Component, backoff, watch_thread
 
 T = TypeVar("T")
 log = logging.getLogger("mainspring.store.postgres")
@@ -58,9 +59,31 @@ def positional(queries: dict[str, str]) -> Statements:
     }
 
 
-def _connect(url: str) -> psycopg.Connection[dict[str, Any]]:
+# A connection whose peer vanished without a word (a cut cable, a frozen host) would block a
+# thread for the kernel's default of many minutes: keepalives and a send timeout end it in ~10 s.
+TCP_OPTIONS: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
+
+
+def application_name(role: str) -> str:
+    """`mainspring/<pid>/<role>` in `pg_stat_activity`: which process and which of its threads
+    holds a connection (operators, and the chaos tests that terminate one at a time)."""
+    return f"mainspring/{os.getpid()}/{role}"
+
+
+def _connect(url: str, role: str = "admin") -> psycopg.Connection[dict[str, Any]]:
     return psycopg.connect(
-        url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
+        url,
+        autocommit=True,
+        row_factory=dict_row,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        application_name=application_name(role),
+        **TCP_OPTIONS,
     )
 
 
@@ -202,10 +225,11 @@ class PostgresTx:
 
 
 class _PostgresSession:
-    def __init__(self, url: str, queries: Statements) -> None:
+    def __init__(self, url: str, queries: Statements, role: str) -> None:
         self._url = url
         self._queries = queries
-        self._conn = _connect(url)
+        self._role = role
+        self._conn = _connect(url, role)
         self.tx = PostgresTx(self._conn, queries)
         self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
@@ -256,10 +280,10 @@ class _PostgresSession:
     def reconnect(self) -> None:
         try:
             self._conn.close()
-        except psycopg.Error:
+        except Exception:  # whatever state it was left in, it is being replaced
             pass
         self._pipeline_scope = None
-        self._conn = _connect(self._url)
+        self._conn = _connect(self._url, self._role)
         statements, round_trips = self.tx.statements, self.tx.round_trips
         self.tx = PostgresTx(self._conn, self._queries)
         self.tx.statements, self.tx.round_trips = statements, round_trips
@@ -324,7 +348,8 @@ def pending_migrations(url: str) -> list[str]:
 
 
 class _Listener(threading.Thread):
-    """LISTENs on the given channels and calls back on the event loop; reconnects on loss."""
+    """LISTENs on the given channels and calls back on the event loop; reconnects on loss,
+    and on any other failure too (it is supervised: it never ends before `stop`)."""
 
     def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(name="mainspring-pg-listen", daemon=True)
@@ -332,6 +357,9 @@ class _Listener(threading.Thread):
         self._loop = loop
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
         self._stop = threading.Event()
+        self._failures = 0  # in a row; reset once LISTENing again
+        self.component = Component("db-listener")
+        watch_thread(self.component, self)
 
     def add(self, channel: str, callback: Callable[[], None]) -> None:
         self._callbacks.setdefault(channel, []).append(callback)
@@ -346,24 +374,44 @@ class _Listener(threading.Thread):
                 self._listen(catch_up=not first)
             except psycopg.Error as exc:
                 log.warning("LISTEN connection lost (%s); reconnecting", exc)
-                time.sleep(1)
+                self.component.down(f"database unavailable: {exc}")
+                self._stop.wait(self._reconnect_delay())
+            except Exception as exc:
+                delay = backoff(self._failures)
+                self._failures += 1
+                self.component.crashed(exc, delay)
+                self._stop.wait(delay)
             first = False
 
+    def _reconnect_delay(self) -> float:
+        """The writers' schedule (at most 2 s): a restarted database is heard again promptly."""
+        delay = RECONNECT_BACKOFF_S[min(self._failures, len(RECONNECT_BACKOFF_S) - 1)]
+        self._failures += 1
+        return delay
+
     def _listen(self, *, catch_up: bool) -> None:
-        with _connect(self._url) as conn:
+        with _connect(self._url, "listener") as conn:
             for channel in self._callbacks:
                 conn.execute(f"LISTEN {channel}".encode())
+            self._failures = 0
+            self.component.up()
             if catch_up:  # notifications sent while we were deaf are lost: act as if told
                 self._fire_all()
             while not self._stop.is_set():
                 for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
                     for callback in self._callbacks.get(notify.channel, []):
-                        self._loop.call_soon_threadsafe(callback)
+                        self._call_soon(callback)
 
     def _fire_all(self) -> None:
         for callbacks in self._callbacks.values():
             for callback in callbacks:
-                self._loop.call_soon_threadsafe(callback)
+                self._call_soon(callback)
+
+    def _call_soon(self, callback: Callable[[], None]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback)
+        except RuntimeError:  # the loop is closed: the process is shutting down
+            self._stop.set()
 
 
 class PostgresConnector:
@@ -380,15 +428,25 @@ class PostgresConnector:
             migrate(url)
             queries = positional(sql_files.load_queries("postgres"))
             self._writers = [
-                BatchThread(f"mainspring-pg-writer-{n}", _PostgresSession(url, queries))
+                BatchThread(
+                    f"mainspring-pg-writer-{n}",
+                    _PostgresSession(url, queries, f"writer-{n}"),
+                    f"db-writer-{n}",
+                )
                 for n in range(writers)
             ]
             # Leases on a connection of their own: each waits for its answers (candidates,
             # keys, the queue's outlook), which in the group commit held up every step record
             # behind it (they took a fifth of the writer's time in bench_scaling).
-            self._leaser = BatchThread("mainspring-pg-leaser", _PostgresSession(url, queries))
+            self._leaser = BatchThread(
+                "mainspring-pg-leaser", _PostgresSession(url, queries, "leaser"), "db-leaser"
+            )
             self._readers = [
-                BatchThread(f"mainspring-pg-reader-{n}", _ReaderSession(url, queries))
+                BatchThread(
+                    f"mainspring-pg-reader-{n}",
+                    _ReaderSession(url, queries, f"reader-{n}"),
+                    f"db-reader-{n}",
+                )
                 for n in range(readers)
             ]
         except psycopg.Error as exc:
@@ -405,6 +463,10 @@ class PostgresConnector:
     @property
     def healthy(self) -> bool:
         return all(thread.healthy for thread in self._threads)
+
+    def components(self) -> list[Component]:
+        listener = [] if self._listener is None else [self._listener.component]
+        return [*(thread.component for thread in self._threads), *listener]
 
     def stats(self) -> dict[str, int]:
         """Statements, transactions and round trips so far (all threads), for the benchmarks."""

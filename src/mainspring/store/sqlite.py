@@ -18,6 +18,7 @@ from mainspring import errors
 from mainspring.store import sql_files
 from mainspring.store.base import Params, Row
 from mainspring.store.batching import BatchThread, submit
+from mainspring.supervision import Component
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
@@ -174,17 +175,26 @@ class SqliteConnector:
             raise errors.StoreError(f"cannot open SQLite database {path}: {exc}") from None
         queries = sql_files.load_queries("sqlite")
         self._writer = BatchThread(
-            "mainspring-sqlite-writer", _SqliteSession(writer_conn, queries, writer=True)
+            "mainspring-sqlite-writer",
+            _SqliteSession(writer_conn, queries, writer=True),
+            "db-writer",
         )
         self._reader = BatchThread(
-            "mainspring-sqlite-reader", _SqliteSession(reader_conn, queries, writer=False)
+            "mainspring-sqlite-reader",
+            _SqliteSession(reader_conn, queries, writer=False),
+            "db-reader",
         )
         self._writer.start()
         self._reader.start()
 
     @property
     def healthy(self) -> bool:
-        return True
+        """False after a batch's framing failed (a full disk, an I/O error) until the next one
+        commits."""
+        return self._writer.healthy and self._reader.healthy
+
+    def components(self) -> list[Component]:
+        return [self._writer.component, self._reader.component]
 
     def stats(self) -> dict[str, int]:
         """Statements, transactions and calls into SQLite so far (both threads), for the
