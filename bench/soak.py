@@ -125,7 +125,7 @@ def inject(kind: str, servers: list[ServerProcess], cluster: list[str] | None) -
     if kind == "restart" and cluster is not None:
         pg_control.pg_ctl(cluster, "restart", "-m", "fast")
         return "PostgreSQL restart -m fast"
-    role = random.choice(["writer-0", "writer-1", "leaser", "listener", "reader-0", "reader-1"])
+    role = random.choice(["writer-0", "leaser", "listener", "reader-0", "reader-1"])
     cut = pg_control.terminate_connection(servers[k].db, servers[k].pid, role)
     return f"pg_terminate_backend server{k}/{role} ({cut} cut)"
 
