@@ -94,8 +94,9 @@ class Component:
             return Problem(self.name, f"is stalled ({now - since:.0f}s in one unit of work)")
         return None
 
-    def report(self) -> dict[str, object]:
-        problem = self.problem()
+    def report(self, problem: Problem | None) -> dict[str, object]:
+        """Its line in `/health`, from the problem found in the same look (so the status
+        and the components never disagree)."""
         state = "ok"
         if problem is not None:
             state = "down" if self._down is not None or not self._alive() else "stalled"
@@ -112,13 +113,17 @@ class Supervisor:
     def components(self) -> list[Component]:
         return [component for source in self._sources for component in source()]
 
-    def problems(self) -> list[Problem]:
+    def check(self) -> tuple[list[Problem], dict[str, dict[str, object]]]:
+        """One look at every component: what is wrong, and each one's report."""
         now = time.monotonic()
-        found = (component.problem(now) for component in self.components())
-        return [problem for problem in found if problem is not None]
-
-    def report(self) -> dict[str, dict[str, object]]:
-        return {component.name: component.report() for component in self.components()}
+        problems: list[Problem] = []
+        report: dict[str, dict[str, object]] = {}
+        for component in self.components():
+            problem = component.problem(now)
+            report[component.name] = component.report(problem)
+            if problem is not None:
+                problems.append(problem)
+        return problems, report
 
 
 async def supervise(component: Component, body: Callable[[], Awaitable[None]]) -> None:

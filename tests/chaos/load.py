@@ -48,6 +48,9 @@ class EventSender:
     accepted: set[int] = field(default_factory=set)
     internal_ids: dict[int, str] = field(default_factory=dict)
     resends: int = 0
+    # A test fails on any answer but 200 or 503 (strict); the soak counts them and goes on.
+    strict: bool = True
+    unexpected: list[str] = field(default_factory=list)
 
     def send(self, numbers: Sequence[int], *, within: float = SEND_DEADLINE) -> None:
         batch = [{"name": self.name, "id": f"{self.prefix}-{i}", "data": {"i": i}} for i in numbers]
@@ -60,7 +63,10 @@ class EventSender:
                     self.accepted.update(numbers)
                     self.internal_ids.update(zip(numbers, resp.json()["ids"], strict=True))
                     return
-                assert resp.status_code == 503, f"POST /e -> {resp.status_code}: {resp.text[:300]}"
+                if resp.status_code != 503:
+                    answer = f"POST /e -> {resp.status_code}: {resp.text[:300]}"
+                    assert not self.strict, answer
+                    self.unexpected.append(answer)
             except httpx.TransportError:
                 pass
             self.resends += 1

@@ -189,3 +189,27 @@ async def test_a_bug_escaping_the_batch_loop_is_logged_and_the_thread_restarts(
     assert thread.is_alive()
     assert thread.component.restarts == 1
     assert "component db-test failed; restarting" in caplog.text
+
+
+@pytest.mark.postgres_only
+async def test_a_connection_left_in_pipeline_mode_is_replaced_not_trusted(
+    connector: Connector, db_url: str
+) -> None:
+    """libpq still in pipeline mode while psycopg believes it left (an exit that failed during a
+    restart) made the next statement read an earlier one's result: a 500 "the last operation
+    didn't produce records (command status: DELETE 1)" in the soak. A batch must not start on
+    such a connection."""
+    from mainspring.store.postgres import PostgresConnector
+
+    assert isinstance(connector, PostgresConnector)
+    session = connector._writers[0]._session
+    stale = session._conn  # type: ignore[attr-defined]
+    stale.pgconn.enter_pipeline_mode()
+    written = await asyncio.wait_for(
+        connector.write(lambda tx: ingest_events(tx, [new_event("01AFTERSTALE")], NOW)), 10
+    )
+    assert written is not None
+    assert session._conn is not stale  # type: ignore[attr-defined]
+    assert stale.closed
+    found = await connector.read(lambda tx: events_repo.get_event(tx, "01AFTERSTALE"))
+    assert found is not None

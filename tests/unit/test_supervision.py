@@ -75,20 +75,19 @@ def test_a_thread_that_ended_is_reported_not_running() -> None:
     thread.start()
     thread.join()
     assert "db-listener is not running" == str(component.problem())
-    assert component.report()["state"] == "down"
+    assert component.report(component.problem())["state"] == "down"
 
 
 def test_the_supervisor_gathers_components_on_each_look() -> None:
     present: list[Component] = []
     supervisor = Supervisor([lambda: present])
-    assert supervisor.problems() == []
+    assert supervisor.check() == ([], {})
     broken = Component("db-reader-1")
     broken.down("database unavailable: gone")
     present.append(broken)
-    assert [str(p) for p in supervisor.problems()] == [
-        "db-reader-1 is down (database unavailable: gone)"
-    ]
-    assert supervisor.report() == {
+    problems, report = supervisor.check()
+    assert [str(p) for p in problems] == ["db-reader-1 is down (database unavailable: gone)"]
+    assert report == {
         "db-reader-1": {
             "state": "down",
             "restarts": 0,

@@ -19,7 +19,8 @@ DATABASE_PROBE_S = 1.5
 
 async def health(request: Request) -> Response:
     app = services(request)
-    reasons = [str(problem) for problem in app.supervisor.problems()]
+    problems, components = app.supervisor.check()
+    reasons = [str(problem) for problem in problems]
     if not await app.reads.database_ok(DATABASE_PROBE_S):
         reasons.insert(0, "database unavailable")
     elif not app.connector.healthy and not reasons:
@@ -32,7 +33,7 @@ async def health(request: Request) -> Response:
             "database": app.connector.dialect,
             "mode": app.settings.server_kind,
             "functions": len(app.registry.functions()),
-            "components": app.supervisor.report(),
+            "components": components,
             "database_work": app.connector.stats(),
         },
         status_code=status,

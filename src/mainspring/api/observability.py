@@ -21,14 +21,15 @@ MAX_HOURS = 24 * 90
 
 async def health(request: Request) -> Response:
     app = services(request)
-    problems = [str(problem) for problem in app.supervisor.problems()]
+    found, components = app.supervisor.check()
+    problems = [str(problem) for problem in found]
     if not (app.connector.healthy and await app.reads.database_ok()):
         database = {"ok": False, "dialect": app.connector.dialect}
         body = {"status": "unavailable", "database": database, "degraded": problems}
         return JSONResponse({"data": body, "metadata": {}}, status_code=503)
     summary = await app.operations.health()
     summary["database"] = {"ok": True, "dialect": app.connector.dialect}
-    summary["components"] = app.supervisor.report()
+    summary["components"] = components
     if problems:
         summary["status"] = "degraded"
         summary["degraded"] = problems

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 
 from mainspring import errors
@@ -42,6 +43,10 @@ LISTEN_POLL_S = 1.0
 # gained more (0.71x -> 0.74x of SQLite, interleaved rounds).
 WRITERS = 1
 READERS = 2
+# Driver errors that no server sent (no SQLSTATE): a lost connection, or a pipeline whose
+# results no longer line up with its statements. Not DataError: psycopg refuses a NUL in a
+# parameter with one before sending anything, and that is the caller's bad input.
+_CLIENT_SIDE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg.ProgrammingError)
 
 
 # Query name -> (SQL with `%s` placeholders, the parameter names in their order).
@@ -234,6 +239,11 @@ class _PostgresSession:
         self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
     def begin(self, *, alone: bool = False) -> None:
+        if not self._clean():
+            log.warning(
+                "%s: connection left mid-pipeline or mid-transaction; replacing it", self._role
+            )
+            self.reconnect()
         self._pipeline_scope = self._conn.pipeline()
         self.tx.pipeline = self._pipeline_scope.__enter__()
         self.tx.transaction += 1
@@ -261,8 +271,24 @@ class _PostgresSession:
             pass  # the error that made us roll back, surfacing again
         self.tx.transaction += 1  # answers of the rolled-back work are lost with it
         self.tx.settle(committed=False)
+        if self._conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            # libpq could not leave pipeline mode (results still uncollected) while psycopg
+            # believes it did: the next statement's result would be an earlier one's (seen in
+            # the soak as "the last operation didn't produce records (command status: DELETE
+            # 1)"). Such a connection cannot be trusted again.
+            self._conn.close()
+            return
         if not (self._conn.broken or self._conn.closed):
             self._conn.execute(b"ROLLBACK")
+
+    def _clean(self) -> bool:
+        """Between batches: no pipeline, no open transaction, no pending result."""
+        pgconn = self._conn.pgconn
+        return (
+            not (self._conn.broken or self._conn.closed)
+            and pgconn.pipeline_status == pq.PipelineStatus.OFF
+            and pgconn.transaction_status == pq.TransactionStatus.IDLE
+        )
 
     def _leave_pipeline(self) -> None:
         scope, self._pipeline_scope = self._pipeline_scope, None
@@ -275,6 +301,8 @@ class _PostgresSession:
         is the unit's problem, and the batch re-runs its units one by one."""
         if self._conn.broken or self._conn.closed:
             return True
+        if isinstance(exc, _CLIENT_SIDE) and exc.sqlstate is None:
+            return True  # raised by the driver, not the server: the connection's state is suspect
         return isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.CannotConnectNow)
 
     def reconnect(self) -> None:
