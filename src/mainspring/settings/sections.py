@@ -6,9 +6,17 @@ durations (`window = "1h"`), which the aliases accept.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from mainspring.domain.durations import parse_duration_ms
 
@@ -28,6 +36,14 @@ def _duration(value: Any) -> Any:
         raise ValueError(f"{value!r} is not a duration like 30s, 1h, 7d") from None
 
 
+Period = Annotated[int, BeforeValidator(_duration)]
+
+
+def _zero_keeps(default: int) -> AfterValidator:
+    """A zero window or round interval would mean "always": it keeps the default instead."""
+    return AfterValidator(lambda value: value or default)
+
+
 def _aka(field: str, spoken: str) -> AliasChoices:
     return AliasChoices(field, spoken)
 
@@ -36,11 +52,13 @@ class Alerts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     webhook_url: str | None = None
-    window_ms: int = Field(default=ALERT_WINDOW_MS, validation_alias=_aka("window_ms", "window"))
+    window_ms: Annotated[Period, _zero_keeps(ALERT_WINDOW_MS)] = Field(
+        default=ALERT_WINDOW_MS, validation_alias=_aka("window_ms", "window")
+    )
     min_success_rate: float = 0.7
     min_runs: int = 5  # fewer finished runs in the window: no success-rate verdict
     dead_letters: int = 10  # failed runs in the window not yet replayed
-    interval_ms: int = Field(
+    interval_ms: Annotated[Period, _zero_keeps(ALERT_INTERVAL_MS)] = Field(
         default=ALERT_INTERVAL_MS, validation_alias=_aka("interval_ms", "interval")
     )
     expected_ms: dict[str, int] = Field(
@@ -51,21 +69,6 @@ class Alerts(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return value or None
-
-    @field_validator("window_ms", "interval_ms", mode="before")
-    @classmethod
-    def _period(cls, value: Any) -> Any:
-        return _duration(value)
-
-    @field_validator("window_ms")
-    @classmethod
-    def _window_not_off(cls, value: int) -> int:
-        return value or ALERT_WINDOW_MS  # a zero window or interval would mean "always"
-
-    @field_validator("interval_ms")
-    @classmethod
-    def _interval_not_off(cls, value: int) -> int:
-        return value or ALERT_INTERVAL_MS
 
     @field_validator("expected_ms", mode="before")
     @classmethod
@@ -80,25 +83,15 @@ class Alerts(BaseModel):
 class Retention(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    max_age_ms: int = Field(
+    max_age_ms: Period = Field(
         default=7 * 24 * HOUR_MS, validation_alias=_aka("max_age_ms", "max_age")
     )
     batch: int = 500
-    interval_ms: int = Field(
+    interval_ms: Annotated[Period, _zero_keeps(RETENTION_INTERVAL_MS)] = Field(
         default=RETENTION_INTERVAL_MS, validation_alias=_aka("interval_ms", "interval")
     )
-
-    @field_validator("max_age_ms", "interval_ms", mode="before")
-    @classmethod
-    def _period(cls, value: Any) -> Any:
-        return _duration(value)
 
     @field_validator("batch")
     @classmethod
     def _at_least_one(cls, value: int) -> int:
         return max(1, value)
-
-    @field_validator("interval_ms")
-    @classmethod
-    def _interval_not_off(cls, value: int) -> int:
-        return value or RETENTION_INTERVAL_MS
