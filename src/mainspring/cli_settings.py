@@ -1,30 +1,14 @@
-"""Settings fields taken from the flags `mainspring dev` and `mainspring start` share."""
+"""Settings fields taken from the flags `mainspring dev` and `mainspring start` share (shim: the
+flag table is `mainspring.settings.flags`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mainspring.settings.flags import BOTH, FLAGS, flag_fields
+
 
 def shared_settings(options: dict[str, Any]) -> dict[str, Any]:
     """The Settings fields `dev` and `start` take from the flags they share."""
-    return {
-        "host": options["host"],
-        "port": options["port"],
-        "db": options["db"],
-        "sdk_urls": tuple(options["sdk_urls"]),
-        "poll": not options["no_poll"],
-        "poll_interval_s": options["poll_interval"],
-        "backoff_base_ms": int(options["backoff_base"] * 1000),
-        "backoff_max_ms": int(options["backoff_max"] * 1000),
-        "call_timeout_s": options["call_timeout"],
-        "max_in_flight": options["max_in_flight"],
-        "shutdown_timeout_s": options["shutdown_timeout"],
-        "state_limit": options["state_limit"],
-        "max_body_bytes": options["max_body_bytes"],
-        "lease_ms": int(options["lease_seconds"] * 1000),
-        "zombie_check_interval_s": options["zombie_check_interval"],
-        "zombie_grace_s": options["zombie_grace"],
-        "header_timeout_s": options["header_timeout"],
-        "keep_alive_s": options["keep_alive_timeout"],
-        "max_connections": options["max_connections"],
-    }
+    shared = {name: value for name, value in options.items() if FLAGS.get(name, None)}
+    return flag_fields({k: v for k, v in shared.items() if FLAGS[k].modes == BOTH}, "dev")

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -173,7 +172,7 @@ def _operations(
         reads,
         cancellations,
         now_ms,
-        operations_settings.load(os.environ),
+        operations_settings.OperationsConfig(settings.alerts, settings.retention),
         function_slugs=lambda: [function.slug for function in registry.functions()],
         zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
         on_new_work=worker.notify,

@@ -23,8 +23,7 @@ from psycopg import pq
 from psycopg.rows import dict_row
 
 from mainspring import errors
-from mainspring.config import redact_url
-from mainspring.store import sql_files
+from mainspring.store import redact_url, sql_files
 from mainspring.store.base import AssumptionFailed, Params, Row
 from mainspring.store.batching import RECONNECT_BACKOFF_S, BatchThread, submit
 from mainspring.supervision import Component, backoff, watch_thread
