@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -54,28 +57,24 @@ async def run_trace(request: Request) -> Response:
     return envelope(request, trace)
 
 
-async def run_steps(request: Request) -> Response:
-    reads = services(request).reads
+async def _of_known_run(request: Request, read: Callable[[str], Awaitable[Any]]) -> Response:
+    """`read(run_id)` in the envelope, or 404 for a run that does not exist."""
     run_id = request.path_params["run_id"]
-    if await reads.run(run_id) is None:
+    if await services(request).reads.run(run_id) is None:
         return not_found("run not found")
-    return envelope(request, await reads.steps(run_id))
+    return envelope(request, await read(run_id))
+
+
+async def run_steps(request: Request) -> Response:
+    return await _of_known_run(request, services(request).reads.steps)
 
 
 async def run_history(request: Request) -> Response:
-    reads = services(request).reads
-    run_id = request.path_params["run_id"]
-    if await reads.run(run_id) is None:
-        return not_found("run not found")
-    return envelope(request, await reads.history(run_id))
+    return await _of_known_run(request, services(request).reads.history)
 
 
 async def run_jobs(request: Request) -> Response:
-    reads = services(request).reads
-    run_id = request.path_params["run_id"]
-    if await reads.run(run_id) is None:
-        return not_found("run not found")
-    return envelope(request, await reads.jobs(run_id))
+    return await _of_known_run(request, services(request).reads.jobs)
 
 
 routes = [

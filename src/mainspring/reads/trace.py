@@ -52,6 +52,8 @@ class TimelineStep:
     error: Any = None
     left_pct: float = 0.0
     width_pct: float = 0.0
+    entries: list[dict[str, Any]] = field(default_factory=list)  # its history, in order
+    memo: dict[str, Any] | None = None  # its memoized step, once its result was recorded
 
     @property
     def duration_ms(self) -> int | None:
@@ -83,10 +85,12 @@ def _apply(found: dict[str, TimelineStep], entry: dict[str, Any], boundary: int)
     kind, at = entry["kind"], entry["at"]
     if kind in _KIND_OF_START:
         step = _step(found, entry, at)
+        step.entries.append(entry)
         if isinstance(entry["data"], dict):
             step.detail.update(entry["data"])
         return
     step = _step(found, entry, boundary)
+    step.entries.append(entry)
     if kind == "step.error":
         step.attempts.append(Attempt(int(entry["attempt"] or 0) + 1, at, entry["data"]))
         step.status = "retrying"
@@ -96,13 +100,14 @@ def _apply(found: dict[str, TimelineStep], entry: dict[str, Any], boundary: int)
             step.attempts.append(Attempt(int(entry["attempt"] or 0) + 1, at, entry["data"]))
 
 
-def build(
-    run: dict[str, Any], history: list[dict[str, Any]], steps: list[dict[str, Any]], now: int
-) -> Timeline:
-    """Steps in the order they started; bars as percentages of the run's span (up to `now`)."""
+def read(
+    history: list[dict[str, Any]], steps: list[dict[str, Any]]
+) -> tuple[dict[str, TimelineStep], list[Attempt]]:
+    """The one pass over a run's history: its steps (in the order they first appear, then those
+    memoized without history) with their entries and memo, and the run's own call errors."""
     found: dict[str, TimelineStep] = {}
     run_errors: list[Attempt] = []
-    boundary = history[0]["at"] if history else now
+    boundary = history[0]["at"] if history else 0
     for entry in history:
         if entry["step_id"]:
             _apply(found, entry, boundary)
@@ -117,7 +122,15 @@ def build(
                 memo["id"], memo["name"] or memo["id"], "step", at, at
             )
             step.status = "failed" if memo["error"] else "completed"
-        step.output, step.error = memo["output"], memo["error"]
+        step.output, step.error, step.memo = memo["output"], memo["error"], memo
+    return found, run_errors
+
+
+def build(
+    run: dict[str, Any], history: list[dict[str, Any]], steps: list[dict[str, Any]], now: int
+) -> Timeline:
+    """Steps in the order they started; bars as percentages of the run's span (up to `now`)."""
+    found, run_errors = read(history, steps)
     start = history[0]["at"] if history else now
     end = max([start, *(e["at"] for e in history)])
     if not _ended(run):
@@ -136,27 +149,16 @@ def _ended(run: dict[str, Any]) -> bool:
 
 def spans(steps: list[dict[str, Any]], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Steps in completion order, then steps still in progress (waiting, sleeping, retrying)."""
-    by_step: dict[str, list[dict[str, Any]]] = {}
-    for entry in history:
-        if entry["step_id"]:
-            by_step.setdefault(entry["step_id"], []).append(entry)
-    found = []
-    done = set()
-    for step in steps:
-        done.add(step["id"])
-        entries = by_step.get(step["id"], [])
-        found.append(_span(step["id"], step["name"], entries, step))
-    for step_id, entries in by_step.items():
-        if step_id not in done:
-            found.append(_span(step_id, entries[-1]["step_name"], entries, None))
-    return found
+    found, _ = read(history, steps)
+    done = [found[memo["id"]] for memo in steps]
+    return [_span(step) for step in [*done, *(s for s in found.values() if s.memo is None)]]
 
 
-def _span(
-    step_id: str, name: str | None, entries: list[dict[str, Any]], step: dict[str, Any] | None
-) -> dict[str, Any]:
+def _span(step: TimelineStep) -> dict[str, Any]:
+    """A span starts at the step's first history entry and ends when its result was recorded."""
+    memo, entries = step.memo, step.entries
     start = min((entry["at"] for entry in entries), default=None)
-    end = step["completed_at"] if step else None
+    end = memo["completed_at"] if memo else None
     if start is None:
         start = end
     errors = [
@@ -164,19 +166,19 @@ def _span(
         for entry in entries
         if entry["kind"] in ("step.error", "call.error")
     ]
-    if step is None:
+    if memo is None:
         status = "Running"
     else:
-        status = "Failed" if step["error"] is not None else "Completed"
+        status = "Failed" if memo["error"] is not None else "Completed"
     return {
-        "step_id": step_id,
-        "name": name,
-        "op": step["op"] if step else entries[-1]["kind"],
+        "step_id": step.step_id,
+        "name": memo["name"] if memo else entries[-1]["step_name"],
+        "op": memo["op"] if memo else entries[-1]["kind"],
         "status": status,
-        "attempts": step["attempts"] if step else len(errors) + 1,
+        "attempts": memo["attempts"] if memo else len(errors) + 1,
         "errors": errors,
-        "output": step["output"] if step else None,
-        "error": step["error"] if step else None,
+        "output": memo["output"] if memo else None,
+        "error": memo["error"] if memo else None,
         "started_at": rfc3339(start),
         "ended_at": rfc3339(end),
         "duration_ms": None if start is None or end is None else end - start,
