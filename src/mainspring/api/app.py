@@ -26,7 +26,7 @@ from mainspring.api import (
     observability,
     operations,
     rest,
-    run_queries,
+    runs,
     sdk,
 )
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
@@ -228,7 +228,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *sdk.routes,
             *operations.routes,
             *admin.routes,
-            *run_queries.routes,
+            *runs.routes,
             *observability.routes,
             *docs.routes,
             *rest.routes,

@@ -1,75 +1,37 @@
-"""Read side for the REST API and dashboard: runs, steps, events, apps as JSON-ready dicts."""
+"""The read service: runs, steps, history, events and apps for REST, GraphQL and the dashboard.
+
+Every answer is a shape from `reads.views`; lists with filters and cursors go through
+`reads.runs` and `reads.events`, over the store's named queries.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from mainspring import codec, errors
-from mainspring.domain.durations import rfc3339
-from mainspring.domain.events import Event
+from mainspring import errors
 from mainspring.domain.runs import RunState
-from mainspring.store.base import Connector, Row
+from mainspring.reads import events as event_lists
+from mainspring.reads import runs as run_lists
+from mainspring.reads.events import EventFilter
+from mainspring.reads.filters import RunFilter
+from mainspring.reads.runs import RunPage
+from mainspring.reads.views import (
+    event_view,
+    history_view,
+    job_view,
+    run_detail_view,
+    run_view,
+    step_view,
+)
+from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import apps as apps_repo
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import operations as ops_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
 
 MAX_LIMIT = 1000
-
-
-def run_view(row: Row) -> dict[str, Any]:
-    return {
-        "run_id": row["id"],
-        "function_id": row["function_slug"],
-        "function_version": 1,
-        "environment_id": "dev",
-        "event_id": row["event_id"],
-        "status": row["status"],
-        "output": codec.loads(row["output"]),
-        "run_started_at": rfc3339(row["started_at"]),
-        "ended_at": rfc3339(row["ended_at"]),
-        "created_at": rfc3339(row["created_at"]),
-    }
-
-
-def event_view(event: Event) -> dict[str, Any]:
-    return {
-        "internal_id": event.internal_id,
-        "id": event.id,
-        "name": event.name,
-        "data": event.data,
-        "user": event.user,
-        "ts": event.ts,
-        "v": event.v,
-        "received_at": rfc3339(event.received_at),
-        "source": "api",
-    }
-
-
-def step_view(row: Row) -> dict[str, Any]:
-    memo = codec.loads(row["memo"])
-    is_wrapped = isinstance(memo, dict) and set(memo) <= {"data", "error"} and bool(memo)
-    return {
-        "id": row["step_id"],
-        "name": row["name"],
-        "op": row["op"],
-        "output": memo.get("data") if is_wrapped else memo,
-        "error": memo.get("error") if is_wrapped else None,
-        "attempts": row["attempts"],
-        "completed_at": row["completed_at"],
-    }
-
-
-def history_view(row: Row) -> dict[str, Any]:
-    return {
-        "at": row["at"],
-        "kind": row["kind"],
-        "step_id": row["step_id"],
-        "step_name": row["step_name"],
-        "attempt": row["attempt"],
-        "data": codec.loads(row["data"]),
-    }
 
 
 class Reads:
@@ -92,6 +54,17 @@ class Reads:
         row = await self._connector.read(lambda tx: runs_repo.get_run(tx, run_id))
         return None if row is None else run_view(row)
 
+    async def run_detail(self, run_id: str) -> dict[str, Any] | None:
+        """The run view plus `original_run_id` / `replay_id` when it is a rerun, and `held`:
+        true while its next call waits for a resume (paused function or kill switch)."""
+
+        def unit(tx: Tx) -> tuple[Row | None, Row | None, bool]:
+            row = runs_repo.get_run(tx, run_id)
+            return row, ops_repo.origin(tx, run_id), ops_repo.run_held(tx, run_id)
+
+        row, origin, held = await self._connector.read(unit)
+        return None if row is None else run_detail_view(run_view(row), origin, held)
+
     async def runs(
         self,
         *,
@@ -108,6 +81,10 @@ class Reads:
         )
         return [run_view(row) for row in rows]
 
+    async def run_page(self, flt: RunFilter) -> RunPage:
+        """Runs matching `flt`, newest first; see `reads.filters.parse_run_filter`."""
+        return await self._connector.read(lambda tx: run_lists.select(tx, flt))
+
     async def steps(self, run_id: str) -> list[dict[str, Any]]:
         rows = await self._connector.read(lambda tx: runs_repo.list_steps(tx, run_id))
         return [step_view(row) for row in rows]
@@ -115,6 +92,11 @@ class Reads:
     async def history(self, run_id: str) -> list[dict[str, Any]]:
         rows = await self._connector.read(lambda tx: runs_repo.list_history(tx, run_id))
         return [history_view(row) for row in rows]
+
+    async def jobs(self, run_id: str) -> list[dict[str, Any]]:
+        """Queue items of a run (`GET /v1/runs/{id}/jobs`); a held item shows `held: true`."""
+        rows = await self._connector.read(lambda tx: ops_repo.run_jobs(tx, run_id))
+        return [job_view(row, ops_repo.PARKED_AT) for row in rows]
 
     async def event(self, internal_id: str) -> dict[str, Any] | None:
         event = await self._connector.read(lambda tx: events_repo.get_event(tx, internal_id))
@@ -124,6 +106,10 @@ class Reads:
         limit = max(1, min(limit, MAX_LIMIT))
         found = await self._connector.read(lambda tx: events_repo.list_events(tx, name, limit))
         return [event_view(event) for event in found]
+
+    async def event_page(self, flt: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
+        """Events matching `flt`, newest first, and the cursor of the next page."""
+        return await self._connector.read(lambda tx: event_lists.select(tx, flt))
 
     async def apps(self) -> list[Row]:
         return await self._connector.read(apps_repo.list_apps)

@@ -12,9 +12,9 @@ from typing import Any
 
 from mainspring import errors
 from mainspring.domain.durations import parse_instant_ms
-from mainspring.reads import event_view
-from mainspring.run_filters import ID_CEILING
-from mainspring.store.base import Connector, Tx
+from mainspring.reads.filters import ID_CEILING
+from mainspring.reads.views import event_view
+from mainspring.store.base import Tx
 from mainspring.store.repos import events as events_repo
 
 DEFAULT_LIMIT = 100
@@ -82,11 +82,3 @@ def select(tx: Tx, flt: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
     rows = rows[: flt.limit]
     cursor = f"{rows[-1]['received_at']}:{rows[-1]['internal_id']}" if more and rows else None
     return [event_view(events_repo.row_to_event(row)) for row in rows], cursor
-
-
-class EventLists:
-    def __init__(self, connector: Connector) -> None:
-        self._connector = connector
-
-    async def list(self, flt: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
-        return await self._connector.read(lambda tx: select(tx, flt))

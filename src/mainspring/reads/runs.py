@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mainspring import codec, expressions
-from mainspring.domain.durations import rfc3339
-from mainspring.run_filters import RunFilter
-from mainspring.store.base import Connector, Row, Tx
+from mainspring.reads.filters import RunFilter
+from mainspring.reads.views import run_list_view
+from mainspring.store.base import Row, Tx
 from mainspring.store.repos import run_lists as run_lists_repo
 
 MAX_SCAN = 5000
@@ -30,24 +30,6 @@ class RunPage:
     runs: list[dict[str, Any]]
     cursor: str | None  # pass as `cursor` for the next page; None when there is no more
     scanned: int
-
-
-def run_list_view(row: Row) -> dict[str, Any]:
-    started, ended = row["started_at"], row["ended_at"]
-    return {
-        "run_id": row["id"],
-        "function_id": row["function_slug"],
-        "function_version": 1,
-        "environment_id": "dev",
-        "status": row["status"],
-        "event_id": row["event_id"],
-        "event_name": row["event_name"],
-        "output": codec.loads(row["output"]),
-        "created_at": rfc3339(row["created_at"]),
-        "run_started_at": rfc3339(started),
-        "ended_at": rfc3339(ended),
-        "duration_ms": None if started is None or ended is None else ended - started,
-    }
 
 
 def _event(row: Row) -> dict[str, Any]:
@@ -107,12 +89,3 @@ def select(tx: Tx, flt: RunFilter) -> RunPage:
             return RunPage([run_list_view(r) for r in found], None, scanned)
         if scanned >= MAX_SCAN or time.monotonic() >= deadline:  # the cursor goes on from here
             return RunPage([run_list_view(r) for r in found], upper, scanned)
-
-
-class RunLists:
-    def __init__(self, connector: Connector) -> None:
-        self._connector = connector
-
-    async def list(self, flt: RunFilter) -> RunPage:
-        """Runs matching `flt`, newest first; see `run_filters.parse_run_filter`."""
-        return await self._connector.read(lambda tx: select(tx, flt))
