@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from mainspring import errors, limits
 from mainspring.domain import events as event_names
+from mainspring.domain.events import NewEvent
 from mainspring.domain.functions import FunctionDef
+from mainspring.domain.functions import Functions as Functions
 from mainspring.domain.ids import new_ulid, ulids_from_seed
-from mainspring.store.repos import events as events_repo
-
-
-class Functions(Protocol):
-    """The registry as event routing sees it."""
-
-    def get(self, slug: str) -> FunctionDef | None: ...
-
-    def match(self, event: dict[str, Any]) -> list[FunctionDef]: ...
-
 
 MAX_EVENTS_PER_REQUEST = 5000
 MAX_NAME_LENGTH = 512
@@ -106,7 +98,7 @@ def prepare(
     *,
     id_seed: str | None = None,
     internal: bool = False,
-) -> list[events_repo.NewEvent]:
+) -> list[NewEvent]:
     """Validate every event before anything is stored, so a bad one rejects the whole request."""
     normalized = [
         normalize(raw, index, now, internal=internal) for index, raw in enumerate(raw_events)
@@ -119,7 +111,7 @@ def prepare(
         if not sender_id:
             event["id"] = internal_id
         prepared.append(
-            events_repo.NewEvent(
+            NewEvent(
                 internal_id=internal_id,
                 payload=event,
                 sender_id=sender_id,

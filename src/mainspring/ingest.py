@@ -14,13 +14,12 @@ from typing import Any
 
 from mainspring import event_input
 from mainspring.domain import events as names
-from mainspring.domain.functions import FunctionDef
+from mainspring.domain import lifecycle
+from mainspring.domain.functions import FunctionDef, Functions
+from mainspring.domain.queue import Kind
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.event_input import Functions
-from mainspring.execution import lifecycle
 from mainspring.flow import admission as flow_admission
 from mainspring.flow import collect as flow_collect
-from mainspring.queue.kinds import Kind
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import flow as flow_repo

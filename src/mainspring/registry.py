@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mainspring import codec, cron, errors, expressions, limits
+from mainspring import codec, errors, expressions, limits
+from mainspring.domain import cron
 from mainspring.domain.durations import parse_duration_ms
 from mainspring.domain.functions import (
     DEFAULT_RETRIES,

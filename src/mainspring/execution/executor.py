@@ -17,11 +17,11 @@ from mainspring import codec, ingest
 from mainspring.clock import Clock
 from mainspring.config import Settings
 from mainspring.domain.functions import FunctionDef
+from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes, recording, retry
 from mainspring.execution.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
-from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.registry import Registry
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import queue as queue_repo

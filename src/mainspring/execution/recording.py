@@ -8,10 +8,10 @@ from typing import Any
 
 from mainspring import event_input, ingest
 from mainspring.domain import events as names
+from mainspring.domain.functions import Functions
+from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.event_input import Functions
 from mainspring.execution import opcodes
-from mainspring.queue.kinds import Kind, QueueItem
 from mainspring.store.base import Tx
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo

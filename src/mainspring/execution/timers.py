@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mainspring import ingest
 from mainspring.clock import Clock
+from mainspring.domain.queue import QueueItem
 from mainspring.domain.runs import RunStatus
-from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Tx
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mainspring.domain.functions import FunctionDef
+from mainspring.domain.queue import Kind
 from mainspring.flow import batch, debounce, keys
-from mainspring.queue.kinds import Kind
 from mainspring.store.base import Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import flow as flow_repo

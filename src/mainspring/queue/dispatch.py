@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.domain.queue import Kind, QueueItem
 
 Handler = Callable[[QueueItem], Awaitable[None]]
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from mainspring import cron, event_input, ingest
+from mainspring import event_input, ingest
 from mainspring.clock import Clock
+from mainspring.domain import cron
 from mainspring.domain import events as names
 from mainspring.domain.durations import rfc3339
-from mainspring.domain.functions import CronSchedule, FunctionDef
-from mainspring.event_input import Functions
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.domain.functions import CronSchedule, FunctionDef, Functions
+from mainspring.domain.queue import Kind, QueueItem
 from mainspring.store.base import Tx
 from mainspring.store.repos import queue as queue_repo
 
