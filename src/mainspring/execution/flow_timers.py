@@ -5,7 +5,7 @@ from __future__ import annotations
 from mainspring import ingest
 from mainspring.clock import Clock
 from mainspring.domain.queue import QueueItem
-from mainspring.flow import collect as flow_collect
+from mainspring.ingest import collect as flow_collect
 from mainspring.store.base import Tx
 from mainspring.store.repos import queue as queue_repo
 

@@ -18,8 +18,8 @@ from mainspring.domain import lifecycle
 from mainspring.domain.functions import FunctionDef, Functions
 from mainspring.domain.queue import Kind
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.flow import admission as flow_admission
-from mainspring.flow import collect as flow_collect
+from mainspring.ingest import collect as flow_collect
+from mainspring.runs import admission as flow_admission
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import flow as flow_repo

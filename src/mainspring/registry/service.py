@@ -17,8 +17,8 @@ from mainspring.domain.functions import (
     FunctionDef,
     Trigger,
 )
-from mainspring.flow import config as flow_config
 from mainspring.protocol import wire
+from mainspring.registry import flow_config
 from mainspring.store.base import Connector
 from mainspring.store.repos import apps as apps_repo
 
