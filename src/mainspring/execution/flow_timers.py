@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from mainspring import ingest
 from mainspring.clock import Clock
 from mainspring.domain.queue import QueueItem
+from mainspring.ingest import accept
 from mainspring.ingest import collect as flow_collect
+from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
 from mainspring.store.repos import queue as queue_repo
 
 
 class FlowTimers:
-    def __init__(self, ingest_service: ingest.Ingest, clock: Clock) -> None:
+    def __init__(self, ingest_service: accept.Ingest, clock: Clock) -> None:
         self._ingest = ingest_service
         self._clock = clock
 
@@ -20,7 +21,7 @@ class FlowTimers:
         key = str((item.payload or {}).get("key", ""))
         functions = self._ingest.functions
 
-        def unit(tx: Tx, effects: ingest.Effects) -> None:
+        def unit(tx: Tx, effects: Effects) -> None:
             due = flow_collect.take_due(tx, key, now)
             if due.later is not None:  # a newer event moved the debounce timer
                 queue_repo.reschedule(tx, item.id, attempt=0, available_at=due.later)
@@ -29,6 +30,6 @@ class FlowTimers:
             queue_repo.delete(tx, item.id)
             function = functions.get(due.function_slug) if due.function_slug else None
             if function is not None:
-                ingest.start_collected(tx, function, list(due.event_ids), now, functions, effects)
+                accept.start_collected(tx, function, list(due.event_ids), now, functions, effects)
 
         await self._ingest.run_unit(unit)

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mainspring import event_input, ingest
 from mainspring.domain import events as names
 from mainspring.domain.functions import Functions
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes
+from mainspring.ingest import accept
+from mainspring.ingest import events as event_input
+from mainspring.runs import transitions
+from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
@@ -65,7 +68,7 @@ def record_progress(
     attempt: int,
     now: int,
     functions: Functions,
-    effects: ingest.Effects,
+    effects: Effects,
 ) -> Recorded:
     """Memoize results and queue planned work. `go_on` when the discovery may go on at once."""
     if progress.scheduled and not still_running(tx, state, item):
@@ -141,7 +144,7 @@ def _schedule(
     later: opcodes.Scheduled,
     now: int,
     functions: Functions,
-    effects: ingest.Effects,
+    effects: Effects,
 ) -> None:
     runs_repo.add_pending(tx, state.run_id, later.step_id)
     history: dict[str, Any] | None = None
@@ -226,13 +229,13 @@ def _invoke(
     later: opcodes.Scheduled,
     now: int,
     functions: Functions,
-    effects: ingest.Effects,
+    effects: Effects,
 ) -> None:
     target_slug = str(later.opts.get("function_id") or "")
     target = functions.get(target_slug)
     if target is None:
         error = {"name": "Error", "message": f"could not find function with ID: {target_slug}"}
-        ingest.resume_step(
+        transitions.resume_step(
             tx, state.run_id, later.step_id, later.name, "InvokeFunction", {"error": error}, now
         )
         effects.woken += 1
@@ -271,7 +274,7 @@ def _invoke(
         step_name=later.name,
         data={"function_id": target.slug, "until": later.at_ms},
     )
-    ingest.process_events(
+    accept.process_events(
         tx,
         event_input.prepare([event], functions, now, internal=True),
         now,

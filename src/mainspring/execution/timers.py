@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from mainspring import ingest
 from mainspring.clock import Clock
 from mainspring.domain.queue import QueueItem
 from mainspring.domain.runs import RunStatus
+from mainspring.ingest import accept
+from mainspring.runs import transitions
+from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
 
 
 class Timers:
-    def __init__(self, ingest_service: ingest.Ingest, clock: Clock) -> None:
+    def __init__(self, ingest_service: accept.Ingest, clock: Clock) -> None:
         self._ingest = ingest_service
         self._clock = clock
 
@@ -20,8 +22,8 @@ class Timers:
         now = self._clock()
         pause_id = str((item.payload or {}).get("pause_id", ""))
 
-        def unit(tx: Tx, effects: ingest.Effects) -> None:
-            if ingest.expire_pause(tx, pause_id, now):
+        def unit(tx: Tx, effects: Effects) -> None:
+            if transitions.expire_pause(tx, pause_id, now):
                 effects.woken += 1
             queue_repo.delete(tx, item.id)
 
@@ -32,7 +34,7 @@ class Timers:
         now = self._clock()
         functions = self._ingest.functions
 
-        def unit(tx: Tx, effects: ingest.Effects) -> None:
+        def unit(tx: Tx, effects: Effects) -> None:
             queue_repo.delete(tx, item.id)
             row = runs_repo.get_run(tx, item.run_id)
             if row is None or row["status"] != RunStatus.RUNNING.value:
@@ -40,6 +42,6 @@ class Timers:
             if item.step_name == "start" and row["started_at"] is not None:
                 return
             runs_repo.add_history(tx, item.run_id, now, f"run.timeout.{item.step_name}")
-            ingest.cancel_run(tx, item.run_id, now, functions, effects)
+            accept.cancel_run(tx, item.run_id, now, functions, effects)
 
         await self._ingest.run_unit(unit)
