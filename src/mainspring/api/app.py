@@ -39,7 +39,6 @@ from mainspring.clock import Clock, now_ms
 from mainspring.config import Settings, redact_url
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
-from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
 from mainspring.execution.flow_timers import FlowTimers
@@ -54,6 +53,7 @@ from mainspring.queue.kinds import Kind
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
+from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
 from mainspring.sync import AppSync

@@ -20,11 +20,11 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes, recording, retry
-from mainspring.execution.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
 from mainspring.ingest import accept
 from mainspring.registry import Registry
 from mainspring.runs import transitions
+from mainspring.runs.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.runs.transitions import Effects
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import queue as queue_repo
