@@ -41,15 +41,14 @@ from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
-from mainspring.execution.flow_timers import FlowTimers
-from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
 from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
 from mainspring.operations.zombies import ZombieConfig
+from mainspring.queue import dispatch as queue_dispatch
 from mainspring.queue import scheduler
 from mainspring.queue.dispatch import Dispatch
-from mainspring.queue.kinds import Kind
+from mainspring.queue.timers import Timers
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
@@ -126,17 +125,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         on_call=ops.metrics.observe_call,
     )
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
-    timers, flow_timers = Timers(ingest, clock), FlowTimers(ingest, clock)
-    dispatch = Dispatch(
-        {
-            Kind.CALL: executor.process,
-            Kind.SLEEP: executor.process,
-            Kind.PAUSE_TIMEOUT: timers.pause_timeout,
-            Kind.RUN_TIMEOUT: timers.run_timeout,
-            Kind.CRON: cron.fire,
-            Kind.FLOW_FIRE: flow_timers.fire,
-        }
-    )
+    dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
     registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
     sync = AppSync(settings, registry, clock)
     services = Services(

@@ -1,4 +1,5 @@
-"""Queue items that are only time: a wait or invoke that ran out, a run past its timeouts."""
+"""Queue items that are only time: a wait or invoke that ran out, a run past its timeouts, the
+end of a debounce period or batch timeout (start the collected run once its time has come)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from mainspring.clock import Clock
 from mainspring.domain.queue import QueueItem
 from mainspring.domain.runs import RunStatus
 from mainspring.ingest import accept
+from mainspring.ingest import collect as flow_collect
 from mainspring.runs import transitions
 from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
@@ -43,5 +45,24 @@ class Timers:
                 return
             runs_repo.add_history(tx, item.run_id, now, f"run.timeout.{item.step_name}")
             accept.cancel_run(tx, item.run_id, now, functions, effects)
+
+        await self._ingest.run_unit(unit)
+
+    async def flow_fire(self, item: QueueItem) -> None:
+        """A debounce or batch timer: start the collected run, unless a newer event moved it."""
+        now = self._clock()
+        key = str((item.payload or {}).get("key", ""))
+        functions = self._ingest.functions
+
+        def unit(tx: Tx, effects: Effects) -> None:
+            due = flow_collect.take_due(tx, key, now)
+            if due.later is not None:  # a newer event moved the debounce timer
+                queue_repo.reschedule(tx, item.id, attempt=0, available_at=due.later)
+                effects.woken += 1
+                return
+            queue_repo.delete(tx, item.id)
+            function = functions.get(due.function_slug) if due.function_slug else None
+            if function is not None:
+                accept.start_collected(tx, function, list(due.event_ids), now, functions, effects)
 
         await self._ingest.run_unit(unit)
