@@ -52,10 +52,10 @@ from mainspring.queue.timers import Timers
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
+from mainspring.registry.sync import AppSync
 from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
-from mainspring.sync import AppSync
 
 log = logging.getLogger("mainspring")
 
@@ -234,15 +234,15 @@ def _routes(settings: Settings) -> list[BaseRoute]:
 def _auth_routes(settings: Settings) -> list[BaseRoute]:
     if not settings.production:
         return []
-    from mainspring.auth import routes
+    from mainspring.api import auth as routes
 
     return list(routes.routes)
 
 
 def _install_auth(app: Starlette, settings: Settings, connector: Connector, clock: Clock) -> None:
     """Production mode: keys, tokens and sessions guard every route (dev stays open)."""
+    from mainspring.api.auth_middleware import AuthMiddleware
     from mainspring.auth.keys import Keyring
-    from mainspring.auth.middleware import AuthMiddleware
     from mainspring.auth.sessions import SessionSigner
 
     assert settings.signing_key is not None
