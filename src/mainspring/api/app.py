@@ -93,6 +93,17 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     return app
 
 
+def _driver(settings: Settings) -> Driver:
+    """The HTTP client of the apps: signs requests and checks replies in production."""
+    return Driver(
+        settings.call_timeout_s,
+        settings.server_kind,
+        signing_key=settings.signing_key if settings.production else None,
+        verify_keys=settings.signing_keys if settings.verify_responses else (),
+        max_reply_bytes=settings.max_reply_bytes,
+    )
+
+
 def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine]:
     """Every service, built once. The worker comes first: the services that announce new work
     take its `notify`; it receives the dispatch table when it starts."""
@@ -105,13 +116,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
     ops = _operations(settings, connector, registry, ingest, reads, cancellations, worker)
-    driver = Driver(
-        settings.call_timeout_s,
-        settings.server_kind,
-        signing_key=settings.signing_key if settings.production else None,
-        verify_keys=settings.signing_keys if settings.verify_responses else (),
-        max_reply_bytes=settings.max_reply_bytes,
-    )
+    driver = _driver(settings)
     checkpoints = CheckpointLog()
     executor = Executor(
         connector,

@@ -96,6 +96,19 @@ def record_progress(
         if deferred:
             return Recorded(go_on=True, all_written=lambda: all(w() for w in writes))
         return Recorded(go_on=True)
+    _end_item(tx, state, item, progress, attempt, now)
+    return STOP
+
+
+def _end_item(
+    tx: Tx,
+    state: RunState,
+    item: QueueItem,
+    progress: opcodes.Progress,
+    attempt: int,
+    now: int,
+) -> None:
+    """The item's call is done: resolve its targeted step, or retry an empty discovery."""
     if item.step_id is not None:
         race = bool(item.payload and item.payload.get("race"))
         _resolve(tx, state, item.step_id, now, race=race)
@@ -112,9 +125,8 @@ def record_progress(
             attempt=attempt,
             data={"message": "empty reply to a discovery call"},
         )
-        return STOP
+        return
     queue_repo.delete(tx, item.id)
-    return STOP
 
 
 def _stays_on(item: QueueItem, progress: opcodes.Progress) -> bool:
@@ -147,44 +159,50 @@ def _schedule(
     effects: Effects,
 ) -> None:
     runs_repo.add_pending(tx, state.run_id, later.step_id)
-    history: dict[str, Any] | None = None
     if later.kind in ("planned", "sleep"):
-        kind = Kind.CALL if later.kind == "planned" else Kind.SLEEP
-        queue_repo.enqueue(
-            tx,
-            kind=kind,
-            run_id=state.run_id,
-            available_at=later.at_ms,
-            now=now,
-            step_id=later.step_id,
-            step_name=later.name,
-            dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
-            payload={"race": True} if later.opts.get("race") else None,
-        )
-        history = {"until": later.at_ms} if later.kind == "sleep" else None
-        runs_repo.add_history(
-            tx,
-            state.run_id,
-            now,
-            f"step.{later.kind}",
-            step_id=later.step_id,
-            step_name=later.name,
-            data=history,
-        )
-        return
-    if later.kind == "wait":
-        _pause(tx, state, later, "wait", later.opts["event"], later.opts.get("if"), now)
-        runs_repo.add_history(
-            tx,
-            state.run_id,
-            now,
-            "step.waiting",
-            step_id=later.step_id,
-            step_name=later.name,
-            data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
-        )
-        return
-    _invoke(tx, state, later, now, functions, effects)
+        _queue_step(tx, state, later, now)
+    elif later.kind == "wait":
+        _wait(tx, state, later, now)
+    else:
+        _invoke(tx, state, later, now, functions, effects)
+
+
+def _queue_step(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:
+    """A planned step's targeted call, or a sleeping step's wake-up, at `later.at_ms`."""
+    kind = Kind.CALL if later.kind == "planned" else Kind.SLEEP
+    queue_repo.enqueue(
+        tx,
+        kind=kind,
+        run_id=state.run_id,
+        available_at=later.at_ms,
+        now=now,
+        step_id=later.step_id,
+        step_name=later.name,
+        dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
+        payload={"race": True} if later.opts.get("race") else None,
+    )
+    runs_repo.add_history(
+        tx,
+        state.run_id,
+        now,
+        f"step.{later.kind}",
+        step_id=later.step_id,
+        step_name=later.name,
+        data={"until": later.at_ms} if later.kind == "sleep" else None,
+    )
+
+
+def _wait(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:
+    _pause(tx, state, later, "wait", later.opts["event"], later.opts.get("if"), now)
+    runs_repo.add_history(
+        tx,
+        state.run_id,
+        now,
+        "step.waiting",
+        step_id=later.step_id,
+        step_name=later.name,
+        data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
+    )
 
 
 def _pause(
@@ -250,21 +268,7 @@ def _invoke(
         f'async.data.correlation_id == "{correlation_id}"',
         now,
     )
-    payload = later.opts.get("payload") or {}
-    data = dict(payload.get("data") or {})
-    data["_inngest"] = {
-        "fn_id": target.slug,
-        "correlation_id": correlation_id,
-        "expire": later.at_ms,
-        "name": later.name,
-        "source_fn_id": state.function_slug,
-        "source_run_id": state.run_id,
-    }
-    event: dict[str, Any] = {"name": names.FUNCTION_INVOKED, "data": data, "ts": now}
-    if isinstance(payload.get("user"), dict):
-        event["user"] = payload["user"]
-    if isinstance(payload.get("v"), str):
-        event["v"] = payload["v"]
+    event = _invoke_event(state, later, target.slug, correlation_id, now)
     runs_repo.add_history(
         tx,
         state.run_id,
@@ -281,6 +285,28 @@ def _invoke(
         functions,
         effects,
     )
+
+
+def _invoke_event(
+    state: RunState, later: opcodes.Scheduled, slug: str, correlation_id: str, now: int
+) -> dict[str, Any]:
+    """The `inngest/function.invoked` event of a step's invoke; its finish answers the step."""
+    payload = later.opts.get("payload") or {}
+    data = dict(payload.get("data") or {})
+    data["_inngest"] = {
+        "fn_id": slug,
+        "correlation_id": correlation_id,
+        "expire": later.at_ms,
+        "name": later.name,
+        "source_fn_id": state.function_slug,
+        "source_run_id": state.run_id,
+    }
+    event: dict[str, Any] = {"name": names.FUNCTION_INVOKED, "data": data, "ts": now}
+    if isinstance(payload.get("user"), dict):
+        event["user"] = payload["user"]
+    if isinstance(payload.get("v"), str):
+        event["v"] = payload["v"]
+    return event
 
 
 def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
