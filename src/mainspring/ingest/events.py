@@ -44,10 +44,7 @@ def _optional_object(raw: dict[str, Any], key: str, index: int) -> dict[str, Any
     return value
 
 
-def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict[str, Any]:
-    """One event as stored and as functions see it; raises InvalidInput naming the field."""
-    if not isinstance(raw, dict):
-        raise errors.InvalidInput("an event must be a JSON object", field="event", index=index)
+def _name(raw: dict[str, Any], index: int, internal: bool) -> str:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise errors.InvalidInput(
@@ -61,6 +58,26 @@ def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict
         raise errors.InvalidInput(
             f"event name {name!r} is reserved for Mainspring", field="name", index=index
         )
+    return name
+
+
+def _ts(raw: dict[str, Any], index: int, now: int) -> int:
+    """The sender's time, or `now` when it gave none (0 counts as none)."""
+    ts = raw.get("ts")
+    if ts is None or ts == 0:
+        return now
+    if isinstance(ts, bool) or not isinstance(ts, int) or not MIN_TS_MS <= ts <= MAX_TS_MS:
+        raise errors.InvalidInput(
+            "event ts must be integer milliseconds between 1980 and 2100", field="ts", index=index
+        )
+    return ts
+
+
+def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict[str, Any]:
+    """One event as stored and as functions see it; raises InvalidInput naming the field."""
+    if not isinstance(raw, dict):
+        raise errors.InvalidInput("an event must be a JSON object", field="event", index=index)
+    name = _name(raw, index, internal)
     data = _optional_object(raw, "data", index)
     if not internal:  # `_inngest` carries server metadata; clients may not forge it
         data.pop("_inngest", None)
@@ -68,13 +85,7 @@ def normalize(raw: Any, index: int, now: int, *, internal: bool = False) -> dict
     sender_id = raw.get("id")
     if sender_id is not None and (not isinstance(sender_id, str) or len(sender_id) > 512):
         raise errors.InvalidInput("event id must be a string", field="id", index=index)
-    ts = raw.get("ts")
-    if ts is None or ts == 0:
-        ts = now
-    elif isinstance(ts, bool) or not isinstance(ts, int) or not MIN_TS_MS <= ts <= MAX_TS_MS:
-        raise errors.InvalidInput(
-            "event ts must be integer milliseconds between 1980 and 2100", field="ts", index=index
-        )
+    ts = _ts(raw, index, now)
     version = raw.get("v")
     if version is not None and not isinstance(version, str):
         raise errors.InvalidInput("event v must be a string", field="v", index=index)
