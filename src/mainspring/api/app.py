@@ -34,7 +34,6 @@ from mainspring.api.errors import handle_http_exception, handle_invalid_input, h
 from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
-from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock, now_ms
 from mainspring.config import Settings, redact_url
 from mainspring.dashboard import routes as dashboard
@@ -42,6 +41,7 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
 from mainspring.ingest import Ingest
+from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
 from mainspring.operations.zombies import ZombieConfig
