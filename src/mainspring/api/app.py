@@ -33,29 +33,28 @@ from mainspring.api.errors import handle_http_exception, handle_invalid_input, h
 from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
-from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock, now_ms
 from mainspring.config import Settings, redact_url
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
-from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
-from mainspring.execution.flow_timers import FlowTimers
-from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
+from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
 from mainspring.operations.zombies import ZombieConfig
+from mainspring.queue import dispatch as queue_dispatch
 from mainspring.queue import scheduler
 from mainspring.queue.dispatch import Dispatch
-from mainspring.queue.kinds import Kind
+from mainspring.queue.timers import Timers
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
+from mainspring.registry.sync import AppSync
+from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
-from mainspring.sync import AppSync
 
 log = logging.getLogger("mainspring")
 
@@ -93,6 +92,17 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     return app
 
 
+def _driver(settings: Settings) -> Driver:
+    """The HTTP client of the apps: signs requests and checks replies in production."""
+    return Driver(
+        settings.call_timeout_s,
+        settings.server_kind,
+        signing_key=settings.signing_key if settings.production else None,
+        verify_keys=settings.signing_keys if settings.verify_responses else (),
+        max_reply_bytes=settings.max_reply_bytes,
+    )
+
+
 def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine]:
     """Every service, built once. The worker comes first: the services that announce new work
     take its `notify`; it receives the dispatch table when it starts."""
@@ -105,13 +115,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
     ops = _operations(settings, connector, registry, ingest, reads, cancellations, worker)
-    driver = Driver(
-        settings.call_timeout_s,
-        settings.server_kind,
-        signing_key=settings.signing_key if settings.production else None,
-        verify_keys=settings.signing_keys if settings.verify_responses else (),
-        max_reply_bytes=settings.max_reply_bytes,
-    )
+    driver = _driver(settings)
     checkpoints = CheckpointLog()
     executor = Executor(
         connector,
@@ -125,17 +129,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         on_call=ops.metrics.observe_call,
     )
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
-    timers, flow_timers = Timers(ingest, clock), FlowTimers(ingest, clock)
-    dispatch = Dispatch(
-        {
-            Kind.CALL: executor.process,
-            Kind.SLEEP: executor.process,
-            Kind.PAUSE_TIMEOUT: timers.pause_timeout,
-            Kind.RUN_TIMEOUT: timers.run_timeout,
-            Kind.CRON: cron.fire,
-            Kind.FLOW_FIRE: flow_timers.fire,
-        }
-    )
+    dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
     registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
     sync = AppSync(settings, registry, clock)
     services = Services(
@@ -244,15 +238,15 @@ def _routes(settings: Settings) -> list[BaseRoute]:
 def _auth_routes(settings: Settings) -> list[BaseRoute]:
     if not settings.production:
         return []
-    from mainspring.auth import routes
+    from mainspring.api import auth as routes
 
     return list(routes.routes)
 
 
 def _install_auth(app: Starlette, settings: Settings, connector: Connector, clock: Clock) -> None:
     """Production mode: keys, tokens and sessions guard every route (dev stays open)."""
+    from mainspring.api.auth_middleware import AuthMiddleware
     from mainspring.auth.keys import Keyring
-    from mainspring.auth.middleware import AuthMiddleware
     from mainspring.auth.sessions import SessionSigner
 
     assert settings.signing_key is not None

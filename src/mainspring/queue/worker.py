@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from mainspring.clock import Clock
 from mainspring.domain.ids import new_ulid
-from mainspring.operations.holds import hold_leased
-from mainspring.queue.kinds import QueueItem
+from mainspring.domain.queue import QueueItem
+from mainspring.queue.holds import hold_leased
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import queue as queue_repo

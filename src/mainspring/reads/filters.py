@@ -14,17 +14,12 @@ from ulid import ULID
 
 from mainspring import errors, expressions
 from mainspring.domain.durations import parse_instant_ms
+from mainspring.domain.ids import ID_CEILING as ID_CEILING
+from mainspring.domain.ids import ulid_floor as ulid_floor
 from mainspring.domain.runs import RunStatus
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-# The highest id any run can have: the upper bound when neither a cursor nor a time is given.
-ID_CEILING = "7" + "Z" * 25
-
-
-def ulid_floor(ms: int) -> str:
-    """The smallest ULID of millisecond `ms`: ids >= it were made at `ms` or later."""
-    return str(ULID.from_bytes(max(ms, 0).to_bytes(6, "big") + bytes(10)))
 
 
 @dataclass(frozen=True, slots=True)

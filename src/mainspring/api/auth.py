@@ -20,7 +20,7 @@ from mainspring.auth.keys import Keyring
 from mainspring.auth.sessions import COOKIE, LOGIN_CSRF_COOKIE, SessionSigner
 
 _templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "auth" / "templates"),
     autoescape=True,
 )
 MAX_FORM_BYTES = 16 * 1024

@@ -1,6 +1,6 @@
 """Starting a run under flow control, inside the transaction that stores its event.
 
-The decisions are the pure functions of this package; the state they need (GCRA buckets,
+The decisions are the pure functions of `mainspring.flow`; the state they need (GCRA buckets,
 singleton holders) is read and locked through `store/repos/flow.py`, so two processes ingesting
 events of the same key at once are serialized on that key.
 Order: singleton (no state change unless the run starts), then idempotency or rateLimit (a token

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mainspring.domain.events import NewEvent
 from mainspring.domain.functions import FunctionDef
+from mainspring.domain.queue import Kind
 from mainspring.flow import batch, debounce, keys
-from mainspring.queue.kinds import Kind
 from mainspring.store.base import Tx
-from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import queue as queue_repo
 
@@ -28,7 +28,7 @@ def timer_key(key: str) -> str:
     return f"flow:{key}"
 
 
-def collect(tx: Tx, function: FunctionDef, event: events_repo.NewEvent, now: int) -> Collected:
+def collect(tx: Tx, function: FunctionDef, event: NewEvent, now: int) -> Collected:
     flow = function.flow
     if flow.debounce is not None:
         rule = flow.debounce

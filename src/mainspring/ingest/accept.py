@@ -3,24 +3,24 @@
 An event is stored (deduplicated by its sender id), starts the functions it matches, resumes the
 pauses it satisfies (waits, invoke results) and cancels the runs whose cancel rules it meets.
 A run that ends emits `inngest/function.finished` (and `…failed` / `…cancelled`), which is
-itself an event: on-failure handlers and invoking parents hear about it the same way.
+itself an event: on-failure handlers and invoking parents hear about it the same way. The run's
+own state changes are `runs.transitions`; this module adds the events around them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from mainspring import event_input
 from mainspring.domain import events as names
-from mainspring.domain.functions import FunctionDef
+from mainspring.domain import lifecycle
+from mainspring.domain.events import NewEvent
+from mainspring.domain.functions import FunctionDef, Functions
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.event_input import Functions
-from mainspring.execution import lifecycle
-from mainspring.flow import admission as flow_admission
-from mainspring.flow import collect as flow_collect
-from mainspring.queue.kinds import Kind
+from mainspring.ingest import collect as flow_collect
+from mainspring.ingest import events as event_input
+from mainspring.runs import transitions
+from mainspring.runs.transitions import Effects
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import flow as flow_repo
@@ -30,29 +30,12 @@ from mainspring.store.repos import runs as runs_repo
 from mainspring.store.repos.pauses import Pause
 
 MAX_EMIT_DEPTH = 8
-INVOKE_TIMEOUT_ERROR = {
-    "name": "InngestInvokeTimeoutError",
-    "message": "Timed out waiting for invoked function to complete",
-}
-INVOKE_TIMEOUT_MEMO: dict[str, Any] = {"error": INVOKE_TIMEOUT_ERROR}
-
-
-@dataclass(slots=True)
-class Effects:
-    """What a unit set in motion, for the caller to act on after commit."""
-
-    ids: list[str] = field(default_factory=list)
-    started: list[str] = field(default_factory=list)
-    woken: int = 0
-
-    @property
-    def new_work(self) -> bool:
-        return bool(self.started) or self.woken > 0
+CANCELLED_ERROR = {"error": "function cancelled", "name": "Cancelled", "message": "run cancelled"}
 
 
 def process_events(
     tx: Tx,
-    events: list[events_repo.NewEvent],
+    events: list[NewEvent],
     now: int,
     functions: Functions,
     effects: Effects,
@@ -85,7 +68,7 @@ def process_events(
 
 
 def _prefetch_candidates(
-    tx: Tx, events: list[events_repo.NewEvent], now: int, least: int = 2
+    tx: Tx, events: list[NewEvent], now: int, least: int = 2
 ) -> dict[str, list[Row]] | None:
     """One round trip for the pause candidates of a request's events, instead of one per event
     (requests of at least `least` events).
@@ -100,7 +83,7 @@ def _prefetch_candidates(
 def _collect(
     tx: Tx,
     function: FunctionDef,
-    event: events_repo.NewEvent,
+    event: NewEvent,
     now: int,
     functions: Functions,
     effects: Effects,
@@ -128,7 +111,7 @@ def start_collected(
     stored = events_repo.get_event(tx, event_ids[0])
     if stored is None:
         return None
-    first = events_repo.NewEvent(stored.internal_id, stored.payload(), stored.id)
+    first = NewEvent(stored.internal_id, stored.payload(), stored.id)
     run_id = start_run(tx, function, first, now, functions, effects, depth)
     if run_id is not None:
         if len(event_ids) > 1:
@@ -140,61 +123,18 @@ def start_collected(
 def start_run(
     tx: Tx,
     function: FunctionDef,
-    event: events_repo.NewEvent,
+    event: NewEvent,
     now: int,
     functions: Functions,
     effects: Effects,
     depth: int = 0,
 ) -> str | None:
-    admission = None
-    if function.flow.gates_start:
-        admission = flow_admission.decide(tx, function, event.payload, now)
-        if admission.skip_reason is not None:
-            flow_admission.skip(tx, function, event.internal_id, admission.skip_reason, now)
-            return None
-    # Without follow-ups for the new run, nothing waits for the database's answer.
-    follow_ups = (
-        admission is not None or bool(function.cancel) or function.start_timeout_ms is not None
-    )
-    run_id = runs_repo.start_run(
-        tx, function, event.internal_id, event.payload["id"], now, confirm=follow_ups
-    )
-    if run_id is None:
-        return None
-    if admission is not None:
-        flow_admission.place(tx, run_id, admission, now)
-        if admission.cancel_run_id is not None:  # singleton `cancel`: the newcomer replaces it
-            cancel_run(tx, admission.cancel_run_id, now, functions, effects, depth + 1)
-    arm_run(tx, function, run_id, event.payload, now)
-    return run_id
-
-
-def arm_run(
-    tx: Tx, function: FunctionDef, run_id: str, trigger_event: dict[str, Any], now: int
-) -> None:
-    """A new run's cancel rules and start timeout (also used by reruns)."""
-    for position, rule in enumerate(function.cancel):
-        pauses_repo.create(
-            tx,
-            pause_id=f"{run_id}:cancel:{position}",
-            run_id=run_id,
-            kind="cancel",
-            event_name=rule.event,
-            expression=rule.expression,
-            trigger_event=trigger_event,
-            expires_at=now + (rule.timeout_ms or pauses_repo.FOREVER_MS),
-            now=now,
-        )
-    if function.start_timeout_ms is not None:
-        queue_repo.enqueue(
-            tx,
-            kind=Kind.RUN_TIMEOUT,
-            run_id=run_id,
-            available_at=now + function.start_timeout_ms,
-            now=now,
-            step_name="start",
-            dedupe_key=f"run-timeout:start:{run_id}",
-        )
+    started = transitions.start(tx, function, event, now)
+    if started.replaces is not None:  # singleton `cancel`: the newcomer replaces it
+        cancel_run(tx, started.replaces, now, functions, effects, depth + 1)
+    if started.run_id is not None:
+        transitions.arm_run(tx, function, started.run_id, event.payload, now)
+    return started.run_id
 
 
 def _apply_pause(
@@ -215,7 +155,7 @@ def _apply_pause(
     op = "WaitForEvent" if pause.kind == "wait" else "InvokeFunction"
     assert pause.step_id is not None
     queue_repo.delete_by_dedupe_key(tx, f"pause-timeout:{pause.run_id}:{pause.step_id}")
-    if resume_step(tx, pause.run_id, pause.step_id, pause.step_name, op, memo, now):
+    if transitions.resume_step(tx, pause.run_id, pause.step_id, pause.step_name, op, memo, now):
         effects.woken += 1
 
 
@@ -229,40 +169,7 @@ def _invoke_memo(finished: dict[str, Any]) -> dict[str, Any]:
     return {"error": data.get("error") or {"name": "Error", "message": "invoked function failed"}}
 
 
-def resume_step(
-    tx: Tx, run_id: str, step_id: str, name: str | None, op: str, memo: Any, now: int
-) -> bool:
-    """Memoize a waited-for result and, once nothing else of its group is pending, continue."""
-    if runs_repo.status(tx, run_id) != RunStatus.RUNNING:
-        return False
-    kind = "step.timed_out" if memo is None or memo is INVOKE_TIMEOUT_MEMO else "step.resumed"
-    runs_repo.save_step(
-        tx,
-        run_id,
-        step_id=step_id,
-        name=name,
-        op=op,
-        memo=memo,
-        attempts=1,
-        now=now,
-        history_kind=kind,
-    )
-    runs_repo.continue_after(tx, run_id, step_id, now)
-    return True
-
-
-def expire_pause(tx: Tx, pause_id: str, now: int) -> bool:
-    """A wait or invoke timed out (if nothing consumed it first): memoize its timeout value."""
-    pause = pauses_repo.get(tx, pause_id)
-    if pause is None or not pauses_repo.consume(tx, pause_id):
-        return False
-    assert pause.step_id is not None
-    memo = None if pause.kind == "wait" else INVOKE_TIMEOUT_MEMO
-    op = "WaitForEvent" if pause.kind == "wait" else "InvokeFunction"
-    return resume_step(tx, pause.run_id, pause.step_id, pause.step_name, op, memo, now)
-
-
-def finish_run(
+def end_run(
     tx: Tx,
     state: RunState,
     status: RunStatus,
@@ -274,7 +181,7 @@ def finish_run(
     depth: int = 0,
 ) -> bool:
     """End a running run and emit its lifecycle events; False if it had already ended."""
-    emitted: list[events_repo.NewEvent] = []
+    emitted: list[NewEvent] = []
     if depth < MAX_EMIT_DEPTH:
         raw = lifecycle.finish_events(state, status, output, error, now)
         emitted = event_input.prepare(raw, functions, now, internal=True)
@@ -283,13 +190,8 @@ def finish_run(
         (e for e in emitted if e.payload["name"] == names.FUNCTION_FINISHED and not e.seeded),
         None,
     )
-    # Someone else ending it first (a cancel racing the last step) is rare: go on as if this
-    # ended it, checked before commit (on PostgreSQL, no wait per run for the answer).
-    if not tx.assume(runs_repo.finish(tx, state.run_id, status, output, now, finished)):
+    if not transitions.finish(tx, state, status, output, now, finished, functions):
         return False
-    function = functions.get(state.function_slug)
-    if function is not None and function.flow.concurrency:
-        flow_repo.forget_run(tx, state.run_id)  # its concurrency keys are needed no more
     if not emitted:
         return True
     # The candidates of the lifecycle events' names, shared by the batch's finishing runs.
@@ -305,8 +207,8 @@ def cancel_run(
     state = runs_repo.load_state(tx, run_id)
     if state is None or state.status.is_terminal:
         return False
-    error = {"error": "function cancelled", "name": "Cancelled", "message": "run cancelled"}
-    return finish_run(tx, state, RunStatus.CANCELLED, None, error, now, functions, effects, depth)
+    error = dict(CANCELLED_ERROR)
+    return end_run(tx, state, RunStatus.CANCELLED, None, error, now, functions, effects, depth)
 
 
 class Ingest:
@@ -353,3 +255,14 @@ def emit_unit(
         return process_events(tx, emitted, now, functions, effects).ids
 
     return unit
+
+
+def invoke_event(
+    slug: str, data: dict[str, Any], user: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The `inngest/function.invoked` event that starts exactly function `slug` (REST, UI)."""
+    return {
+        "name": names.FUNCTION_INVOKED,
+        "data": {**data, "_inngest": {"fn_id": slug}},
+        "user": user or {},
+    }

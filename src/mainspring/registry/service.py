@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mainspring import codec, cron, errors, expressions, limits
+from mainspring import codec, errors, expressions, limits
+from mainspring.domain import cron
 from mainspring.domain.durations import parse_duration_ms
 from mainspring.domain.functions import (
     DEFAULT_RETRIES,
@@ -16,8 +17,8 @@ from mainspring.domain.functions import (
     FunctionDef,
     Trigger,
 )
-from mainspring.flow import config as flow_config
 from mainspring.protocol import wire
+from mainspring.registry import flow_config
 from mainspring.store.base import Connector
 from mainspring.store.repos import apps as apps_repo
 
