@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from mainspring.api import models
 from mainspring.auth.keys import SCOPES
-from mainspring.cancellation import cancellation_view
 from mainspring.domain.events import Event
+from mainspring.ingest.cancellation import cancellation_view
 from mainspring.operations.kill_switch import kill_switch_view
 from mainspring.operations.pausing import pause_view
 from mainspring.operations.replays import replay_view

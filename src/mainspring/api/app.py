@@ -34,7 +34,6 @@ from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
 from mainspring.clock import Clock, now_ms
-from mainspring.config import Settings, redact_url
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Driver
@@ -53,6 +52,8 @@ from mainspring.reads import Reads
 from mainspring.registry import Registry
 from mainspring.registry.sync import AppSync
 from mainspring.runs.checkpoints import CheckpointLog
+from mainspring.settings import Settings
+from mainspring.store import redact_url
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
 
@@ -114,7 +115,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     ingest = Ingest(connector, registry, worker.notify)
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
-    ops = _operations(settings, connector, registry, ingest, reads, cancellations, worker)
+    ops = _operations(settings, connector, registry, ingest, cancellations, worker)
     driver = _driver(settings)
     checkpoints = CheckpointLog()
     executor = Executor(
@@ -156,14 +157,12 @@ def _operations(
     connector: Connector,
     registry: Registry,
     ingest: Ingest,
-    reads: Reads,
     cancellations: Cancellations,
     worker: Worker,
 ) -> Operations:
     return Operations(
         connector,
         ingest,
-        reads,
         cancellations,
         now_ms,
         operations_settings.OperationsConfig(settings.alerts, settings.retention),

@@ -7,11 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring import event_input as ingest_input
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
 from mainspring.ingest import emit_unit, invoke_event
+from mainspring.ingest import events as ingest_input
 
 
 async def _accept(request: Request, key: str) -> Response:

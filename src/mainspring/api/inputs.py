@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, RootModel
 
 from mainspring.api.models import RunStatusName, Scope
 from mainspring.auth.keys import MAX_LABEL
-from mainspring.config import MAX_ZOMBIE_GRACE_S
+from mainspring.settings import MAX_ZOMBIE_GRACE_S
 
 Time = str | None  # RFC 3339 or epoch milliseconds
 

@@ -23,7 +23,7 @@ from mainspring.dashboard.render import page
 from mainspring.domain.ids import new_ulid
 from mainspring.ingest import emit_unit, invoke_event
 from mainspring.operations import replays
-from mainspring.sync import UrlState, check_app_url, normalize_url
+from mainspring.registry.sync import UrlState, check_app_url, normalize_url
 
 MAX_FORM_BYTES = 1024 * 1024
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from mainspring import codec
 from mainspring.clock import Clock
-from mainspring.config import Settings
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
@@ -26,6 +25,7 @@ from mainspring.registry import Registry
 from mainspring.runs import transitions
 from mainspring.runs.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.runs.transitions import Effects
+from mainspring.settings import Settings
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo

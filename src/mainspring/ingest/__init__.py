@@ -15,6 +15,3 @@ from mainspring.runs.transitions import Effects as Effects
 from mainspring.runs.transitions import arm_run as arm_run
 from mainspring.runs.transitions import expire_pause as expire_pause
 from mainspring.runs.transitions import resume_step as resume_step
-
-# The old name of end_run (ingest.py), until the W3 sweep rewrites its importers.
-finish_run = end_run

@@ -10,8 +10,8 @@ import logging
 from dataclasses import dataclass
 
 from mainspring.clock import Clock
+from mainspring.domain.ids import ulid_floor
 from mainspring.operations.periodic import Periodic
-from mainspring.run_filters import ulid_floor
 from mainspring.settings import Retention as RetentionConfig
 from mainspring.store.base import Connector
 from mainspring.store.repos import retention as retention_repo

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock
 from mainspring.ingest import Ingest
+from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.alerts import Alerts
 from mainspring.operations.holds import Holds
 from mainspring.operations.insights import Insights
@@ -24,7 +24,6 @@ from mainspring.operations.replays import Replays
 from mainspring.operations.retention import Retention
 from mainspring.operations.settings import OperationsConfig
 from mainspring.operations.zombies import ZombieCheck, ZombieConfig
-from mainspring.reads import Reads
 from mainspring.store.base import Connector
 from mainspring.supervision import Component
 
@@ -34,7 +33,6 @@ class Operations:
         self,
         connector: Connector,
         ingest: Ingest,
-        reads: Reads,  # no longer used (runs are read via Reads); W3 drops it from the call
         cancellations: Cancellations,
         clock: Clock,
         config: OperationsConfig | None = None,

@@ -1,5 +1,5 @@
-"""The operations service's part of the settings: alerts and retention. Both are read by
-`mainspring.settings` (one schema, one precedence rule); the names here are shims."""
+"""The operations service's part of the settings: alerts and retention, as `mainspring.settings`
+reads them (one schema, one precedence rule), under the names the operations code uses."""
 
 from __future__ import annotations
 

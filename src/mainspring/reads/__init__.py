@@ -1,8 +1,7 @@
 """The read side: one run view, list and filter, one trace of a run's history.
 
 `views` (shapes), `service` (`Reads`), `filters` and `runs` (listing runs), `events` (listing
-events), `trace` (spans and the timeline). The names below keep `mainspring.reads` imports working
-until the issue-14 sweep rewrites them.
+events), `trace` (spans and the timeline). The names below are what the HTTP handlers use.
 """
 
 from mainspring.reads.service import MAX_LIMIT as MAX_LIMIT

@@ -19,9 +19,9 @@ import yarl
 
 from mainspring import errors
 from mainspring.clock import Clock
-from mainspring.config import Settings
 from mainspring.protocol import signing
 from mainspring.registry.service import Registry
+from mainspring.settings import Settings
 from mainspring.store.repos.apps import SyncResult
 from mainspring.supervision import Component, start_supervised
 

@@ -97,3 +97,9 @@ def _scaled(value: Any, scale: int, name: str) -> Any:
         return int(float(value) * scale)
     except (TypeError, ValueError):
         return value  # left for validation, which names the field
+
+
+def shared_settings(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The Settings fields that `dev` and `start` both take from the flags given."""
+    shared = {name: value for name, value in options.items() if FLAGS.get(name, None)}
+    return flag_fields({k: v for k, v in shared.items() if FLAGS[k].modes == BOTH}, "dev")

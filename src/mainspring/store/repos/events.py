@@ -7,7 +7,7 @@ from typing import Any
 
 from mainspring import codec
 from mainspring.domain.events import Event
-from mainspring.domain.events import NewEvent as NewEvent  # moved to domain (shim until W3)
+from mainspring.domain.events import NewEvent as NewEvent  # the input type, for callers
 from mainspring.store.base import Row, Tx
 
 DEDUPE_WINDOW_MS = 24 * 3600 * 1000
