@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from mainspring.store.base import Connector
+from mainspring.store.urls import redact_url as redact_url
 
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
-
-
-def redact_url(url: str) -> str:
-    """A database URL fit for logs: the password, if any, is masked."""
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest:
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        masked = f"{user}:***" if ":" in credentials else user
-        return f"{scheme}{sep}{masked}@{host}"
-    return url
 
 
 def open_connector(url: str) -> Connector:
