@@ -36,6 +36,7 @@ services:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -88,4 +89,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_core.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mainspring .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mainspring .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -39,7 +39,7 @@ import httpx
 import psycopg
 
 from mainspring.domain.ids import new_ulid
-from mainspring.queue.kinds import Kind
+from mainspring.domain.queue import Kind
 from mainspring.store import open_connector
 from mainspring.store.base import Tx
 from mainspring.store.repos import flow as flow_repo

@@ -180,3 +180,33 @@ def test_keys_commands_create_list_and_revoke(tmp_path: Path) -> None:
     again = _run(["keys", "revoke", "--db", db, "event-key", "cron"], tmp_path)
     assert again.returncode == 2 and "no active event-key cron" in again.stderr
     assert "revoked" in _run(["keys", "list", "--db", db], tmp_path).stdout
+
+
+def test_the_config_file_reaches_alerts_and_retention(tmp_path: Path) -> None:
+    """One schema: `start --config` sets the alert rules too (an expected period that no run can
+    meet fires at once), and the environment still wins over the file."""
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'signing-key = "{KEY}"\nevent-key = "ek"\n'
+        '[alerts]\ninterval = "100ms"\ndead_letters = 0\n'
+        '[alerts.expected]\n"never-runs" = "1ms"\n'
+        '[retention]\nmax_age = "off"\n'
+    )
+    proc, port = _serve(
+        ["start", "--host", "127.0.0.1", "--db", str(tmp_path / "db"), "--config", str(config)],
+        tmp_path,
+        MAINSPRING_ALERT_DEAD_LETTERS="1000",
+    )
+    try:
+        auth = {"Authorization": f"Bearer {KEY}"}
+
+        def firing() -> set[str] | None:
+            health = httpx.get(f"http://127.0.0.1:{port}/v1/health", headers=auth)
+            assert health.status_code == 200, health.text
+            rules = {a["rule"] for a in health.json()["data"]["alerts"] if a["state"] == "firing"}
+            return rules or None
+
+        rules = wait_until(firing, timeout=20, what="the alert from the config file")
+        assert rules == {"no_success:never-runs"}  # dead_letters came from the environment
+    finally:
+        _stop(proc)

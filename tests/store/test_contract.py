@@ -8,7 +8,7 @@ import pytest
 
 from mainspring import errors, ingest
 from mainspring.domain.functions import FunctionDef, Trigger
-from mainspring.queue.kinds import Kind
+from mainspring.domain.queue import Kind
 from mainspring.store import migrations, open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
@@ -393,7 +393,7 @@ async def test_a_run_ends_once_and_emits_its_lifecycle_event_once(connector: Con
 
     def end(status: RunStatus, output: object) -> Callable[[Tx], bool]:
         def unit(tx: Tx) -> bool:
-            return ingest.finish_run(
+            return ingest.end_run(
                 tx, state, status, output, None, NOW, OneFunction(), ingest.Effects()
             )
 

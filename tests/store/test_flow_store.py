@@ -10,7 +10,7 @@ import pytest
 
 from mainspring import codec
 from mainspring.domain.ids import new_ulid
-from mainspring.queue.kinds import Kind
+from mainspring.domain.queue import Kind
 from mainspring.store import open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import flow as flow_repo

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from mainspring.domain.ids import new_ulid
-from mainspring.queue.kinds import Kind
+from mainspring.domain.queue import Kind
 from mainspring.store import open_connector
 from mainspring.store.base import Tx
 from mainspring.store.repos import operations as ops_repo

@@ -4,8 +4,8 @@ run again", the grace period, and repair being idempotent."""
 from __future__ import annotations
 
 from mainspring.domain.functions import FunctionDef, Trigger
+from mainspring.domain.queue import Kind
 from mainspring.domain.runs import RunStatus
-from mainspring.queue.kinds import Kind
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo

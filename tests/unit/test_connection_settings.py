@@ -6,9 +6,9 @@ from __future__ import annotations
 import click
 import pytest
 
-from mainspring import config
+from mainspring import settings as config
 from mainspring.cli import cli
-from mainspring.cli_settings import shared_settings
+from mainspring.settings.flags import shared_settings
 
 FLAGS = {
     "header_timeout_s": ("--header-timeout", "MAINSPRING_HEADER_TIMEOUT", "2.5", 2.5),

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mainspring.dashboard import timeline
 from mainspring.dashboard.views import human_ms, sdk_parts
+from mainspring.reads import trace as timeline
 
 
 def h(at: int, kind: str, step: str | None = None, attempt: int | None = None, data: Any = None):

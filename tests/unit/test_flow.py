@@ -9,8 +9,8 @@ import pytest
 from mainspring import errors
 from mainspring.domain.flow import Batch, ConcurrencyLimit
 from mainspring.flow import batch, concurrency, debounce, gcra, priority, rate_limit, singleton
-from mainspring.flow import config as flow_config
 from mainspring.flow.concurrency import Candidate
+from mainspring.registry import flow_config
 
 T0 = 1_700_000_000_000
 

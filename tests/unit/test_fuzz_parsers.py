@@ -14,8 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mainspring import cron, errors, event_input, expressions, limits, registry
+from mainspring import errors, expressions, limits, registry
 from mainspring.auth.sessions import SessionSigner
+from mainspring.domain import cron
+from mainspring.ingest import events as event_input
 from mainspring.protocol import signing, wire
 
 FUZZ = settings(

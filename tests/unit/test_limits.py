@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from mainspring import cron, errors, expressions, limits
+from mainspring import errors, expressions, limits
+from mainspring.domain import cron
 
 
 def nested(depth: int) -> Any:

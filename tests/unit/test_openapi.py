@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from mainspring.api.app import build_app
 from mainspring.api.openapi_spec import UNDOCUMENTED, document
-from mainspring.config import Settings
+from mainspring.settings import Settings
 from mainspring.store import open_connector
 
 # Dashboard pages belong to the HTML UI, not to the REST API.

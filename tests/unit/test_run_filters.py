@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mainspring import errors
-from mainspring.run_filters import ID_CEILING, parse_run_filter, ulid_floor
+from mainspring.domain.ids import ID_CEILING, ulid_floor
+from mainspring.reads.filters import parse_run_filter
 
 T0 = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 

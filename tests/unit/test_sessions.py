@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mainspring.auth.routes import _safe_next
+from mainspring.api.auth import _safe_next
 from mainspring.auth.sessions import SessionSigner
 
 KEY = "signkey-prod-" + "ab" * 32

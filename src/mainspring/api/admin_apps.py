@@ -14,7 +14,7 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, invalid_input
 from mainspring.api.state import services
-from mainspring.sync import UrlState, check_app_url, normalize_url
+from mainspring.registry.sync import UrlState, check_app_url, normalize_url
 
 MAX_URL_LENGTH = 2048
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,118 +21,117 @@ from mainspring.api import (
     admin_apps,
     docs,
     events,
+    gql,
     health,
     observability,
     operations,
     rest,
-    run_queries,
+    runs,
     sdk,
 )
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
 from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
-from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock, now_ms
-from mainspring.config import Settings, redact_url
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
-from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.execution.driver import Driver
 from mainspring.execution.executor import Executor
-from mainspring.execution.flow_timers import FlowTimers
-from mainspring.execution.timers import Timers
 from mainspring.ingest import Ingest
+from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
 from mainspring.operations.zombies import ZombieConfig
+from mainspring.queue import dispatch as queue_dispatch
 from mainspring.queue import scheduler
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.queue.dispatch import Dispatch
+from mainspring.queue.timers import Timers
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
 from mainspring.registry import Registry
+from mainspring.registry.sync import AppSync
+from mainspring.runs.checkpoints import CheckpointLog
+from mainspring.settings import Settings
+from mainspring.store import redact_url
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
-from mainspring.sync import AppSync
 
 log = logging.getLogger("mainspring")
-Handler = Callable[[QueueItem], Awaitable[None]]
 
 
-def _dispatcher(handlers: dict[Kind, Handler]) -> Handler:
-    async def dispatch(item: QueueItem) -> None:
-        await handlers[item.kind](item)
+@dataclass(frozen=True)
+class _Engine:
+    """What the lifespan starts and stops, beside the services the handlers use."""
 
-    return dispatch
+    settings: Settings
+    connector: Connector
+    registry: Registry
+    driver: Driver
+    executor: Executor
+    worker: Worker
+    dispatch: Dispatch
+    operations: Operations
+    sync: AppSync
 
 
 def build_app(settings: Settings, connector: Connector) -> Starlette:
-    clock = now_ms
-    registry = Registry(connector)
-    driver = Driver(
+    services, engine = _engine(settings, connector)
+    app = Starlette(
+        routes=_routes(settings),
+        lifespan=_lifespan(engine),
+        exception_handlers={
+            errors.InvalidInput: handle_invalid_input,
+            errors.StoreError: handle_store_error,
+            HTTPException: handle_http_exception,
+        },
+    )
+    app.state.services = services
+    app.add_middleware(RejectNul)
+    if settings.production:
+        _install_auth(app, settings, connector, services.clock)
+    return app
+
+
+def _driver(settings: Settings) -> Driver:
+    """The HTTP client of the apps: signs requests and checks replies in production."""
+    return Driver(
         settings.call_timeout_s,
         settings.server_kind,
         signing_key=settings.signing_key if settings.production else None,
         verify_keys=settings.signing_keys if settings.verify_responses else (),
         max_reply_bytes=settings.max_reply_bytes,
     )
-    checkpoints = CheckpointLog()
-    wake: list[Callable[[int | None], None]] = []
 
-    def notify(at: int | None = None) -> None:
-        wake[0](at)
 
-    ingest = Ingest(connector, registry, notify)
+def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine]:
+    """Every service, built once. The worker comes first: the services that announce new work
+    take its `notify`; it receives the dispatch table when it starts."""
+    clock = now_ms
+    registry = Registry(connector)
+    worker = Worker(
+        connector, clock, max_in_flight=settings.max_in_flight, lease_ms=settings.lease_ms
+    )
+    ingest = Ingest(connector, registry, worker.notify)
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
-    ops = Operations(
-        connector,
-        ingest,
-        reads,
-        cancellations,
-        clock,
-        operations_settings.load(os.environ),
-        function_slugs=lambda: [function.slug for function in registry.functions()],
-        zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
-        on_new_work=notify,
-    )
+    ops = _operations(settings, connector, registry, ingest, cancellations, worker)
+    driver = _driver(settings)
+    checkpoints = CheckpointLog()
     executor = Executor(
         connector,
         registry,
         driver,
         settings,
         clock,
-        notify,
+        worker.notify,
         checkpoints,
         is_held=ops.is_held,
         on_call=ops.metrics.observe_call,
     )
-    timers = Timers(ingest, clock)
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
-    flow_timers = FlowTimers(ingest, clock)
-    handlers: dict[Kind, Handler] = {
-        Kind.CALL: executor.process,
-        Kind.SLEEP: executor.process,
-        Kind.PAUSE_TIMEOUT: timers.pause_timeout,
-        Kind.RUN_TIMEOUT: timers.run_timeout,
-        Kind.CRON: cron.fire,
-        Kind.FLOW_FIRE: flow_timers.fire,
-    }
-    worker = Worker(
-        connector,
-        _dispatcher(handlers),
-        clock,
-        max_in_flight=settings.max_in_flight,
-        lease_ms=settings.lease_ms,
-    )
-    wake.append(worker.notify)
-
-    async def install_schedules(functions: list[FunctionDef]) -> None:
-        now = clock()
-        await connector.write(lambda tx: scheduler.install(tx, functions, now))
-        notify(None)
-
-    registry.on_change(install_schedules)
+    dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
+    registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
     sync = AppSync(settings, registry, clock)
     services = Services(
         settings=settings,
@@ -147,15 +148,51 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             [connector.components, worker.components, ops.components, sync.components]
         ),
     )
+    engine = _Engine(settings, connector, registry, driver, executor, worker, dispatch, ops, sync)
+    return services, engine
 
+
+def _operations(
+    settings: Settings,
+    connector: Connector,
+    registry: Registry,
+    ingest: Ingest,
+    cancellations: Cancellations,
+    worker: Worker,
+) -> Operations:
+    return Operations(
+        connector,
+        ingest,
+        cancellations,
+        now_ms,
+        operations_settings.OperationsConfig(settings.alerts, settings.retention),
+        function_slugs=lambda: [function.slug for function in registry.functions()],
+        zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
+        on_new_work=worker.notify,
+    )
+
+
+async def _install_schedules(
+    connector: Connector,
+    clock: Clock,
+    notify: Callable[[int | None], None],
+    functions: list[FunctionDef],
+) -> None:
+    now = clock()
+    await connector.write(lambda tx: scheduler.install(tx, functions, now))
+    notify(None)
+
+
+def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await registry.load()
-        await ops.start()
-        connector.listen("mainspring_queue", worker.notify)
-        connector.listen("mainspring_registry", lambda: _spawn(_reload(registry)))
-        await worker.start()
-        sync.start()
+        settings, connector = engine.settings, engine.connector
+        await engine.registry.load()
+        await engine.operations.start()
+        connector.listen("mainspring_queue", engine.worker.notify)
+        connector.listen("mainspring_registry", lambda: _spawn(_reload(engine.registry)))
+        await engine.worker.start(engine.dispatch)
+        engine.sync.start()
         log.info(
             "mainspring %s listening on http://%s:%d (db %s)",
             settings.server_kind,
@@ -167,57 +204,48 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
             yield
         finally:
             log.info("shutting down: finishing in-flight calls")
-            await sync.stop()
-            executor.drain()
-            await worker.stop(settings.shutdown_timeout_s)
-            await driver.close()
-            await ops.stop()
+            await engine.sync.stop()
+            engine.executor.drain()
+            await engine.worker.stop(settings.shutdown_timeout_s)
+            await engine.driver.close()
+            await engine.operations.stop()
             await connector.close()
 
-    app = Starlette(
-        routes=merge_methods(
-            [
-                *events.routes,
-                *sdk.routes,
-                *operations.routes,
-                *admin.routes,
-                *run_queries.routes,
-                *observability.routes,
-                *docs.routes,
-                *rest.routes,
-                *health.routes,
-                *admin_apps.routes,
-                *_gql_routes(),
-                *_auth_routes(settings),
-                *dashboard.routes,
-            ]
-        ),
-        lifespan=lifespan,
-        exception_handlers={
-            errors.InvalidInput: handle_invalid_input,
-            errors.StoreError: handle_store_error,
-            HTTPException: handle_http_exception,
-        },
+    return lifespan
+
+
+def _routes(settings: Settings) -> list[BaseRoute]:
+    return merge_methods(
+        [
+            *events.routes,
+            *sdk.routes,
+            *operations.routes,
+            *admin.routes,
+            *runs.routes,
+            *observability.routes,
+            *docs.routes,
+            *rest.routes,
+            *health.routes,
+            *admin_apps.routes,
+            *gql.routes,
+            *_auth_routes(settings),
+            *dashboard.routes,
+        ]
     )
-    app.state.services = services
-    app.add_middleware(RejectNul)
-    if settings.production:
-        _install_auth(app, settings, connector, clock)
-    return app
 
 
 def _auth_routes(settings: Settings) -> list[BaseRoute]:
     if not settings.production:
         return []
-    from mainspring.auth import routes
+    from mainspring.api import auth as routes
 
     return list(routes.routes)
 
 
 def _install_auth(app: Starlette, settings: Settings, connector: Connector, clock: Clock) -> None:
     """Production mode: keys, tokens and sessions guard every route (dev stays open)."""
+    from mainspring.api.auth_middleware import AuthMiddleware
     from mainspring.auth.keys import Keyring
-    from mainspring.auth.middleware import AuthMiddleware
     from mainspring.auth.sessions import SessionSigner
 
     assert settings.signing_key is not None
@@ -250,11 +278,3 @@ def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(coroutine)
     _background.add(task)
     task.add_done_callback(_background.discard)
-
-
-def _gql_routes() -> list[BaseRoute]:
-    try:
-        from mainspring.api import gql
-    except ImportError:  # the GraphQL subset is optional until it lands
-        return []
-    return list(gql.routes)

@@ -7,12 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring import event_input as ingest_input
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
-from mainspring.domain.events import FUNCTION_INVOKED
-from mainspring.ingest import emit_unit
+from mainspring.ingest import emit_unit, invoke_event
+from mainspring.ingest import events as ingest_input
 
 
 async def _accept(request: Request, key: str) -> Response:
@@ -54,11 +53,7 @@ async def invoke(request: Request) -> Response:
             raise errors.InvalidInput("data must be an object", field="data")
     except errors.InvalidInput as exc:
         return invalid_input(exc)
-    event = {
-        "name": FUNCTION_INVOKED,
-        "data": {**data, "_inngest": {"fn_id": slug}},
-        "user": raw[0].get("user") or {},
-    }
+    event = invoke_event(slug, data, raw[0].get("user"))
     now = app.clock()
     ids = await app.ingest.run_unit(emit_unit([event], app.registry, now))
     return JSONResponse({"id": ids[0], "status": 200})

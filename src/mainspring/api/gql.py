@@ -18,7 +18,8 @@ from starlette.routing import Route
 from mainspring import codec
 from mainspring.api.errors import JSONResponse
 from mainspring.api.state import services
-from mainspring.reads import Reads
+from mainspring.reads.service import Reads
+from mainspring.reads.trace import spans
 
 SDL = """
 type Query {
@@ -122,23 +123,12 @@ async def resolve_run(_: None, info: Info, runID: str) -> Any:
 
 
 async def resolve_trace(node: dict[str, Any], info: Info) -> Any:
+    """The root span and one child per memoized step (steps still in progress are left out)."""
     run: dict[str, Any] = node["run"]
     run_id = str(run["run_id"])
-    children = [
-        {
-            "spanID": _output_id(run_id, step["id"]),
-            "name": step["name"] or step["id"],
-            "isRoot": False,
-            "status": "FAILED" if step["error"] is not None else "COMPLETED",
-            "stepID": step["id"],
-            "stepOp": step["op"],
-            "attempts": step["attempts"],
-            "endedAt": None,
-            "outputID": _output_id(run_id, step["id"]),
-            "childrenSpans": [],
-        }
-        for step in await info.context.steps(run_id)
-    ]
+    steps = await info.context.steps(run_id)
+    history = await info.context.history(run_id)
+    children = [_child_span(run_id, span) for span in spans(steps, history)[: len(steps)]]
     return {
         "spanID": run_id,
         "name": run["function_id"],
@@ -147,6 +137,22 @@ async def resolve_trace(node: dict[str, Any], info: Info) -> Any:
         "endedAt": run["ended_at"],
         "outputID": None if node["output"] is None else _output_id(run_id),
         "childrenSpans": children,
+    }
+
+
+def _child_span(run_id: str, span: dict[str, Any]) -> dict[str, Any]:
+    output_id = _output_id(run_id, span["step_id"])
+    return {
+        "spanID": output_id,
+        "name": span["name"] or span["step_id"],
+        "isRoot": False,
+        "status": STATUSES[span["status"]],
+        "stepID": span["step_id"],
+        "stepOp": span["op"],
+        "attempts": span["attempts"],
+        "endedAt": None,
+        "outputID": output_id,
+        "childrenSpans": [],
     }
 
 

@@ -12,9 +12,9 @@ from mainspring import errors
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.rest import envelope
 from mainspring.api.state import services
-from mainspring.config import MAX_ZOMBIE_GRACE_S
 from mainspring.domain.durations import rfc3339
 from mainspring.operations.metrics import CONTENT_TYPE
+from mainspring.settings import MAX_ZOMBIE_GRACE_S
 
 MAX_HOURS = 24 * 90
 

@@ -1,54 +1,39 @@
-"""The OpenAPI 3.1 document of the REST API, written as data next to the routes it describes.
+"""The OpenAPI 3.1 document of the REST API: what each route is and answers, next to the routes.
 
-`tests/unit/test_openapi.py` checks both variants (dev, production) against the OpenAPI schema,
-that every route the app serves is described here (or listed in `UNDOCUMENTED`) and that every
-route described here is served, so the two cannot drift apart. The production variant adds
-credentials and the admin API (`openapi_admin.py`).
+Each route's metadata (tag, summary, status codes) names models from `api/models.py` and
+`api/inputs.py`; `api/openapi.py` generates every schema from them. `tests/unit/test_openapi.py`
+checks both variants (dev, production) against the OpenAPI schema, that every route the app serves
+is described here (or listed in `UNDOCUMENTED`) and that every route described here is served, so
+the two cannot drift apart; schemathesis checks the answers against the schemas.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+from typing import Any
+
 from mainspring import __version__
-from mainspring.api.openapi_admin import PATHS as admin_paths
-from mainspring.api.openapi_admin import SECURITY_SCHEMES, secure
-from mainspring.api.openapi_parts import (
-    ANY,
+from mainspring.api import inputs as i
+from mainspring.api import models as m
+from mainspring.api.openapi import (
     BAD,
-    BOOL,
-    EVENT_ID,
-    FUNCTION_ID,
-    HOLD_BODY,
-    INT,
     JSON,
     NOT_FOUND,
-    NSTR,
-    RUN_FILTERS,
-    RUN_ID,
-    RUN_LIST,
-    RUN_STATUSES,
-    SCHEMAS,
-    SKIP_BODY,
-    STR,
-    body,
-    envelope,
-    error,
-    obj,
-    op,
-    path_param,
-    query,
-    ref,
+    TEXT,
+    Answer,
+    Operation,
+    Paths,
+    created,
+    failure,
+    generate,
+    ok,
+    secured,
 )
-from mainspring.config import MAX_ZOMBIE_GRACE_S
+from mainspring.auth.sessions import COOKIE
 
-APP_SYNC = envelope(
-    obj({"url": STR, "error": NSTR, "synced_at": {"type": ["integer", "null"]}}, ["url"])
-)
-LIMIT: JSON = {"type": "integer", "minimum": 1}
-ZOMBIE_GRACE = query(
-    "grace",
-    "seconds unchanged (default: --zombie-grace)",
-    {"type": "number", "minimum": 0, "maximum": MAX_ZOMBIE_GRACE_S},
-)
+E = m.Envelope
+Op = Operation
 
 # SDK-facing protocol routes (described in the Inngest protocol, not an operator's API).
 UNDOCUMENTED = frozenset(
@@ -65,384 +50,307 @@ UNDOCUMENTED = frozenset(
     }
 )
 
+RUN = {**ok(E[m.RunDetail]), **NOT_FOUND}
+RUN_LIST = {**ok(E[list[m.RunListItem]]), **BAD}
+CANCELLED = {**ok(E[m.Cancelled]), **NOT_FOUND}
+RERUN = {**created(E[m.Rerun]), **NOT_FOUND}
+SEND = "Send events with `Authorization: Bearer <event key>` (any key in dev mode)"
 
-PATHS: dict[str, JSON] = {
+EVENTS: Paths = {
     "/e/{key}": {
-        "post": op(
+        "post": Op(
             "Events",
             "Send one event or an array (any key in dev mode)",
-            {"200": {"description": "stored; `ids` are internal event ids"}, **BAD},
-            parameters=[path_param("key", "event key")],
-            requestBody=body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
+            {**ok(m.EventsAccepted, "stored; `ids` are internal event ids"), **BAD},
+            body=i.EventsBody,
+            body_required=True,
         )
     },
     "/v1/events": {
-        "get": op(
+        "get": Op(
             "Events",
             "List events, newest first",
-            {"200": envelope({"type": "array", "items": ref("Event")}), **BAD},
-            parameters=[
-                query("name", "event name"),
-                query("received_after", "RFC 3339 or epoch ms"),
-                query("received_before", "RFC 3339 or epoch ms (exclusive)"),
-                query("cursor", "`metadata.cursor` of the previous page"),
-                query("limit", "1..1000", LIMIT),
-            ],
+            {**ok(E[list[m.Event]]), **BAD},
+            query=i.EventQuery,
         ),
-        "post": op(
+        "post": Op(
             "Events",
-            "Send events with `Authorization: Bearer <event key>` (any key in dev mode)",
-            {"200": {"description": "stored"}, **BAD, "401": error("no event key")},
-            requestBody=body({"oneOf": [{"type": "object"}, {"type": "array"}]}, True),
+            SEND,
+            {**ok(m.EventsAccepted, "stored"), **BAD, **failure(401, "no event key")},
+            body=i.EventsBody,
+            body_required=True,
         ),
     },
-    "/v1/events/{event_id}": {
-        "get": op(
-            "Events",
-            "One event",
-            {"200": envelope(ref("Event")), **NOT_FOUND},
-            parameters=[EVENT_ID],
-        )
-    },
+    "/v1/events/{event_id}": {"get": Op("Events", "One event", {**ok(E[m.Event]), **NOT_FOUND})},
     "/v1/events/{event_id}/runs": {
-        "get": op(
-            "Events",
-            "Runs the event started",
-            envelope({"type": "array", "items": ref("Run")}),
-            parameters=[EVENT_ID],
-        )
+        "get": Op("Events", "Runs the event started", ok(E[list[m.Run]]))
     },
     "/invoke/{slug}": {
-        "post": op(
+        "post": Op(
             "Functions",
             "Invoke a function with `{data}` (emits `inngest/function.invoked`)",
-            {"200": {"description": "the event id"}, **NOT_FOUND, **BAD},
-            parameters=[path_param("slug", "function slug")],
-            requestBody=body(obj({"data": {"type": "object"}, "user": {"type": "object"}})),
-        )
-    },
-    "/v1/runs": {
-        "get": op(
-            "Runs",
-            "List runs with filters and a CEL query",
-            {"200": RUN_LIST, **BAD},
-            parameters=RUN_FILTERS,
-        )
-    },
-    "/v2/runs": {
-        "get": op(
-            "Runs", "List runs (v2; same filters)", {"200": RUN_LIST, **BAD}, parameters=RUN_FILTERS
-        )
-    },
-    "/v1/runs/{run_id}": {
-        "get": op(
-            "Runs", "One run", {"200": envelope(ref("Run")), **NOT_FOUND}, parameters=[RUN_ID]
-        ),
-        "delete": op(
-            "Runs",
-            "Cancel a run",
-            {"200": envelope(obj({"run_id": STR, "status": STR})), **NOT_FOUND},
-            parameters=[RUN_ID],
-        ),
-    },
-    "/v0/runs/{run_id}": {
-        "delete": op(
-            "Runs",
-            "Cancel a run (legacy path)",
-            {"200": envelope(ANY), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v2/runs/{run_id}": {
-        "get": op(
-            "Runs",
-            "One run, with `original_run_id` for reruns",
-            {"200": envelope(ref("Run")), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v2/runs/{run_id}/trace": {
-        "get": op(
-            "Runs",
-            "Trigger events and one span per step (attempts, errors, timing)",
-            {
-                "200": envelope(
-                    obj(
-                        {
-                            "run": ref("Run"),
-                            "trigger": {"type": "object"},
-                            "spans": {"type": "array"},
-                            "history": {"type": "array"},
-                        }
-                    )
-                ),
-                **NOT_FOUND,
-            },
-            parameters=[RUN_ID],
-        )
-    },
-    "/v2/runs/{run_id}/cancel": {
-        "post": op(
-            "Runs",
-            "Cancel a run",
-            {"200": envelope(obj({"run_id": STR, "status": STR})), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v1/runs/{run_id}/rerun": {
-        "post": op(
-            "Runs",
-            "A new run of the same function with the same event(s)",
-            {"201": envelope(obj({"run_id": STR, "original_run_id": STR})), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v2/runs/{run_id}/rerun": {
-        "post": op(
-            "Runs",
-            "Rerun (v2 path)",
-            {"201": envelope(obj({"run_id": STR, "original_run_id": STR})), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v1/runs/{run_id}/steps": {
-        "get": op(
-            "Runs",
-            "Memoized steps in completion order",
-            {"200": envelope({"type": "array"}), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v1/runs/{run_id}/history": {
-        "get": op(
-            "Runs",
-            "Every state change of the run",
-            {"200": envelope({"type": "array"}), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v1/runs/{run_id}/jobs": {
-        "get": op(
-            "Runs",
-            "Queue items of the run (`held` while paused)",
-            {"200": envelope({"type": "array"}), **NOT_FOUND},
-            parameters=[RUN_ID],
-        )
-    },
-    "/v1/cancellations": {
-        "post": op(
-            "Operations",
-            "Cancel running runs of a function created in a window (optional CEL `if`)",
-            {"201": envelope({"type": "object"}), **BAD},
-            requestBody=body(
-                obj(
-                    {
-                        "app_id": STR,
-                        "function_id": STR,
-                        "started_after": STR,
-                        "started_before": STR,
-                        "if": STR,
-                    },
-                    ["function_id", "started_before"],
-                ),
-                True,
-            ),
-        ),
-        "get": op("Operations", "Bulk cancellations", envelope({"type": "array"})),
-    },
-    "/v1/cancellations/{cancellation_id}": {
-        "delete": op(
-            "Operations",
-            "Delete a bulk cancellation record",
-            {"200": envelope(ANY), **NOT_FOUND},
-            parameters=[path_param("cancellation_id", "id")],
-        )
-    },
-    "/v1/replays": {
-        "post": op(
-            "Operations",
-            "Bulk replay: rerun `run_ids`, or the runs of a function by status and window",
-            {"201": envelope(ref("Replay")), **BAD},
-            parameters=[
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": False,
-                    "schema": STR,
-                    "description": "a repeated key answers the first replay and starts nothing",
-                }
-            ],
-            requestBody=body(
-                {
-                    "oneOf": [
-                        obj(
-                            {
-                                "run_ids": {
-                                    "type": "array",
-                                    "items": STR,
-                                    "minItems": 1,
-                                    "maxItems": 1000,
-                                }
-                            },
-                            ["run_ids"],
-                        ),
-                        obj(
-                            {
-                                "function_id": STR,
-                                "status": {
-                                    "type": "string",
-                                    "enum": RUN_STATUSES,
-                                    "default": "Failed",
-                                },
-                                "started_after": STR,
-                                "started_before": STR,
-                            },
-                            ["function_id"],
-                        ),
-                    ]
-                },
-                True,
-            ),
-        )
-    },
-    "/v1/kill-switch": {
-        "get": op("Operations", "Kill switch state", envelope(ref("KillSwitch"))),
-        "post": op(
-            "Operations",
-            "Activate: no function makes new SDK calls",
-            {"200": envelope(ref("KillSwitch")), **BAD},
-            requestBody=HOLD_BODY,
-        ),
-        "delete": op(
-            "Operations",
-            "Deactivate; held runs start unless `skip_held_events`",
-            {"200": envelope(ref("KillSwitch")), **BAD},
-            requestBody=SKIP_BODY,
-        ),
-    },
-    "/v1/functions/paused": {
-        "get": op(
-            "Functions",
-            "Paused functions",
-            envelope({"type": "array", "items": ref("PauseState")}),
-        )
-    },
-    "/v1/functions/{function_id}/pause": {
-        "get": op(
-            "Functions",
-            "Pause state of a function",
-            {"200": envelope(ref("PauseState")), **NOT_FOUND},
-            parameters=[FUNCTION_ID],
-        ),
-        "post": op(
-            "Functions",
-            "Pause: no new runs start, started runs stop at their next step",
-            {"200": envelope(ref("PauseState")), **NOT_FOUND, **BAD},
-            parameters=[FUNCTION_ID],
-            requestBody=HOLD_BODY,
-        ),
-    },
-    "/v1/functions/{function_id}/resume": {
-        "post": op(
-            "Functions",
-            "Resume; events received while paused start runs unless `skip_held_events`",
-            {
-                "200": envelope(
-                    obj(
-                        {
-                            "function_id": STR,
-                            "paused": BOOL,
-                            "resumed": INT,
-                            "skipped_run_ids": {"type": "array", "items": STR},
-                        }
-                    )
-                ),
-                **NOT_FOUND,
-                **BAD,
-            },
-            parameters=[FUNCTION_ID],
-            requestBody=SKIP_BODY,
-        )
-    },
-    "/v1/metrics/functions/{function_id}": {
-        "get": op(
-            "Health",
-            "Counts by status, success rate, p50/p95/p99 duration, attempts",
-            {"200": envelope({"type": "object"}), **NOT_FOUND, **BAD},
-            parameters=[
-                FUNCTION_ID,
-                query(
-                    "hours",
-                    "window in hours (default 24)",
-                    {"type": "number", "exclusiveMinimum": 0, "maximum": 2160},
-                ),
-            ],
-        )
-    },
-    "/v1/health": {
-        "get": op(
-            "Health",
-            "Queue, dead letters, success rates, kill switch, alert states",
-            {"200": envelope({"type": "object"}), "503": {"description": "database unavailable"}},
-        )
-    },
-    "/v1/zombies": {
-        "get": op(
-            "Health",
-            "Running runs with nothing queued, waiting or leased (unchanged for `grace` s)",
-            {"200": envelope({"type": "array", "items": {"type": "object"}}), **BAD},
-            parameters=[ZOMBIE_GRACE],
-        )
-    },
-    "/v1/zombies/repair": {
-        "post": op(
-            "Health",
-            "Re-queue a discovery call for each zombie run now",
-            {"200": envelope({"type": "object"}), **BAD},
-            parameters=[ZOMBIE_GRACE],
-        )
-    },
-    "/health": {
-        "get": op(
-            "Health",
-            "Liveness (Inngest shape)",
-            {"200": {"description": "OK"}, "503": {"description": "degraded"}},
-        )
-    },
-    "/metrics": {
-        "get": op(
-            "Health",
-            "Prometheus metrics",
-            {
-                "200": {
-                    "description": "text exposition format",
-                    "content": {"text/plain": {"schema": STR}},
-                }
-            },
-        )
-    },
-    "/v1/admin/apps": {
-        "post": op(
-            "Apps",
-            "Sync an app by URL (issue 8)",
-            {"200": APP_SYNC, **BAD, "502": {**APP_SYNC, "description": "the app did not answer"}},
-            requestBody=body(obj({"url": STR}, ["url"]), True),
-        )
-    },
-    "/dev": {
-        "get": op(
-            "Apps",
-            "Dev server info: synced functions and app URLs",
-            {"200": {"description": "OK"}, "404": error("production mode (dev only)")},
+            {**ok(m.Invoked, "the event id"), **NOT_FOUND, **BAD},
+            body=i.InvokeBody,
         )
     },
 }
 
+RUNS: Paths = {
+    "/v1/runs": {"get": Op("Runs", "List runs with filters and a CEL query", RUN_LIST, i.RunQuery)},
+    "/v2/runs": {"get": Op("Runs", "List runs (v2; same filters)", RUN_LIST, i.RunQuery)},
+    "/v1/runs/{run_id}": {
+        "get": Op("Runs", "One run", RUN),
+        "delete": Op("Runs", "Cancel a run", CANCELLED),
+    },
+    "/v0/runs/{run_id}": {"delete": Op("Runs", "Cancel a run (legacy path)", CANCELLED)},
+    "/v2/runs/{run_id}": {"get": Op("Runs", "One run, with `original_run_id` for reruns", RUN)},
+    "/v2/runs/{run_id}/trace": {
+        "get": Op(
+            "Runs",
+            "Trigger events and one span per step (attempts, errors, timing)",
+            {**ok(E[m.Trace]), **NOT_FOUND},
+        )
+    },
+    "/v2/runs/{run_id}/cancel": {"post": Op("Runs", "Cancel a run", CANCELLED)},
+    "/v1/runs/{run_id}/rerun": {
+        "post": Op("Runs", "A new run of the same function with the same event(s)", RERUN)
+    },
+    "/v2/runs/{run_id}/rerun": {"post": Op("Runs", "Rerun (v2 path)", RERUN)},
+    "/v1/runs/{run_id}/steps": {
+        "get": Op(
+            "Runs", "Memoized steps in completion order", {**ok(E[list[m.Step]]), **NOT_FOUND}
+        )
+    },
+    "/v1/runs/{run_id}/history": {
+        "get": Op(
+            "Runs", "Every state change of the run", {**ok(E[list[m.HistoryEntry]]), **NOT_FOUND}
+        )
+    },
+    "/v1/runs/{run_id}/jobs": {
+        "get": Op(
+            "Runs",
+            "Queue items of the run (`held` while paused)",
+            {**ok(E[list[m.Job]]), **NOT_FOUND},
+        )
+    },
+}
+
+OPERATIONS: Paths = {
+    "/v1/cancellations": {
+        "post": Op(
+            "Operations",
+            "Cancel running runs of a function created in a window (optional CEL `if`)",
+            {**created(E[m.Cancellation]), **BAD},
+            body=i.CancellationBody,
+            body_required=True,
+        ),
+        "get": Op("Operations", "Bulk cancellations", ok(E[list[m.Cancellation]])),
+    },
+    "/v1/cancellations/{cancellation_id}": {
+        "delete": Op(
+            "Operations", "Delete a bulk cancellation record", {**ok(E[m.Deleted]), **NOT_FOUND}
+        )
+    },
+    "/v1/replays": {
+        "post": Op(
+            "Operations",
+            "Bulk replay: rerun `run_ids`, or the runs of a function by status and window",
+            {**created(E[m.Replay]), **BAD},
+            headers=i.ReplayHeaders,
+            body=i.ReplayBody,
+            body_required=True,
+        )
+    },
+    "/v1/kill-switch": {
+        "get": Op("Operations", "Kill switch state", ok(E[m.KillSwitch])),
+        "post": Op(
+            "Operations",
+            "Activate: no function makes new SDK calls",
+            {**ok(E[m.KillSwitch]), **BAD},
+            body=i.HoldBody,
+        ),
+        "delete": Op(
+            "Operations",
+            "Deactivate; held runs start unless `skip_held_events`",
+            {**ok(E[m.KillSwitch]), **BAD},
+            body=i.ReleaseBody,
+        ),
+    },
+    "/v1/functions/paused": {"get": Op("Functions", "Paused functions", ok(E[list[m.PauseState]]))},
+    "/v1/functions/{function_id}/pause": {
+        "get": Op("Functions", "Pause state of a function", {**ok(E[m.PauseState]), **NOT_FOUND}),
+        "post": Op(
+            "Functions",
+            "Pause: no new runs start, started runs stop at their next step",
+            {**ok(E[m.PauseState]), **NOT_FOUND, **BAD},
+            body=i.HoldBody,
+        ),
+    },
+    "/v1/functions/{function_id}/resume": {
+        "post": Op(
+            "Functions",
+            "Resume; events received while paused start runs unless `skip_held_events`",
+            {**ok(E[m.Resumed]), **NOT_FOUND, **BAD},
+            body=i.ReleaseBody,
+        )
+    },
+}
+
+HEALTH: Paths = {
+    "/v1/metrics/functions/{function_id}": {
+        "get": Op(
+            "Health",
+            "Counts by status, success rate, p50/p95/p99 duration, attempts",
+            {**ok(E[dict[str, Any]]), **NOT_FOUND, **BAD},
+            query=i.MetricsQuery,
+        )
+    },
+    "/v1/health": {
+        "get": Op(
+            "Health",
+            "Queue, dead letters, success rates, kill switch, alert states",
+            {**ok(E[dict[str, Any]]), 503: Answer("database unavailable")},
+        )
+    },
+    "/v1/zombies": {
+        "get": Op(
+            "Health",
+            "Running runs with nothing queued, waiting or leased (unchanged for `grace` s)",
+            {**ok(E[list[dict[str, Any]]]), **BAD},
+            query=i.ZombieQuery,
+        )
+    },
+    "/v1/zombies/repair": {
+        "post": Op(
+            "Health",
+            "Re-queue a discovery call for each zombie run now",
+            {**ok(E[dict[str, Any]]), **BAD},
+            query=i.ZombieQuery,
+        )
+    },
+    "/health": {
+        "get": Op(
+            "Health",
+            "Liveness (Inngest shape)",
+            {**ok(m.Health), 503: Answer("degraded", m.Health)},
+        )
+    },
+    "/metrics": {
+        "get": Op(
+            "Health",
+            "Prometheus metrics",
+            {200: Answer("text exposition format", m.PrometheusText, TEXT)},
+        )
+    },
+}
+
+APPS: Paths = {
+    "/v1/admin/apps": {
+        "post": Op(
+            "Apps",
+            "Sync an app by URL (issue 8)",
+            {**ok(E[m.AppSync]), **BAD, 502: Answer("the app did not answer", E[m.AppSync])},
+            body=i.AppUrl,
+            body_required=True,
+        )
+    },
+    "/dev": {
+        "get": Op(
+            "Apps",
+            "Dev server info: synced functions and app URLs",
+            {**ok(), **failure(404, "production mode (dev only)")},
+        )
+    },
+}
+
+REVOKED = {**ok(E[m.Revoked]), **NOT_FOUND}
+ADMIN: Paths = {
+    "/v1/admin/event-keys": {
+        "get": Op(
+            "Admin",
+            "Event keys (active and revoked; the secrets are never shown again)",
+            ok(E[list[m.EventKey]]),
+        ),
+        "post": Op(
+            "Admin",
+            "Create an event key; the answer is the only time `key` is shown",
+            {**created(E[m.CreatedEventKey]), **BAD},
+            body=i.NewEventKey,
+            body_required=True,
+        ),
+    },
+    "/v1/admin/event-keys/{ref}": {
+        "delete": Op("Admin", "Revoke an event key (by id or name)", REVOKED)
+    },
+    "/v1/admin/api-tokens": {
+        "get": Op(
+            "Admin",
+            "API tokens (active and revoked; the secrets are never shown again)",
+            ok(E[list[m.ApiToken]]),
+        ),
+        "post": Op(
+            "Admin",
+            "Create an API token; the answer is the only time `token` is shown",
+            {**created(E[m.CreatedApiToken]), **BAD},
+            body=i.NewApiToken,
+            body_required=True,
+        ),
+    },
+    "/v1/admin/api-tokens/{ref}": {
+        "delete": Op("Admin", "Revoke an API token (by id or name)", REVOKED)
+    },
+    "/auth/session": {
+        "get": Op(
+            "Admin",
+            "The signed-in session's scope and CSRF token (for scripts)",
+            {**ok(m.Session), 303: Answer("no session: redirect to `/login`")},
+            security=[{"session": []}],
+        )
+    },
+}
+PATHS: Paths = {**EVENTS, **RUNS, **OPERATIONS, **HEALTH, **APPS}
+
+SECURITY_SCHEMES: JSON = {
+    "apiToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`POST /v1/admin/api-tokens`, `mainspring token create`) "
+        "or the signing key (raw or as the SDKs hash it), which is an admin token. A `read` "
+        "token may only GET; a signed-in dashboard session works too (with `X-CSRF-Token` "
+        "for writes).",
+    },
+    "eventKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An event key (`INNGEST_EVENT_KEY` or `POST /v1/admin/event-keys`)",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": COOKIE,
+        "description": "The dashboard's login session (`POST /login`)",
+    },
+}
+PUBLIC = frozenset({"/health"})
+# `/e/{key}`: the key is the path parameter; `POST /v1/events` takes it as a bearer token.
+EVENT_KEY: dict[tuple[str, str], list[JSON]] = {
+    ("/e/{key}", "post"): [],
+    ("/v1/events", "post"): [{"eventKey": []}],
+}
+TAGS = ("Runs", "Events", "Functions", "Operations", "Health", "Apps", "Admin")
+
+
+@functools.cache
+def _generated(production: bool) -> tuple[JSON, JSON]:
+    described = secured({**PATHS, **ADMIN}, PUBLIC, EVENT_KEY) if production else PATHS
+    return generate(described)
+
 
 def document(*, production: bool = False) -> JSON:
-    """The document a dev server (default) or a production server serves."""
-    paths = secure({**PATHS, **admin_paths}) if production else PATHS
-    components: JSON = {"schemas": SCHEMAS}
+    """The document a dev server (default) or a production server serves (a fresh copy: callers
+    such as schemathesis may change it)."""
+    paths, schemas = copy.deepcopy(_generated(production))
+    components: JSON = {"schemas": schemas}
     if production:
         components["securitySchemes"] = SECURITY_SCHEMES
     return {
@@ -454,10 +362,7 @@ def document(*, production: bool = False) -> JSON:
             "health and metrics. JSON answers use a `{data, metadata}` envelope; bad input "
             "answers 400 with `field` naming the parameter.",
         },
-        "tags": [
-            {"name": name}
-            for name in ("Runs", "Events", "Functions", "Operations", "Health", "Apps", "Admin")
-        ],
+        "tags": [{"name": name} for name in TAGS],
         "paths": paths,
         "components": components,
         **({"security": [{"apiToken": []}]} if production else {}),

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mainspring import cancellation, errors
+from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope, limit_of
 from mainspring.api.state import services
+from mainspring.ingest import cancellation
 
 
 async def cancel_run(request: Request) -> Response:

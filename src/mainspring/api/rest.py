@@ -1,4 +1,5 @@
-"""The read API in Inngest's shapes (`/v1/events`, `/v1/runs`) in a `{data, metadata}` envelope."""
+"""Reading events in Inngest's shapes (`/v1/events`), and the `{data, metadata}` envelope that
+every read route answers with (runs: `api/runs.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.routing import Route
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.state import services
 from mainspring.domain.durations import rfc3339
-from mainspring.event_lists import parse_event_filter
+from mainspring.reads.events import parse_event_filter
 
 DEFAULT_LIMIT = 100
 
@@ -30,7 +31,7 @@ async def list_events(request: Request) -> Response:
     """`name`, `received_after`, `received_before`, `cursor`, `limit` (protocol §8)."""
     app = services(request)
     flt = parse_event_filter(request.query_params)
-    found, cursor = await app.operations.event_lists.list(flt)
+    found, cursor = await app.reads.event_page(flt)
     metadata = {"fetched_at": rfc3339(app.clock()), "cursor": cursor, "has_more": bool(cursor)}
     return JSONResponse({"data": found, "metadata": metadata})
 
@@ -47,34 +48,8 @@ async def event_runs(request: Request) -> Response:
     return envelope(request, runs)
 
 
-async def get_run(request: Request) -> Response:
-    run = await services(request).operations.run_detail(request.path_params["run_id"])
-    if run is None:
-        return not_found("run not found")
-    return envelope(request, run)
-
-
-async def run_steps(request: Request) -> Response:
-    reads = services(request).reads
-    run_id = request.path_params["run_id"]
-    if await reads.run(run_id) is None:
-        return not_found("run not found")
-    return envelope(request, await reads.steps(run_id))
-
-
-async def run_history(request: Request) -> Response:
-    reads = services(request).reads
-    run_id = request.path_params["run_id"]
-    if await reads.run(run_id) is None:
-        return not_found("run not found")
-    return envelope(request, await reads.history(run_id))
-
-
 routes = [
     Route("/v1/events", list_events, methods=["GET"]),
     Route("/v1/events/{event_id}", get_event, methods=["GET"]),
     Route("/v1/events/{event_id}/runs", event_runs, methods=["GET"]),
-    Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
-    Route("/v1/runs/{run_id}/steps", run_steps, methods=["GET"]),
-    Route("/v1/runs/{run_id}/history", run_history, methods=["GET"]),
 ]

@@ -12,7 +12,7 @@ from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
 from mainspring.domain.ids import new_uuid
-from mainspring.execution import checkpoints
+from mainspring.runs import checkpoints
 
 
 async def register(request: Request) -> Response:

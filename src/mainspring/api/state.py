@@ -6,17 +6,17 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from mainspring.cancellation import Cancellations
 from mainspring.clock import Clock
-from mainspring.config import Settings
-from mainspring.execution.checkpoints import CheckpointLog
 from mainspring.ingest import Ingest
+from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.service import Operations
 from mainspring.reads import Reads
 from mainspring.registry import Registry
+from mainspring.registry.sync import AppSync
+from mainspring.runs.checkpoints import CheckpointLog
+from mainspring.settings import Settings
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
-from mainspring.sync import AppSync
 
 
 @dataclass(slots=True)

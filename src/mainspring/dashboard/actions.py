@@ -20,11 +20,10 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.state import services
 from mainspring.dashboard.render import page
-from mainspring.domain.events import FUNCTION_INVOKED
 from mainspring.domain.ids import new_ulid
-from mainspring.ingest import emit_unit
+from mainspring.ingest import emit_unit, invoke_event
 from mainspring.operations import replays
-from mainspring.sync import UrlState, check_app_url, normalize_url
+from mainspring.registry.sync import UrlState, check_app_url, normalize_url
 
 MAX_FORM_BYTES = 1024 * 1024
 
@@ -81,7 +80,7 @@ async def invoke(request: Request) -> Response:
             raise errors.InvalidInput("data must be a JSON object", field="data")
     except errors.InvalidInput as exc:
         return _notice(request, exc.message, ok=False, status=400)
-    event = {"name": FUNCTION_INVOKED, "data": {**data, "_inngest": {"fn_id": slug}}, "user": {}}
+    event = invoke_event(slug, data)
     ids = await app.ingest.run_unit(emit_unit([event], app.registry, app.clock()))
     return _notice(request, f"Invoked {slug}", ok=True, event_ids=ids)
 

@@ -16,7 +16,7 @@ from mainspring import errors
 from mainspring.api.state import services
 from mainspring.dashboard import actions, views
 from mainspring.dashboard.render import HERE, page
-from mainspring.run_filters import RunFilter, parse_run_filter
+from mainspring.reads.filters import RunFilter, parse_run_filter
 
 PAGE_SIZE = 50
 DEAD_LETTERS = 100

@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 
 from mainspring import errors
 from mainspring.api.state import Services
-from mainspring.dashboard import timeline
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
-from mainspring.event_lists import parse_event_filter
-from mainspring.run_filters import RunFilter, ulid_floor
-from mainspring.run_lists import RunPage
+from mainspring.reads import trace
+from mainspring.reads.events import parse_event_filter
+from mainspring.reads.filters import RunFilter, ulid_floor
+from mainspring.reads.runs import RunPage
 
 STATS_WINDOW_HOURS = 24
 CHILD_WINDOW_MS = 5_000  # clock skew between a run id's time and its history entry
@@ -35,20 +35,20 @@ def human_ms(value: int | None) -> str:
 
 
 async def runs_page(services: Services, where: RunFilter) -> RunPage:
-    """The shared run listing (`run_lists`, also behind `GET /v1/runs` and `/v2/runs`)."""
-    return await services.operations.run_lists.list(where)
+    """The shared run listing (`reads.runs`, also behind `GET /v1/runs` and `/v2/runs`)."""
+    return await services.reads.run_page(where)
 
 
 async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
     reads = services.reads
-    run = await services.operations.run_detail(run_id)  # with original_run_id for reruns
+    run = await reads.run_detail(run_id)  # with original_run_id for reruns
     if run is None:
         return None
     history = await reads.history(run_id)
     steps = await reads.steps(run_id)
     state = await reads.state(run_id)
     events = state.events if state is not None else []
-    line = timeline.build(run, history, steps, services.clock())
+    line = trace.build(run, history, steps, services.clock())
     for step in line.steps:
         if step.kind == "invoke":
             step.detail["child_run_id"] = await _child_run(services, run_id, step)
@@ -63,7 +63,7 @@ async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
     }
 
 
-async def _child_run(services: Services, run_id: str, step: timeline.TimelineStep) -> str | None:
+async def _child_run(services: Services, run_id: str, step: trace.TimelineStep) -> str | None:
     """The run an invoke step started: the child's event names this run and step, and the
     child was created in the same transaction as the step's `step.invoking` entry."""
     slug = step.detail.get("function_id")
@@ -92,7 +92,7 @@ async def events_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The shared event listing (`GET /v1/events`), each event with the runs it started."""
     where = parse_event_filter({"limit": str(EVENTS_PAGE), **params})
-    found, cursor = await services.operations.event_lists.list(where)
+    found, cursor = await services.reads.event_page(where)
     for event in found:
         event["runs"] = await services.reads.runs(event_id=event["internal_id"])
     return found, cursor

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from mainspring.domain.functions import FunctionDef
 
 RESERVED_PREFIX = "inngest/"
 FUNCTION_FINISHED = "inngest/function.finished"
@@ -40,3 +42,16 @@ class Event:
 
 def is_reserved(name: str) -> bool:
     return name.lower().startswith(RESERVED_PREFIX)
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """An accepted event, with the functions it matched (computed outside the transaction)."""
+
+    internal_id: str
+    payload: dict[str, Any]
+    sender_id: str | None
+    matches: list[FunctionDef] = field(default_factory=list)
+    # An internal id derived from the SDK's id seed: a resend of the request carries the same
+    # one, so only such events can collide with a stored event.
+    seeded: bool = False

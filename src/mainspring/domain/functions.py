@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mainspring.domain.flow import FlowConfig
 
@@ -68,3 +68,11 @@ class FunctionDef:
             for trigger in self.triggers
             if trigger.cron
         )
+
+
+class Functions(Protocol):
+    """The registry as event routing sees it."""
+
+    def get(self, slug: str) -> FunctionDef | None: ...
+
+    def match(self, event: dict[str, Any]) -> list[FunctionDef]: ...

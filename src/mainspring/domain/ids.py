@@ -40,3 +40,12 @@ def ulids_from_seed(seed: str, count: int) -> list[str] | None:
         bumped = ((tail + index) % 2**32).to_bytes(4, "big")
         ids.append(str(ULID.from_bytes(millis.to_bytes(6, "big") + head + bumped)))
     return ids
+
+
+# The highest id any run can have: the upper bound when neither a cursor nor a time is given.
+ID_CEILING = "7" + "Z" * 25
+
+
+def ulid_floor(ms: int) -> str:
+    """The smallest ULID of millisecond `ms`: ids >= it were made at `ms` or later."""
+    return str(ULID.from_bytes(max(ms, 0).to_bytes(6, "big") + bytes(10)))

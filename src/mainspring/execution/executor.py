@@ -13,16 +13,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mainspring import codec, ingest
+from mainspring import codec
 from mainspring.clock import Clock
-from mainspring.config import Settings
 from mainspring.domain.functions import FunctionDef
+from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes, recording, retry
-from mainspring.execution.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.ingest import accept
 from mainspring.registry import Registry
+from mainspring.runs import transitions
+from mainspring.runs.checkpoints import CheckpointLog, may_have_checkpointed
+from mainspring.runs.transitions import Effects
+from mainspring.settings import Settings
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
@@ -219,13 +222,13 @@ class Executor:
         progress = decision
         registry = self._registry
 
-        def unit(tx: Tx, effects: ingest.Effects) -> recording.Recorded:
+        def unit(tx: Tx, effects: Effects) -> recording.Recorded:
             self._start_unit(tx, state, function, now, first_call)
             return recording.record_progress(
                 tx, state, item, progress, attempt, now, registry, effects
             )
 
-        effects = ingest.Effects()
+        effects = Effects()
         recorded = await self._connector.write(lambda tx: unit(tx, effects))
         go_on = recorded.go_on
         if go_on and not recorded.all_written():
@@ -258,30 +261,12 @@ class Executor:
         self._notify(now + decision.delay_ms)
         return False
 
-    def _start_unit(
-        self, tx: Tx, state: RunState, function: FunctionDef, now: int, first_call: bool
-    ) -> None:
-        if not first_call:
-            return
-        timeout = function.finish_timeout_ms
-        if self._mark_started(tx, state, confirm=timeout is not None) and timeout is not None:
-            queue_repo.enqueue(
-                tx,
-                kind=Kind.RUN_TIMEOUT,
-                run_id=state.run_id,
-                available_at=now + timeout,
-                now=now,
-                step_name="finish",
-                dedupe_key=f"run-timeout:finish:{state.run_id}",
-            )
-
     @staticmethod
-    def _mark_started(tx: Tx, state: RunState, *, confirm: bool = False) -> bool:
-        started = runs_repo.mark_started(
-            tx, state.run_id, state.started_at or 0, state.request_version, confirm=confirm
-        )
-        state.start_recorded = True
-        return started
+    def _start_unit(
+        tx: Tx, state: RunState, function: FunctionDef, now: int, first_call: bool
+    ) -> None:
+        if first_call:
+            transitions.mark_started(tx, state, now, function.finish_timeout_ms)
 
     async def _finish(
         self,
@@ -295,13 +280,13 @@ class Executor:
         now = self._clock()
         registry = self._registry
 
-        def unit(tx: Tx, effects: ingest.Effects) -> None:
+        def unit(tx: Tx, effects: Effects) -> None:
             if first_call:
-                self._mark_started(tx, state)
-            if not ingest.finish_run(tx, state, status, output, error, now, registry, effects):
+                transitions.mark_started(tx, state, now)
+            if not accept.end_run(tx, state, status, output, error, now, registry, effects):
                 queue_repo.delete(tx, item.id)
 
-        effects = ingest.Effects()
+        effects = Effects()
         await self._connector.write(lambda tx: unit(tx, effects))
         self._checkpoints.forget(state.run_id)
         if effects.new_work:

@@ -8,21 +8,9 @@ from typing import Any
 from mainspring.domain.durations import deadline_ms
 from mainspring.execution.driver import Reply
 from mainspring.execution.retry import retry_after_ms
+from mainspring.protocol.opcodes import SAVED_OPS, Op, parse_ops
 
-IGNORED_OPS = frozenset({"None", "DeferAdd", "DeferAbort"})
-SAVED_OPS = frozenset({"StepRun", "Step", "StepFailed"})
 MAX_SLEEP_MS = 366 * 24 * 3600 * 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Op:
-    op: str
-    id: str
-    name: str | None
-    display_name: str | None
-    data: Any
-    error: Any
-    opts: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,27 +73,6 @@ class CallContext:
     max_attempts: int
     retry_delay_ms: int
     now: int
-
-
-def parse_ops(body: Any) -> list[Op]:
-    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
-    ops = []
-    for item in items:
-        if not isinstance(item, dict) or item.get("op") in IGNORED_OPS:
-            continue
-        opts = item.get("opts")
-        ops.append(
-            Op(
-                op=str(item.get("op")),
-                id=str(item.get("id", "")),
-                name=item.get("name"),
-                display_name=item.get("displayName") or item.get("name"),
-                data=item.get("data"),
-                error=item.get("error"),
-                opts=opts if isinstance(opts, dict) else {},
-            )
-        )
-    return ops
 
 
 def error_summary(status: int | None, body: Any) -> dict[str, Any]:

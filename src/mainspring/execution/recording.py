@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mainspring import event_input, ingest
 from mainspring.domain import events as names
+from mainspring.domain.functions import Functions
+from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.event_input import Functions
 from mainspring.execution import opcodes
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.ingest import accept
+from mainspring.ingest import events as event_input
+from mainspring.runs import transitions
+from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
@@ -65,7 +68,7 @@ def record_progress(
     attempt: int,
     now: int,
     functions: Functions,
-    effects: ingest.Effects,
+    effects: Effects,
 ) -> Recorded:
     """Memoize results and queue planned work. `go_on` when the discovery may go on at once."""
     if progress.scheduled and not still_running(tx, state, item):
@@ -93,6 +96,19 @@ def record_progress(
         if deferred:
             return Recorded(go_on=True, all_written=lambda: all(w() for w in writes))
         return Recorded(go_on=True)
+    _end_item(tx, state, item, progress, attempt, now)
+    return STOP
+
+
+def _end_item(
+    tx: Tx,
+    state: RunState,
+    item: QueueItem,
+    progress: opcodes.Progress,
+    attempt: int,
+    now: int,
+) -> None:
+    """The item's call is done: resolve its targeted step, or retry an empty discovery."""
     if item.step_id is not None:
         race = bool(item.payload and item.payload.get("race"))
         _resolve(tx, state, item.step_id, now, race=race)
@@ -109,9 +125,8 @@ def record_progress(
             attempt=attempt,
             data={"message": "empty reply to a discovery call"},
         )
-        return STOP
+        return
     queue_repo.delete(tx, item.id)
-    return STOP
 
 
 def _stays_on(item: QueueItem, progress: opcodes.Progress) -> bool:
@@ -141,47 +156,53 @@ def _schedule(
     later: opcodes.Scheduled,
     now: int,
     functions: Functions,
-    effects: ingest.Effects,
+    effects: Effects,
 ) -> None:
     runs_repo.add_pending(tx, state.run_id, later.step_id)
-    history: dict[str, Any] | None = None
     if later.kind in ("planned", "sleep"):
-        kind = Kind.CALL if later.kind == "planned" else Kind.SLEEP
-        queue_repo.enqueue(
-            tx,
-            kind=kind,
-            run_id=state.run_id,
-            available_at=later.at_ms,
-            now=now,
-            step_id=later.step_id,
-            step_name=later.name,
-            dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
-            payload={"race": True} if later.opts.get("race") else None,
-        )
-        history = {"until": later.at_ms} if later.kind == "sleep" else None
-        runs_repo.add_history(
-            tx,
-            state.run_id,
-            now,
-            f"step.{later.kind}",
-            step_id=later.step_id,
-            step_name=later.name,
-            data=history,
-        )
-        return
-    if later.kind == "wait":
-        _pause(tx, state, later, "wait", later.opts["event"], later.opts.get("if"), now)
-        runs_repo.add_history(
-            tx,
-            state.run_id,
-            now,
-            "step.waiting",
-            step_id=later.step_id,
-            step_name=later.name,
-            data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
-        )
-        return
-    _invoke(tx, state, later, now, functions, effects)
+        _queue_step(tx, state, later, now)
+    elif later.kind == "wait":
+        _wait(tx, state, later, now)
+    else:
+        _invoke(tx, state, later, now, functions, effects)
+
+
+def _queue_step(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:
+    """A planned step's targeted call, or a sleeping step's wake-up, at `later.at_ms`."""
+    kind = Kind.CALL if later.kind == "planned" else Kind.SLEEP
+    queue_repo.enqueue(
+        tx,
+        kind=kind,
+        run_id=state.run_id,
+        available_at=later.at_ms,
+        now=now,
+        step_id=later.step_id,
+        step_name=later.name,
+        dedupe_key=f"{kind.value}:{state.run_id}:{later.step_id}",
+        payload={"race": True} if later.opts.get("race") else None,
+    )
+    runs_repo.add_history(
+        tx,
+        state.run_id,
+        now,
+        f"step.{later.kind}",
+        step_id=later.step_id,
+        step_name=later.name,
+        data={"until": later.at_ms} if later.kind == "sleep" else None,
+    )
+
+
+def _wait(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:
+    _pause(tx, state, later, "wait", later.opts["event"], later.opts.get("if"), now)
+    runs_repo.add_history(
+        tx,
+        state.run_id,
+        now,
+        "step.waiting",
+        step_id=later.step_id,
+        step_name=later.name,
+        data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
+    )
 
 
 def _pause(
@@ -226,13 +247,13 @@ def _invoke(
     later: opcodes.Scheduled,
     now: int,
     functions: Functions,
-    effects: ingest.Effects,
+    effects: Effects,
 ) -> None:
     target_slug = str(later.opts.get("function_id") or "")
     target = functions.get(target_slug)
     if target is None:
         error = {"name": "Error", "message": f"could not find function with ID: {target_slug}"}
-        ingest.resume_step(
+        transitions.resume_step(
             tx, state.run_id, later.step_id, later.name, "InvokeFunction", {"error": error}, now
         )
         effects.woken += 1
@@ -247,10 +268,33 @@ def _invoke(
         f'async.data.correlation_id == "{correlation_id}"',
         now,
     )
+    event = _invoke_event(state, later, target.slug, correlation_id, now)
+    runs_repo.add_history(
+        tx,
+        state.run_id,
+        now,
+        "step.invoking",
+        step_id=later.step_id,
+        step_name=later.name,
+        data={"function_id": target.slug, "until": later.at_ms},
+    )
+    accept.process_events(
+        tx,
+        event_input.prepare([event], functions, now, internal=True),
+        now,
+        functions,
+        effects,
+    )
+
+
+def _invoke_event(
+    state: RunState, later: opcodes.Scheduled, slug: str, correlation_id: str, now: int
+) -> dict[str, Any]:
+    """The `inngest/function.invoked` event of a step's invoke; its finish answers the step."""
     payload = later.opts.get("payload") or {}
     data = dict(payload.get("data") or {})
     data["_inngest"] = {
-        "fn_id": target.slug,
+        "fn_id": slug,
         "correlation_id": correlation_id,
         "expire": later.at_ms,
         "name": later.name,
@@ -262,22 +306,7 @@ def _invoke(
         event["user"] = payload["user"]
     if isinstance(payload.get("v"), str):
         event["v"] = payload["v"]
-    runs_repo.add_history(
-        tx,
-        state.run_id,
-        now,
-        "step.invoking",
-        step_id=later.step_id,
-        step_name=later.name,
-        data={"function_id": target.slug, "until": later.at_ms},
-    )
-    ingest.process_events(
-        tx,
-        event_input.prepare([event], functions, now, internal=True),
-        now,
-        functions,
-        effects,
-    )
+    return event
 
 
 def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:

@@ -26,10 +26,10 @@ import aiohttp
 from mainspring import codec
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
+from mainspring.domain.ids import ulid_floor
 from mainspring.operations.insights import success_rate
 from mainspring.operations.periodic import Periodic
-from mainspring.operations.settings import AlertConfig
-from mainspring.run_filters import ulid_floor
+from mainspring.settings import Alerts as AlertConfig
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import insights as insights_repo
 from mainspring.store.repos import operations as ops_repo

@@ -1,13 +1,10 @@
 """Holding work while a function is paused or the kill switch is on.
 
-Two checks, kept apart from the queue code so that flow control can change leasing freely:
+Two checks of the same state:
 
-- `hold_leased` runs inside the lease transaction (the authoritative check): CALL items of a held
-  function are *parked* (due at `PARKED_AT`, never leased) instead of handed to the executor.
-  Only CALL items make SDK calls; sleeps and timers run and merely queue a CALL, which is then
-  parked, so nothing is lost and a resumed run continues exactly where it stopped.
-- `Holds` is an in-memory view of the same state for the executor's step boundary ("stay on the
-  run" must stop after the step in flight) and for cron, refreshed on every change here, on
+- `queue.holds.hold_leased` runs inside the lease transaction (the authoritative check).
+- `Holds` here is an in-memory view of it for the executor's step boundary ("stay on the run"
+  must stop after the step in flight) and for cron, refreshed on every change here, on
   `mainspring_operations` notifications from other processes, and every few seconds.
 """
 
@@ -18,34 +15,11 @@ import logging
 
 from mainspring import errors
 from mainspring.operations.periodic import Periodic
-from mainspring.queue.kinds import QueueItem
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import operations as ops_repo
 
 log = logging.getLogger("mainspring.operations")
 REFRESH_INTERVAL_S = 5.0
-
-
-def hold_leased(tx: Tx, items: list[QueueItem]) -> list[QueueItem]:
-    """Park the leased CALL items of held functions; return the items that may run.
-
-    Costs one read of two tiny counts per lease while nothing is held.
-    """
-    if not any(ops_repo.is_call(item) for item in items):
-        return items
-    killed, paused = ops_repo.hold_counts(tx)
-    if not killed and not paused:
-        return items
-    slugs = ops_repo.paused_slugs(tx) if paused and not killed else set()
-    kept: list[QueueItem] = []
-    for item in items:
-        if ops_repo.is_call(item) and (
-            killed or ops_repo.function_of_run(tx, item.run_id) in slugs
-        ):
-            ops_repo.park(tx, item)
-        else:
-            kept.append(item)
-    return kept
 
 
 class Holds:

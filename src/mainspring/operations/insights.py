@@ -11,9 +11,9 @@ from typing import Any
 
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
+from mainspring.domain.ids import ulid_floor
 from mainspring.operations.kill_switch import kill_switch_view
 from mainspring.operations.pausing import pause_view
-from mainspring.run_filters import ulid_floor
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import insights as insights_repo
 from mainspring.store.repos import operations as ops_repo

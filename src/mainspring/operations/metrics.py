@@ -16,9 +16,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from mainspring.clock import Clock
+from mainspring.domain.ids import ulid_floor
 from mainspring.operations.insights import queue_stats
 from mainspring.operations.zombies import ZombieStats
-from mainspring.run_filters import ulid_floor
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import insights as insights_repo
 from mainspring.store.repos import operations as ops_repo

@@ -17,8 +17,8 @@ from typing import Any
 from mainspring import errors, ingest
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
+from mainspring.domain.functions import Functions
 from mainspring.domain.runs import RunStatus
-from mainspring.event_input import Functions
 from mainspring.operations.holds import Holds
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import operations as ops_repo
@@ -61,7 +61,7 @@ def skip_runs(
         output = {"skipped": reason}
         error = {"name": "Skipped", "message": reason}
         status = RunStatus.CANCELLED
-        if ingest.finish_run(tx, state, status, output, error, now, functions, effects):
+        if ingest.end_run(tx, state, status, output, error, now, functions, effects):
             runs_repo.add_history(tx, run_id, now, "run.skipped", data={"reason": reason})
             skipped.append(run_id)
     return skipped

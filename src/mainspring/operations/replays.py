@@ -14,10 +14,9 @@ from typing import Any
 from mainspring import codec, errors, ingest
 from mainspring.clock import Clock
 from mainspring.domain.durations import parse_instant_ms, rfc3339
-from mainspring.domain.ids import new_ulid
+from mainspring.domain.functions import Functions
+from mainspring.domain.ids import new_ulid, ulid_floor
 from mainspring.domain.runs import RunStatus
-from mainspring.event_input import Functions
-from mainspring.run_filters import ulid_floor
 from mainspring.store.base import Row, Tx
 from mainspring.store.repos import operations as ops_repo
 from mainspring.store.repos import queue as queue_repo

@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from mainspring.clock import Clock
+from mainspring.domain.ids import ulid_floor
 from mainspring.operations.periodic import Periodic
-from mainspring.operations.settings import RetentionConfig
-from mainspring.run_filters import ulid_floor
+from mainspring.settings import Retention as RetentionConfig
 from mainspring.store.base import Connector
 from mainspring.store.repos import retention as retention_repo
 

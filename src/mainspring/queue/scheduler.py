@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from mainspring import cron, event_input, ingest
 from mainspring.clock import Clock
+from mainspring.domain import cron
 from mainspring.domain import events as names
 from mainspring.domain.durations import rfc3339
-from mainspring.domain.functions import CronSchedule, FunctionDef
-from mainspring.event_input import Functions
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.domain.functions import CronSchedule, FunctionDef, Functions
+from mainspring.domain.queue import Kind, QueueItem
+from mainspring.ingest import accept
+from mainspring.ingest import events as event_input
+from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
 from mainspring.store.repos import queue as queue_repo
 
@@ -69,7 +71,7 @@ def tick_event(
 class Scheduler:
     def __init__(
         self,
-        ingest_service: ingest.Ingest,
+        ingest_service: accept.Ingest,
         functions: Functions,
         clock: Clock,
         *,
@@ -93,7 +95,7 @@ class Scheduler:
         slot = int(payload.get("slot", now))
         held = function is not None and self._is_held(function.slug)
 
-        def unit(tx: Tx, effects: ingest.Effects) -> None:
+        def unit(tx: Tx, effects: Effects) -> None:
             queue_repo.delete(tx, item.id)
             if function is None or schedule is None:
                 return  # the function or this schedule was removed by a re-sync
@@ -114,10 +116,10 @@ class Scheduler:
         expression: str,
         slot: int,
         now: int,
-        effects: ingest.Effects,
+        effects: Effects,
     ) -> None:
         event = tick_event(function, expression, slot, now)
         emitted = event_input.prepare([event], self._functions, now, internal=True)
         for prepared in emitted:
             prepared.matches = [function]  # the tick starts its owner only
-        ingest.process_events(tx, emitted, now, self._functions, effects)
+        accept.process_events(tx, emitted, now, self._functions, effects)

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from mainspring.clock import Clock
 from mainspring.domain.ids import new_ulid
-from mainspring.operations.holds import hold_leased
-from mainspring.queue.kinds import QueueItem
+from mainspring.domain.queue import QueueItem
+from mainspring.queue.holds import hold_leased
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import flow as flow_repo
 from mainspring.store.repos import queue as queue_repo
@@ -31,14 +31,13 @@ class Worker:
     def __init__(
         self,
         connector: Connector,
-        handler: Callable[[QueueItem], Awaitable[None]],
         clock: Clock,
         *,
         max_in_flight: int,
         lease_ms: int,
     ) -> None:
         self._connector = connector
-        self._handler = handler
+        self._handler: Callable[[QueueItem], Awaitable[None]] | None = None
         self._clock = clock
         self._max_in_flight = max_in_flight
         self._lease_ms = lease_ms
@@ -60,7 +59,10 @@ class Worker:
         if at is None or self._next_due is None or at < self._next_due:
             self._wake.set()
 
-    async def start(self) -> None:
+    async def start(self, handler: Callable[[QueueItem], Awaitable[None]]) -> None:
+        """Begin leasing; each item goes to `handler` (the dispatch table, `queue.dispatch`).
+        Built before the services that announce work (they take `notify`), started after."""
+        self._handler = handler
         if self._connector.exclusive:
             now = self._clock()
             released = await self._connector.write(
@@ -140,6 +142,7 @@ class Worker:
         self._in_flight[item.id] = task
 
     async def _run_item(self, item: QueueItem) -> None:
+        assert self._handler is not None, "leasing starts only after start(handler)"
         try:
             await self._handler(item)
         except asyncio.CancelledError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mainspring.config import DEFAULT_HEADER_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS
+from mainspring.settings import DEFAULT_HEADER_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS
 
 # Lingering close (as Go's net/http and nginx do): after answering a request whose body we did not
 # read (a 413, a 503), read and discard this much more of it, so that a client that writes its

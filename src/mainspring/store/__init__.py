@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mainspring.store.base import Connector
+from mainspring.store.urls import redact_url as redact_url
 
 
 def is_postgres(url: str) -> bool:

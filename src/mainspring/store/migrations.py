@@ -29,10 +29,10 @@ def pending(url: str) -> list[str]:
     if is_postgres(url):
         import psycopg
 
-        from mainspring.store import postgres
+        from mainspring.store import pg_migrate
 
         try:
-            return postgres.pending_migrations(url)
+            return pg_migrate.pending_migrations(url)
         except psycopg.OperationalError as exc:
             raise errors.StoreError(f"cannot reach the database: {exc}") from None
     path = Path(_sqlite_path(url))
@@ -50,9 +50,9 @@ def pending(url: str) -> list[str]:
 def apply(url: str) -> list[str]:
     before = pending(url)
     if is_postgres(url):
-        from mainspring.store import postgres
+        from mainspring.store import pg_migrate
 
-        return postgres.migrate(url)
+        return pg_migrate.migrate(url)
     from mainspring.store.sqlite import SqliteConnector
 
     connector = SqliteConnector(_sqlite_path(url))

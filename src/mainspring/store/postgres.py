@@ -12,28 +12,25 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import pq
-from psycopg.rows import dict_row
 
 from mainspring import errors
-from mainspring.config import redact_url
 from mainspring.store import sql_files
 from mainspring.store.base import AssumptionFailed, Params, Row
-from mainspring.store.batching import RECONNECT_BACKOFF_S, BatchThread, submit
-from mainspring.supervision import Component, backoff, watch_thread
+from mainspring.store.batching import BatchThread, submit
+from mainspring.store.pg_connect import connect as _connect
+from mainspring.store.pg_listen import Listener
+from mainspring.store.pg_migrate import migrate
+from mainspring.store.urls import redact_url
+from mainspring.supervision import Component
 
 T = TypeVar("T")
 log = logging.getLogger("mainspring.store.postgres")
-MIGRATION_LOCK_ID = 0x6D61696E  # "main": one migrator at a time across processes
-CONNECT_TIMEOUT_S = 5
-LISTEN_POLL_S = 1.0
 # Writer connections per process. Measured with bench/bench_scaling.py (steps/s vs one SQLite
 # process, for 1 / 2 / 3 processes): 1 writer 0.24 / 0.65 / 0.52, 2 writers 0.27 / 0.51 / 0.46,
 # 3 writers 0.32 / 0.48 / 0.47. Extra writers help a lone process but lose more to row-lock
@@ -62,34 +59,6 @@ def positional(queries: dict[str, str]) -> Statements:
         name: (_NAMED_PLACEHOLDER.sub("%s", sql), tuple(_NAMED_PLACEHOLDER.findall(sql)))
         for name, sql in queries.items()
     }
-
-
-# A connection whose peer vanished without a word (a cut cable, a frozen host) would block a
-# thread for the kernel's default of many minutes: keepalives and a send timeout end it in ~10 s.
-TCP_OPTIONS: dict[str, Any] = {
-    "keepalives": 1,
-    "keepalives_idle": 5,
-    "keepalives_interval": 2,
-    "keepalives_count": 3,
-    "tcp_user_timeout": 10_000,
-}
-
-
-def application_name(role: str) -> str:
-    """`mainspring/<pid>/<role>` in `pg_stat_activity`: which process and which of its threads
-    holds a connection (operators, and the chaos tests that terminate one at a time)."""
-    return f"mainspring/{os.getpid()}/{role}"
-
-
-def _connect(url: str, role: str = "admin") -> psycopg.Connection[dict[str, Any]]:
-    return psycopg.connect(
-        url,
-        autocommit=True,
-        row_factory=dict_row,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        application_name=application_name(role),
-        **TCP_OPTIONS,
-    )
 
 
 @contextlib.contextmanager
@@ -337,111 +306,6 @@ class _ReaderSession(_PostgresSession):
         self.tx.settle(committed=False)
 
 
-def migrate(url: str) -> list[str]:
-    """Apply missing migrations under an advisory lock; returns the names applied."""
-    applied = []
-    with _connect(url) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT)"
-            )
-            done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
-            for version, name, script in sql_files.load_migrations("postgres"):
-                if version in done:
-                    continue
-                with conn.transaction():
-                    for statement in sql_files.split_script(script):
-                        conn.execute(statement.encode())
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                        (version, name),
-                    )
-                applied.append(name)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
-    return applied
-
-
-def pending_migrations(url: str) -> list[str]:
-    with _connect(url) as conn:
-        exists = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()
-        done: set[int] = set()
-        if exists and exists["t"]:
-            done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
-    return [
-        name for version, name, _ in sql_files.load_migrations("postgres") if version not in done
-    ]
-
-
-class _Listener(threading.Thread):
-    """LISTENs on the given channels and calls back on the event loop; reconnects on loss,
-    and on any other failure too (it is supervised: it never ends before `stop`)."""
-
-    def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(name="mainspring-pg-listen", daemon=True)
-        self._url = url
-        self._loop = loop
-        self._callbacks: dict[str, list[Callable[[], None]]] = {}
-        self._stop = threading.Event()
-        self._failures = 0  # in a row; reset once LISTENing again
-        self.component = Component("db-listener")
-        watch_thread(self.component, self)
-
-    def add(self, channel: str, callback: Callable[[], None]) -> None:
-        self._callbacks.setdefault(channel, []).append(callback)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        first = True
-        while not self._stop.is_set():
-            try:
-                self._listen(catch_up=not first)
-            except psycopg.Error as exc:
-                log.warning("LISTEN connection lost (%s); reconnecting", exc)
-                self.component.down(f"database unavailable: {exc}")
-                self._stop.wait(self._reconnect_delay())
-            except Exception as exc:
-                delay = backoff(self._failures)
-                self._failures += 1
-                self.component.crashed(exc, delay)
-                self._stop.wait(delay)
-            first = False
-
-    def _reconnect_delay(self) -> float:
-        """The writers' schedule (at most 2 s): a restarted database is heard again promptly."""
-        delay = RECONNECT_BACKOFF_S[min(self._failures, len(RECONNECT_BACKOFF_S) - 1)]
-        self._failures += 1
-        return delay
-
-    def _listen(self, *, catch_up: bool) -> None:
-        with _connect(self._url, "listener") as conn:
-            for channel in self._callbacks:
-                conn.execute(f"LISTEN {channel}".encode())
-            self._failures = 0
-            self.component.up()
-            if catch_up:  # notifications sent while we were deaf are lost: act as if told
-                self._fire_all()
-            while not self._stop.is_set():
-                for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
-                    for callback in self._callbacks.get(notify.channel, []):
-                        self._call_soon(callback)
-
-    def _fire_all(self) -> None:
-        for callbacks in self._callbacks.values():
-            for callback in callbacks:
-                self._call_soon(callback)
-
-    def _call_soon(self, callback: Callable[[], None]) -> None:
-        try:
-            self._loop.call_soon_threadsafe(callback)
-        except RuntimeError:  # the loop is closed: the process is shutting down
-            self._stop.set()
-
-
 class PostgresConnector:
     """`WRITERS` group-committing writer connections and `READERS` reader connections; across
     processes PostgreSQL's row locks keep writers apart, and a batch that loses a deadlock
@@ -482,7 +346,7 @@ class PostgresConnector:
         for thread in self._threads:
             thread.start()
         self._turn = itertools.count()
-        self._listener: _Listener | None = None
+        self._listener: Listener | None = None
 
     @property
     def _threads(self) -> list[BatchThread]:
@@ -529,7 +393,7 @@ class PostgresConnector:
     def listen(self, channel: str, callback: Callable[[], None]) -> None:
         """Call `callback` (on the running loop) whenever another process NOTIFYs `channel`."""
         if self._listener is None:
-            self._listener = _Listener(self._url, asyncio.get_running_loop())
+            self._listener = Listener(self._url, asyncio.get_running_loop())
             self._listener.add(channel, callback)
             self._listener.start()
         else:

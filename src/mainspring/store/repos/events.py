@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mainspring import codec
 from mainspring.domain.events import Event
-from mainspring.domain.functions import FunctionDef
+from mainspring.domain.events import NewEvent as NewEvent  # the input type, for callers
 from mainspring.store.base import Row, Tx
 
 DEDUPE_WINDOW_MS = 24 * 3600 * 1000
-
-
-@dataclass(slots=True)
-class NewEvent:
-    """An accepted event, with the functions it matched (computed outside the transaction)."""
-
-    internal_id: str
-    payload: dict[str, Any]
-    sender_id: str | None
-    matches: list[FunctionDef] = field(default_factory=list)
-    # An internal id derived from the SDK's id seed: a resend of the request carries the same
-    # one, so only such events can collide with a stored event.
-    seeded: bool = False
 
 
 @dataclass(slots=True)

@@ -12,8 +12,8 @@ from typing import Any
 
 from mainspring import codec
 from mainspring.domain.ids import new_ulid
+from mainspring.domain.queue import Kind, QueueItem, discovery_key
 from mainspring.flow import concurrency
-from mainspring.queue.kinds import Kind, QueueItem, discovery_key
 from mainspring.store.base import Row, Tx
 
 # How many due items one lease looks at per free worker slot: room to skip items held back by a

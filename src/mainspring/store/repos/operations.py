@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mainspring import codec
-from mainspring.queue.kinds import Kind, QueueItem
+from mainspring.domain.queue import Kind, QueueItem
 from mainspring.store.base import Row, Tx
 
 # The due time of a held (parked) queue item: far beyond any real instant, so it is never leased

@@ -1,15 +1,96 @@
-"""Pauses: create them indexed, find the ones an incoming event satisfies, consume them."""
+"""Pauses: create them indexed, find the ones an incoming event satisfies, consume them.
+
+Where a pause's expression is an equality between the incoming event (`async`) and a value known
+when the pause is created (a literal, or a field of the run's trigger `event`), the pause is
+stored under that value, so an incoming event finds it by one index look-up instead of every
+waiting expression being evaluated.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from mainspring import codec, pauses
+import orjson
+
+from mainspring import codec, expressions
 from mainspring.store.base import Row, Tx
 
 FOREVER_MS = 366 * 24 * 3600 * 1000
 CANDIDATES_MEMO = "pause_candidates"  # Tx.memo: event name -> its pause_candidates rows
+
+# The indexable shapes: `event.x == async.y` (either order), `async.y == literal` (either order).
+_PATH = r"((?:\.[A-Za-z_][A-Za-z0-9_]*)+)"
+_PATHS = re.compile(rf"^\s*(event|async){_PATH}\s*==\s*(event|async){_PATH}\s*$")
+_LITERAL = r"(\"[^\"\\]*\"|'[^'\\]*'|-?\d+|true|false)"
+_ASYNC_EQ_LITERAL = re.compile(rf"^\s*async{_PATH}\s*==\s*{_LITERAL}\s*$")
+_LITERAL_EQ_ASYNC = re.compile(rf"^\s*{_LITERAL}\s*==\s*async{_PATH}\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """The pause matches an event whose `field` (dotted path) holds the value encoded in `value`."""
+
+    field: str
+    value: str
+
+
+def lookup(document: Any, path: str) -> Any:
+    """The value at a dotted path (`data.user.id`), or None when absent."""
+    current = document
+    for part in path.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def encode(value: Any) -> str | None:
+    """Index key of a scalar; None for values CEL equality would not treat plainly."""
+    if isinstance(value, bool | int | str) and not (isinstance(value, int) and abs(value) > 2**53):
+        return orjson.dumps(value).decode()
+    return None
+
+
+def _literal(text: str) -> Any:
+    if text[0] == "'":
+        return text[1:-1]
+    return orjson.loads(text)
+
+
+def index_key(expression: str | None, trigger_event: dict[str, Any]) -> Key | None:
+    """The equality key of an expression, if it has the indexable shape."""
+    if not expression:
+        return None
+    match = _PATHS.match(expression)
+    if match:
+        left, left_path, right, right_path = match.groups()
+        if {left, right} != {"event", "async"}:
+            return None
+        event_path, async_path = (
+            (left_path, right_path) if left == "event" else (right_path, left_path)
+        )
+        value = encode(lookup(trigger_event, event_path[1:]))
+        return None if value is None else Key(async_path[1:], value)
+    for pattern, path_group, literal_group in (
+        (_ASYNC_EQ_LITERAL, 1, 2),
+        (_LITERAL_EQ_ASYNC, 2, 1),
+    ):
+        match = pattern.match(expression)
+        if match:
+            value = encode(_literal(match.group(literal_group)))
+            return None if value is None else Key(match.group(path_group)[1:], value)
+    return None
+
+
+def matches(
+    expression: str | None, trigger_event: dict[str, Any], incoming: dict[str, Any]
+) -> bool:
+    """An unindexed pause: no expression matches every event of the name."""
+    if not expression:
+        return True
+    return expressions.evaluate_bool(expression, {"event": trigger_event, "async": incoming})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +118,7 @@ def create(
     step_name: str | None = None,
 ) -> None:
     tx.memo.pop(CANDIDATES_MEMO, None)  # a look-up made earlier in this transaction lacks it
-    key = pauses.index_key(expression, trigger_event)
+    key = index_key(expression, trigger_event)
     if key is not None:
         tx.write("remember_pause_field", {"event_name": event_name, "match_field": key.field})
     tx.write(
@@ -85,7 +166,7 @@ def satisfied_by(
         field = row["match_field"]
         if field is None:
             continue
-        value = pauses.encode(pauses.lookup(event, field))
+        value = encode(lookup(event, field))
         if value is None:
             continue
         rows = tx.fetchall(
@@ -97,7 +178,7 @@ def satisfied_by(
         if row["id"] is None:
             continue
         trigger = codec.loads(row["trigger_event"]) or {}
-        if pauses.matches(row["expression"], trigger, event):
+        if matches(row["expression"], trigger, event):
             found.append(_pause(row))
     return found
 

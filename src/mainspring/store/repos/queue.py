@@ -6,7 +6,7 @@ from typing import Any
 
 from mainspring import codec
 from mainspring.domain.ids import new_ulid
-from mainspring.queue.kinds import Kind, QueueItem, discovery_key
+from mainspring.domain.queue import Kind, QueueItem, discovery_key
 from mainspring.store.base import Row, Tx
 
 CHANNEL = "mainspring_queue"  # NOTIFY channel: new work is ready

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from mainspring import codec
+from mainspring.domain.events import NewEvent
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.ids import new_ulid
+from mainspring.domain.queue import discovery_key
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.queue.kinds import discovery_key
 from mainspring.store.base import Row, Tx
 from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import queue as queue_repo
@@ -170,7 +171,7 @@ def finish(
     status: RunStatus,
     output: Any,
     now: int,
-    event: events_repo.NewEvent | None = None,
+    event: NewEvent | None = None,
 ) -> Callable[[], bool]:
     """End a running run (its queue items, parallel bookkeeping and pauses go with it, its
     history gets `run.<status>` and, when given, `event` is stored: its lifecycle event, in

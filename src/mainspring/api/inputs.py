@@ -1,0 +1,134 @@
+"""What the REST API accepts, as pydantic models: path, query and header parameters and bodies.
+
+They describe the inputs for the OpenAPI document; the handlers parse requests themselves (with
+the messages and `field` names the tests pin), so these models are the documentation of that
+parsing, checked by schemathesis against the running server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, RootModel
+
+from mainspring.api.models import RunStatusName, Scope
+from mainspring.auth.keys import MAX_LABEL
+from mainspring.settings import MAX_ZOMBIE_GRACE_S
+
+Time = str | None  # RFC 3339 or epoch milliseconds
+
+
+class PathParams(BaseModel):
+    """Every path parameter, by name; an operation documents those its path names."""
+
+    key: str = Field(description="event key")
+    slug: str = Field(description="function slug")
+    event_id: str = Field(description="internal event id (ULID)")
+    run_id: str = Field(description="run id (ULID)")
+    function_id: str = Field(description="function slug `<app>-<fn>`")
+    cancellation_id: str = Field(description="id")
+    ref: str = Field(description="id or name")
+
+
+class EventQuery(BaseModel):
+    name: str | None = Field(None, description="event name")
+    received_after: Time = Field(None, description="RFC 3339 or epoch ms")
+    received_before: Time = Field(None, description="RFC 3339 or epoch ms (exclusive)")
+    cursor: str | None = Field(None, description="`metadata.cursor` of the previous page")
+    limit: int | None = Field(None, ge=1, description="1..1000")
+
+
+class RunQuery(BaseModel):
+    status: str | None = Field(
+        None, description="one or a comma list of Running, Completed, Failed, Cancelled"
+    )
+    function_id: str | None = Field(None, description="function slug")
+    app_id: str | None = Field(None, description="app id (name)")
+    started_after: Time = Field(
+        None, description="created at or after (RFC 3339 or epoch ms); alias `from`"
+    )
+    started_before: Time = Field(
+        None, description="created at or before (RFC 3339 or epoch ms); alias `until`"
+    )
+    cursor: str | None = Field(None, description="`metadata.cursor` of the previous page")
+    query: str | None = Field(
+        None, description='CEL over the trigger `event`, e.g. `event.data.user_id == "u1"`'
+    )
+    limit: int | None = Field(
+        None, ge=1, description="1..1000 (default 100; larger values are capped)"
+    )
+
+
+class MetricsQuery(BaseModel):
+    hours: float | None = Field(None, gt=0, le=2160, description="window in hours (default 24)")
+
+
+class ZombieQuery(BaseModel):
+    grace: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_ZOMBIE_GRACE_S,
+        description="seconds unchanged (default: --zombie-grace)",
+    )
+
+
+class ReplayHeaders(BaseModel):
+    idempotency_key: str | None = Field(
+        None,
+        alias="Idempotency-Key",
+        description="a repeated key answers the first replay and starts nothing",
+    )
+
+
+class EventsBody(RootModel[dict[str, Any] | list[Any]]):
+    """One event or an array of events."""
+
+
+class InvokeBody(BaseModel):
+    data: dict[str, Any] = {}
+    user: dict[str, Any] = {}
+
+
+class HoldBody(BaseModel):
+    reason: str | None = None
+    requested_by: str | None = None
+
+
+class ReleaseBody(BaseModel):
+    skip_held_events: bool = Field(False, description="end held runs instead")
+
+
+class CancellationBody(BaseModel):
+    app_id: str | None = None
+    function_id: str
+    started_after: str | None = None
+    started_before: str
+    if_: str | None = Field(None, alias="if")
+
+
+class ReplayRuns(BaseModel):
+    run_ids: list[str] = Field(min_length=1, max_length=1000)
+
+
+class ReplayFunction(BaseModel):
+    function_id: str
+    status: RunStatusName = "Failed"
+    started_after: str | None = None
+    started_before: str | None = None
+
+
+class ReplayBody(RootModel[ReplayRuns | ReplayFunction]):
+    """Rerun `run_ids`, or the runs of a function by status and window."""
+
+
+class AppUrl(BaseModel):
+    url: str
+
+
+class NewEventKey(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_LABEL)
+
+
+class NewApiToken(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_LABEL)
+    scope: Scope

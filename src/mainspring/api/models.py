@@ -1,0 +1,255 @@
+"""What the REST API answers, as pydantic models: the OpenAPI document's schemas come from here.
+
+The answers themselves are built by the read side's views (`reads.views`) and the services as
+plain dicts, so nothing we produced is validated again on the way out; `tests/unit/test_models.py`
+checks that each view has exactly its model's fields, and schemathesis checks every answer against
+the document generated from these models.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field, RootModel
+
+T = TypeVar("T")
+RunStatusName = Literal["Running", "Completed", "Failed", "Cancelled"]
+Scope = Literal["admin", "read"]  # auth.keys.SCOPES (checked in test_models)
+
+
+class Envelope(BaseModel, Generic[T]):
+    """Every read and operation answers `{data, metadata}` (metadata: `fetched_at`, cursors)."""
+
+    data: T
+    metadata: dict[str, Any] = {}
+
+
+class Error(BaseModel):
+    error: str
+    status: int
+    code: str | None = None
+    field: str | None = Field(None, description="the parameter or body field at fault")
+    index: int | None = None
+
+
+class Run(BaseModel):
+    run_id: str
+    function_id: str = Field(description="function slug `<app>-<fn>`")
+    function_version: int
+    environment_id: str
+    event_id: str | None
+    status: RunStatusName
+    output: Any
+    run_started_at: str | None
+    ended_at: str | None
+    created_at: str | None
+
+
+class RunListItem(Run):
+    event_name: str | None
+    duration_ms: int | None
+
+
+class RunDetail(Run):
+    original_run_id: str | None
+    replay_id: str | None
+    held: bool = Field(description="waiting for a resume")
+
+
+class Event(BaseModel):
+    internal_id: str
+    id: str
+    name: str
+    data: dict[str, Any]
+    user: dict[str, Any]
+    ts: int
+    v: str | None
+    received_at: str | None
+    source: str
+
+
+class Step(BaseModel):
+    id: str
+    name: str | None
+    op: str | None
+    output: Any
+    error: Any
+    attempts: int
+    completed_at: int | None
+
+
+class HistoryEntry(BaseModel):
+    at: int
+    kind: str
+    step_id: str | None
+    step_name: str | None
+    attempt: int | None
+    data: Any
+
+
+class Job(BaseModel):
+    id: str
+    kind: str
+    step_id: str | None
+    step_name: str | None
+    attempt: int
+    held: bool
+    available_at: str | None
+    leased: bool
+
+
+class SpanError(BaseModel):
+    attempt: int | None
+    error: Any
+
+
+class SpanEntry(BaseModel):
+    at: str | None
+    kind: str
+    data: Any
+
+
+class Span(BaseModel):
+    step_id: str
+    name: str | None
+    op: str | None
+    status: Literal["Running", "Completed", "Failed"]
+    attempts: int
+    errors: list[SpanError]
+    output: Any
+    error: Any
+    started_at: str | None
+    ended_at: str | None
+    duration_ms: int | None
+    history: list[SpanEntry]
+
+
+class Trace(BaseModel):
+    run: RunDetail
+    trigger: dict[str, Any]
+    spans: list[Span]
+    history: list[HistoryEntry]
+
+
+class EventsAccepted(BaseModel):
+    ids: list[str] = Field(description="internal event ids")
+    status: int
+
+
+class Invoked(BaseModel):
+    id: str = Field(description="the `inngest/function.invoked` event's internal id")
+    status: int
+
+
+class Cancelled(BaseModel):
+    run_id: str
+    status: str
+
+
+class Rerun(BaseModel):
+    run_id: str
+    original_run_id: str
+
+
+class Cancellation(BaseModel):
+    id: str
+    app_id: str | None
+    function_id: str
+    started_after: str | None
+    started_before: str | None
+    if_: str | None = Field(alias="if")
+    cancelled: int
+    created_at: str | None
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool
+
+
+class Replay(BaseModel):
+    replay_id: str
+    run_ids: list[str] = Field(description="the new runs")
+    request: dict[str, Any]
+    idempotency_key: str | None
+    created_at: str | None
+
+
+class KillSwitch(BaseModel):
+    active: bool
+    reason: str | None
+    requested_by: str | None
+    since: str | None
+
+
+class PauseState(BaseModel):
+    function_id: str
+    paused: bool
+    reason: str | None
+    requested_by: str | None
+    since: str | None
+
+
+class Resumed(BaseModel):
+    function_id: str
+    paused: bool
+    resumed: int
+    skipped_run_ids: list[str]
+
+
+class Health(BaseModel):
+    """`GET /health`, in Inngest's shape plus what an operator wants first."""
+
+    status: int
+    message: str
+    database: str
+    mode: str
+    functions: int
+    components: Any
+    database_work: Any
+
+
+class AppSync(BaseModel):
+    url: str
+    error: str | None
+    synced_at: int | None
+
+
+class EventKey(BaseModel):
+    id: str
+    name: str
+    created_at: int = Field(description="epoch milliseconds")
+    revoked_at: int | None = Field(description="epoch milliseconds")
+    hash_prefix: str
+
+
+class ApiToken(EventKey):
+    scope: Scope
+
+
+class CreatedEventKey(BaseModel):
+    id: str
+    name: str
+    key: str = Field(description="shown this once")
+    created_at: int = Field(description="epoch milliseconds")
+
+
+class CreatedApiToken(BaseModel):
+    id: str
+    name: str
+    scope: Scope
+    token: str = Field(description="shown this once")
+    created_at: int = Field(description="epoch milliseconds")
+
+
+class Revoked(BaseModel):
+    revoked: Literal[True]
+
+
+class Session(BaseModel):
+    scope: Scope
+    csrf_token: str
+
+
+class PrometheusText(RootModel[str]):
+    """`GET /metrics`: the Prometheus text exposition format."""

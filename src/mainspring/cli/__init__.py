@@ -1,0 +1,52 @@
+"""The `mainspring` command line: `dev`, `start`, `migrate`, `keys …`, `version`.
+
+The flags are the ones `inngest-cli dev` and `inngest start` users already type, each with its
+environment twins (cli/options.py). Failures print one line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mainspring import __version__, errors
+from mainspring.cli import keys, server
+
+ERROR_PREFIX = "mainspring: error:"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Mainspring: durable functions for apps on the official Inngest SDKs."""
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(f"mainspring {__version__}")
+
+
+cli.add_command(server.dev)
+cli.add_command(server.start)
+cli.add_command(server.migrate)
+cli.add_command(keys.keys)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"{ERROR_PREFIX} {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="mainspring", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except errors.MainspringError as exc:
+        _fail(exc.message, 2 if isinstance(exc, errors.ConfigError) else 1)
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -1,0 +1,174 @@
+"""The options of `dev` and `start`, declared once.
+
+Each row names a flag of `mainspring.settings.flags.FLAGS`; the field it sets gives the option
+its type, bounds and default, the flag table its environment twins. A command takes the rows
+its mode has, so `dev` and `start` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from click.core import ParameterSource
+from pydantic.fields import FieldInfo
+
+from mainspring.settings import MODE_DEFAULTS, Mode, Settings
+from mainspring.settings.flags import CONFIG_ENV, FLAGS, Flag, env_names
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    flag: str  # a key of FLAGS
+    spellings: tuple[str, ...]
+    help: str | None = None
+
+
+ROWS = (
+    Row(
+        "signing_key",
+        ("--signing-key",),
+        "Hex; never logged.",
+    ),
+    Row(
+        "signing_key_fallback",
+        ("--signing-key-fallback",),
+        "The previous signing key, accepted during a rotation.",
+    ),
+    Row("event_keys", ("--event-key",), "An event key senders may use (repeatable)."),
+    Row("sdk_urls", ("-u", "--sdk-url"), "URL of an app's serve endpoint to sync (repeatable)."),
+    Row("port", ("-p", "--port")),
+    Row("host", ("--host",)),
+    Row("no_discovery", ("--no-discovery",), "Do not probe local ports for apps."),
+    Row("no_poll", ("--no-poll",), "Do not re-sync apps periodically."),
+    Row("poll_interval", ("--poll-interval",), "Seconds."),
+    Row(
+        "db",
+        ("--db", "--postgres-uri"),
+        "SQLite path, or postgresql://… to share one database among processes.",
+    ),
+    Row(
+        "lease_seconds",
+        ("--lease-seconds",),
+        "A dead process's work is taken over after this long.",
+    ),
+    Row("backoff_base", ("--backoff-base",), "Seconds before the first retry; doubles."),
+    Row("backoff_max", ("--backoff-max",), "Longest delay between retries, seconds."),
+    Row("call_timeout", ("--call-timeout",), "Seconds per SDK call."),
+    Row("max_in_flight", ("--max-in-flight",), "SDK calls in flight at once."),
+    Row(
+        "shutdown_timeout",
+        ("--shutdown-timeout",),
+        "Seconds to let in-flight calls finish on SIGTERM.",
+    ),
+    Row(
+        "state_limit",
+        ("--state-limit",),
+        "Call bodies above this many bytes make the SDK fetch state via the API.",
+    ),
+    Row(
+        "max_body_bytes",
+        ("--max-body-bytes",),
+        "Largest request body accepted by the event and sync APIs.",
+    ),
+    Row(
+        "zombie_check_interval",
+        ("--zombie-check-interval",),
+        "Seconds between checks for Running runs with nothing queued (0: off).",
+    ),
+    Row(
+        "zombie_grace",
+        ("--zombie-grace",),
+        "Seconds a run must be unchanged before the check re-queues it.",
+    ),
+    Row(
+        "header_timeout",
+        ("--header-timeout",),
+        "Seconds for a client to send its request line and headers; then 408 and close.",
+    ),
+    Row(
+        "keep_alive_timeout",
+        ("--keep-alive-timeout",),
+        "Seconds an idle keep-alive connection stays open.",
+    ),
+    Row(
+        "max_connections",
+        ("--max-connections",),
+        "Open connections served at once; requests on further ones get 503.",
+    ),
+    Row(
+        "verify_responses",
+        ("--verify-responses/--no-verify-responses",),
+        "Fail a call whose reply is not signed with our key.",
+    ),
+    Row(
+        "app_url_allow",
+        ("--app-url-allow",),
+        "Only call app URLs starting with this prefix (repeatable; SSRF guard).",
+    ),
+    Row("session_ttl", ("--session-ttl",), "Dashboard login lifetime, seconds."),
+    Row(
+        "max_reply_bytes",
+        ("--max-reply-bytes",),
+        "Largest SDK reply accepted; a larger one is a retriable failure.",
+    ),
+)
+_ROW = {row.flag: row for row in ROWS}
+
+
+def server_params(mode: Mode) -> list[click.Parameter]:
+    """Every option `mode` has, and `--config`."""
+    rows = [row for row in ROWS if mode in FLAGS[row.flag].modes]
+    return [config_option(mode), *(option(row.flag, mode) for row in rows)]
+
+
+def config_option(mode: Mode) -> click.Option:
+    return click.Option(
+        ["--config", "config"],
+        type=click.Path(dir_okay=False),
+        envvar=list(env_names(CONFIG_ENV, mode)),
+        help="TOML or JSON file of flag values and [alerts], [retention] (flags and "
+        "environment win).",
+    )
+
+
+def option(name: str, mode: Mode) -> click.Option:
+    row, flag = _ROW[name], FLAGS[name]
+    field = Settings.model_fields[flag.field]
+    kwargs: dict[str, Any] = {"envvar": list(env_names(flag.env, mode)), "help": row.help}
+    if flag.negate:
+        kwargs["is_flag"] = True
+    elif field.annotation == tuple[str, ...]:
+        kwargs["multiple"] = True
+    else:
+        kwargs["default"] = _default(flag, mode)
+        kwargs["show_default"] = kwargs["default"] is not None
+        if field.annotation is not bool:
+            kwargs["type"] = _click_type(field, flag.scale)
+    return click.Option([*row.spellings, name], **kwargs)
+
+
+def _default(flag: Flag, mode: Mode) -> Any:
+    value = MODE_DEFAULTS[mode].get(flag.field, Settings.model_fields[flag.field].default)
+    return value / flag.scale if flag.scale != 1 else value
+
+
+def _click_type(field: FieldInfo, scale: int) -> click.ParamType[Any] | None:
+    """The field's bounds, in the flag's unit: a bad value is refused by click, naming the flag."""
+    if field.annotation not in (int, float):
+        return None
+    low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+    high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
+    if field.annotation is int and scale == 1:
+        return click.IntRange(min=low, max=high)
+    return click.FloatRange(
+        min=None if low is None else low / scale, max=None if high is None else high / scale
+    )
+
+
+def given(ctx: click.Context) -> dict[str, Any]:
+    """The values typed on the command line or taken from the environment (click already
+    checked them); the rest is left to the config file and the defaults."""
+    typed = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    return {name: v for name, v in ctx.params.items() if ctx.get_parameter_source(name) in typed}

@@ -1,0 +1,160 @@
+"""`mainspring dev`, `mainspring start` and `mainspring migrate`: settings in, server up."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from mainspring import errors
+from mainspring.cli.options import given, option, server_params
+from mainspring.protocol import signing
+from mainspring.settings import Mode, Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@click.command(params=server_params("dev"))
+@click.pass_context
+def dev(ctx: click.Context, /, **_: Any) -> None:
+    """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
+    serve(_load(ctx, "dev"))
+
+
+@click.command(params=server_params("start"))
+@click.pass_context
+def start(ctx: click.Context, /, **_: Any) -> None:
+    """Run the production server: keys required, requests signed, API and dashboard
+    behind tokens and a login."""
+    settings = _check_keys(_load(ctx, "start"))
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _log_keys(settings)
+    serve(settings)
+
+
+@click.command(params=[option("db", "dev")])
+@click.option("--print-sql", is_flag=True, help="Print the schema DDL without connecting.")
+@click.option("--check", is_flag=True, help="Exit non-zero when migrations are pending.")
+def migrate(db: str, print_sql: bool, check: bool) -> None:
+    """Apply the schema migrations (start-up does this too, under a lock)."""
+    from mainspring.store import migrations
+
+    if print_sql:
+        click.echo(migrations.ddl(db), nl=False)
+        return
+    if check:
+        pending = migrations.pending(db)
+        for name in pending:
+            click.echo(f"pending: {name}")
+        if pending:
+            raise errors.StoreError(f"{len(pending)} migration(s) pending")
+        click.echo("schema is up to date")
+        return
+    for name in migrations.apply(db):
+        click.echo(f"applied: {name}")
+    click.echo("schema is up to date")
+
+
+def _load(ctx: click.Context, mode: Mode) -> Settings:
+    values = given(ctx)
+    return Settings.load(mode, values, os.environ, values.pop("config", None))
+
+
+def _check_keys(settings: Settings) -> Settings:
+    key = (settings.signing_key or "").strip()
+    if not key:
+        raise errors.ConfigError(
+            "a signing key is required: --signing-key, INNGEST_SIGNING_KEY or the config file"
+        )
+    fallback = (settings.signing_key_fallback or "").strip() or None
+    for name, value in (("--signing-key", key), ("--signing-key-fallback", fallback)):
+        if value is not None and not signing.is_valid_signing_key(value):
+            raise errors.ConfigError(
+                f"{name} must be hex (optionally prefixed signkey-<env>-), "
+                "e.g. from `openssl rand -hex 32`"
+            )
+    event_keys = tuple(k.strip() for k in settings.event_keys if k.strip())
+    if not event_keys:
+        raise errors.ConfigError(
+            "at least one event key is required: --event-key, INNGEST_EVENT_KEY or the config file"
+        )
+    update = {"signing_key": key, "signing_key_fallback": fallback, "event_keys": event_keys}
+    return settings.model_copy(update=update)
+
+
+def _log_keys(settings: Settings) -> None:
+    """Keys are never logged, only the first hex digits of their hashes."""
+    log = logging.getLogger("mainspring")
+    log.info("signing key sha256:%s", signing.fingerprint(settings.signing_key or ""))
+    if settings.signing_key_fallback:
+        log.info(
+            "fallback signing key sha256:%s (rotation in progress)",
+            signing.fingerprint(settings.signing_key_fallback),
+        )
+    fingerprints = (f"sha256:{signing.fingerprint(k)}" for k in settings.event_keys)
+    log.info("event keys: %s", ", ".join(fingerprints))
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "already in use" if exc.errno == 98 else exc.strerror
+        raise errors.ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """A SIGTERM/SIGINT is a request to stop gracefully and exit 0, not to die afterwards
+        (uvicorn re-raises the captured signal once it has shut down)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    from mainspring.api.app import build_app
+    from mainspring.serving.limits import ConnectionLimits
+    from mainspring.serving.protocol import protocol_class
+    from mainspring.store import open_connector
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if not settings.production and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("mainspring").warning(
+            "dev mode has no authentication; listening on %s exposes it", settings.host
+        )
+    sock = _bind(settings.host, settings.port)
+    connector = open_connector(settings.db)
+    app = build_app(settings, connector)
+    server = _Server(
+        uvicorn.Config(
+            app,
+            loop="uvloop",
+            http=protocol_class(
+                ConnectionLimits(settings.header_timeout_s, settings.max_connections)
+            ),
+            timeout_keep_alive=settings.keep_alive_s,
+            lifespan="on",
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_s) + 5,
+        )
+    )
+    server.run(sockets=[sock])  # uvicorn's runner applies the uvloop loop factory
+    if not server.started:
+        raise errors.ConfigError("the server failed to start (see the log above)")

@@ -1,0 +1,115 @@
+"""The read service: runs, steps, history, events and apps for REST, GraphQL and the dashboard.
+
+Every answer is a shape from `reads.views`; lists with filters and cursors go through
+`reads.runs` and `reads.events`, over the store's named queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mainspring import errors
+from mainspring.domain.runs import RunState
+from mainspring.reads import events as event_lists
+from mainspring.reads import runs as run_lists
+from mainspring.reads.events import EventFilter
+from mainspring.reads.filters import RunFilter
+from mainspring.reads.runs import RunPage
+from mainspring.reads.views import (
+    event_view,
+    history_view,
+    job_view,
+    run_detail_view,
+    run_view,
+    step_view,
+)
+from mainspring.store.base import Connector, Row, Tx
+from mainspring.store.repos import apps as apps_repo
+from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import operations as ops_repo
+from mainspring.store.repos import queue as queue_repo
+from mainspring.store.repos import runs as runs_repo
+
+MAX_LIMIT = 1000
+
+
+class Reads:
+    def __init__(self, connector: Connector) -> None:
+        self._connector = connector
+
+    async def database_ok(self, timeout_s: float = 2.0) -> bool:
+        """One trivial read: False when the database cannot answer in time."""
+        try:
+            await asyncio.wait_for(self._connector.read(queue_repo.ping), timeout_s)
+        except (errors.StoreError, TimeoutError):
+            return False
+        return True
+
+    async def state(self, run_id: str) -> RunState | None:
+        """Events and memoized steps, as the SDK fetches them on the `use_api` path."""
+        return await self._connector.read(lambda tx: runs_repo.load_state(tx, run_id))
+
+    async def run(self, run_id: str) -> dict[str, Any] | None:
+        row = await self._connector.read(lambda tx: runs_repo.get_run(tx, run_id))
+        return None if row is None else run_view(row)
+
+    async def run_detail(self, run_id: str) -> dict[str, Any] | None:
+        """The run view plus `original_run_id` / `replay_id` when it is a rerun, and `held`:
+        true while its next call waits for a resume (paused function or kill switch)."""
+
+        def unit(tx: Tx) -> tuple[Row | None, Row | None, bool]:
+            row = runs_repo.get_run(tx, run_id)
+            return row, ops_repo.origin(tx, run_id), ops_repo.run_held(tx, run_id)
+
+        row, origin, held = await self._connector.read(unit)
+        return None if row is None else run_detail_view(run_view(row), origin, held)
+
+    async def runs(
+        self,
+        *,
+        event_id: str | None = None,
+        slug: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        limit = max(1, min(limit, MAX_LIMIT))
+        rows = await self._connector.read(
+            lambda tx: runs_repo.list_runs(
+                tx, event_id=event_id, slug=slug, status=status, limit=limit
+            )
+        )
+        return [run_view(row) for row in rows]
+
+    async def run_page(self, flt: RunFilter) -> RunPage:
+        """Runs matching `flt`, newest first; see `reads.filters.parse_run_filter`."""
+        return await self._connector.read(lambda tx: run_lists.select(tx, flt))
+
+    async def steps(self, run_id: str) -> list[dict[str, Any]]:
+        rows = await self._connector.read(lambda tx: runs_repo.list_steps(tx, run_id))
+        return [step_view(row) for row in rows]
+
+    async def history(self, run_id: str) -> list[dict[str, Any]]:
+        rows = await self._connector.read(lambda tx: runs_repo.list_history(tx, run_id))
+        return [history_view(row) for row in rows]
+
+    async def jobs(self, run_id: str) -> list[dict[str, Any]]:
+        """Queue items of a run (`GET /v1/runs/{id}/jobs`); a held item shows `held: true`."""
+        rows = await self._connector.read(lambda tx: ops_repo.run_jobs(tx, run_id))
+        return [job_view(row, ops_repo.PARKED_AT) for row in rows]
+
+    async def event(self, internal_id: str) -> dict[str, Any] | None:
+        event = await self._connector.read(lambda tx: events_repo.get_event(tx, internal_id))
+        return None if event is None else event_view(event)
+
+    async def events(self, name: str | None, limit: int) -> list[dict[str, Any]]:
+        limit = max(1, min(limit, MAX_LIMIT))
+        found = await self._connector.read(lambda tx: events_repo.list_events(tx, name, limit))
+        return [event_view(event) for event in found]
+
+    async def event_page(self, flt: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
+        """Events matching `flt`, newest first, and the cursor of the next page."""
+        return await self._connector.read(lambda tx: event_lists.select(tx, flt))
+
+    async def apps(self) -> list[Row]:
+        return await self._connector.read(apps_repo.list_apps)

@@ -1,0 +1,1 @@
+"""The run's state machine: start, record, finish, cancel, resume, expire (one home)."""

@@ -1,0 +1,74 @@
+"""TypeScript SDK v4 async checkpointing: steps it reports during a call, stored as if returned."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from mainspring.domain.runs import RunStatus
+from mainspring.protocol import opcodes
+from mainspring.store.base import Connector, Tx
+from mainspring.store.repos import runs as runs_repo
+
+# SDKs that checkpoint steps during a call (TS v4 does when `ctx.fn_id` is sent; SDK_BEHAVIOUR §4).
+SDKS_THAT_CHECKPOINT = ("inngest-js:",)
+
+
+def may_have_checkpointed(sdk: str, attempt: int, targeted: bool, planning: bool) -> bool:
+    """Could the SDK have POSTed steps to `/v1/checkpoint` during this call? Only on a first
+    attempt of an untargeted call that may run steps at once."""
+    return sdk.startswith(SDKS_THAT_CHECKPOINT) and attempt == 0 and not targeted and not planning
+
+
+class CheckpointLog:
+    """Counts checkpoints per run, so an executor holding a run knows to re-read its steps.
+
+    In-process only: with several processes on one database the SDK may send a checkpoint to
+    another process than the one calling it; the executor then asks the database instead
+    (`may_have_checkpointed`)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+
+    def bump(self, run_id: str) -> None:
+        self._counts[run_id] += 1
+
+    def count(self, run_id: str) -> int:
+        return self._counts.get(run_id, 0)
+
+    def forget(self, run_id: str) -> None:
+        self._counts.pop(run_id, None)
+
+
+def save_checkpoint(tx: Tx, run_id: str, ops: list[opcodes.Op], now: int) -> bool:
+    """Memoize each finished step; False when the run is not running (the SDK should stop)."""
+    if runs_repo.status(tx, run_id) != RunStatus.RUNNING:
+        return False
+    for op in ops:
+        if op.op not in opcodes.SAVED_OPS:
+            continue
+        memo = {"error": op.error} if op.op == "StepFailed" else {"data": op.data}
+        runs_repo.save_step(
+            tx,
+            run_id,
+            step_id=op.id,
+            name=op.display_name,
+            op=op.op,
+            memo=memo,
+            attempts=1,
+            now=now,
+            history_kind="step.completed",
+            history_attempt=0,
+            history_data={"checkpointed": True},
+        )
+    return True
+
+
+async def checkpoint(
+    connector: Connector, log: CheckpointLog, run_id: str, body: Any, now: int
+) -> bool:
+    steps = body.get("steps") if isinstance(body, dict) else None
+    ops = opcodes.parse_ops(steps if isinstance(steps, list) else [])
+    accepted: bool = await connector.write(lambda tx: save_checkpoint(tx, run_id, ops, now))
+    log.bump(run_id)
+    return accepted

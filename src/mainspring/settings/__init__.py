@@ -1,0 +1,273 @@
+"""One frozen Settings object for `mainspring dev` and `mainspring start` (pydantic-settings).
+
+One precedence rule for every field, alerts and retention included:
+flag > environment (`MAINSPRING_*`, and `INNGEST_*` where `start` accepts it) > config file
+(`--config` / `MAINSPRING_CONFIG`, TOML or JSON) > the mode's default > the field's default.
+
+The config file has one schema: flag names at the top, `[alerts]` and `[retention]` tables.
+
+```toml
+signing-key = "signkey-prod-…"
+event-key = ["cron-key", "app-key"]   # one string or a list
+backoff-base = 2                       # the flag's unit (seconds), as on the command line
+
+[alerts]
+webhook_url = "https://hooks.example.com/mainspring"
+window = "1h"             # success-rate window
+min_success_rate = 0.7
+min_runs = 5              # fewer finished runs in the window: no success-rate verdict
+dead_letters = 10         # failed runs in the window not yet replayed
+interval = "15s"          # how often rules are evaluated
+[alerts.expected]         # no success of a function within its period trips an alert
+"app-nightly-report" = "26h"
+
+[retention]
+max_age = "7d"            # "0" turns pruning off
+batch = 500
+interval = "60s"
+```
+Alert and retention environment: MAINSPRING_ALERT_WEBHOOK_URL, MAINSPRING_ALERT_WINDOW,
+MAINSPRING_ALERT_MIN_SUCCESS_RATE, MAINSPRING_ALERT_MIN_RUNS, MAINSPRING_ALERT_DEAD_LETTERS,
+MAINSPRING_ALERT_INTERVAL, MAINSPRING_ALERT_EXPECTED (`slug=26h,other=1h`), MAINSPRING_RETENTION,
+MAINSPRING_RETENTION_BATCH, MAINSPRING_RETENTION_INTERVAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from mainspring import errors
+from mainspring.settings.flags import CONFIG_ENV, FLAGS, Mode, env_names, flag_fields, is_true
+from mainspring.settings.sections import Alerts, Retention
+
+__all__ = [
+    "DEFAULT_CALL_TIMEOUT_S",
+    "DEFAULT_DB",
+    "DEFAULT_HEADER_TIMEOUT_S",
+    "DEFAULT_KEEP_ALIVE_S",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_POLL_INTERVAL_S",
+    "DEFAULT_PORT",
+    "DEFAULT_PRODUCTION_DB",
+    "DEFAULT_SESSION_TTL_S",
+    "DEFAULT_STATE_LIMIT_BYTES",
+    "LEASE_MS",
+    "MAX_ZOMBIE_GRACE_S",
+    "MODE_DEFAULTS",
+    "Alerts",
+    "Mode",
+    "Retention",
+    "Settings",
+    "load_operations",
+]
+
+DEFAULT_PORT = 8288
+DEFAULT_DB = "./.mainspring/dev.db"
+DEFAULT_PRODUCTION_DB = "./.mainspring/mainspring.db"
+DEFAULT_POLL_INTERVAL_S = 5.0
+DEFAULT_CALL_TIMEOUT_S = 7200.0
+DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
+LEASE_MS = 30_000
+DEFAULT_STATE_LIMIT_BYTES = 4 * 1024 * 1024
+DEFAULT_SESSION_TTL_S = 12 * 3600
+MAX_ZOMBIE_GRACE_S = 366 * 24 * 3600  # a longer grace would not be a check any more
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+# Longer than the connection-pool expiry of common clients (httpx 5 s, undici 4 s), so they close
+# an idle connection before we do and never reuse one we are closing.
+DEFAULT_KEEP_ALIVE_S = 20
+DEFAULT_MAX_CONNECTIONS = 1000
+
+# What `start` changes from the field defaults (which are dev's).
+MODE_DEFAULTS: dict[Mode, dict[str, Any]] = {
+    "dev": {},
+    "start": {
+        "host": "0.0.0.0",
+        "db": DEFAULT_PRODUCTION_DB,
+        "discovery": False,
+        "server_kind": "cloud",
+        "verify_responses": True,
+    },
+}
+
+# Alert and retention settings keep the environment names they had before the one schema.
+SECTION_ENV = {
+    "MAINSPRING_ALERT_WEBHOOK_URL": ("alerts", "webhook_url"),
+    "MAINSPRING_ALERT_WINDOW": ("alerts", "window"),
+    "MAINSPRING_ALERT_MIN_SUCCESS_RATE": ("alerts", "min_success_rate"),
+    "MAINSPRING_ALERT_MIN_RUNS": ("alerts", "min_runs"),
+    "MAINSPRING_ALERT_DEAD_LETTERS": ("alerts", "dead_letters"),
+    "MAINSPRING_ALERT_INTERVAL": ("alerts", "interval"),
+    "MAINSPRING_ALERT_EXPECTED": ("alerts", "expected"),
+    "MAINSPRING_RETENTION": ("retention", "max_age"),
+    "MAINSPRING_RETENTION_BATCH": ("retention", "batch"),
+    "MAINSPRING_RETENTION_INTERVAL": ("retention", "interval"),
+}
+
+
+class Settings(BaseSettings):
+    """Everything the server is told at start-up. `Settings(**fields)` (tests) reads nothing
+    else; `Settings.load` applies the precedence rule."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    db: str = DEFAULT_DB
+    sdk_urls: tuple[str, ...] = ()
+    discovery: bool = True
+    poll: bool = True
+    poll_interval_s: float = Field(default=DEFAULT_POLL_INTERVAL_S, ge=0.1)
+    backoff_base_ms: int = Field(default=1_000, ge=0)
+    backoff_max_ms: int = Field(default=3_600_000, ge=0)
+    call_timeout_s: float = Field(default=DEFAULT_CALL_TIMEOUT_S, ge=1)
+    max_in_flight: int = Field(default=256, ge=1)
+    shutdown_timeout_s: float = Field(default=30.0, ge=0)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    max_reply_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    lease_ms: int = Field(default=LEASE_MS, ge=1000)
+    # Connection hygiene (serving/protocol.py): header deadline, idle keep-alive, connection cap.
+    header_timeout_s: float = Field(default=DEFAULT_HEADER_TIMEOUT_S, ge=0.1)
+    keep_alive_s: int = Field(default=DEFAULT_KEEP_ALIVE_S, ge=1)
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=1)
+    server_kind: str = "dev"
+    state_limit: int = Field(default=DEFAULT_STATE_LIMIT_BYTES, ge=1024)
+    # Production mode (`mainspring start`): keys, reply verification, app URL allow-list.
+    signing_key: str | None = None
+    signing_key_fallback: str | None = None
+    event_keys: tuple[str, ...] = ()
+    verify_responses: bool = False
+    app_url_allow: tuple[str, ...] = ()
+    session_ttl_s: int = Field(default=DEFAULT_SESSION_TTL_S, ge=60)
+    # The invariant check "a Running run has a queue item, a wait, a timer or a lease".
+    zombie_check_interval_s: float = Field(default=30.0, ge=0)
+    zombie_grace_s: float = Field(default=60.0, ge=0, le=MAX_ZOMBIE_GRACE_S)
+    alerts: Alerts = Field(default_factory=Alerts)
+    retention: Retention = Field(default_factory=Retention)
+
+    @field_validator("sdk_urls", "event_keys", "app_url_allow", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # plain construction reads no environment; load() adds layers
+
+    @property
+    def production(self) -> bool:
+        return self.server_kind == "cloud"
+
+    @property
+    def signing_keys(self) -> tuple[str, ...]:
+        """The keys accepted from apps: the current one, then the rotation fallback."""
+        return tuple(k for k in (self.signing_key, self.signing_key_fallback) if k)
+
+    @classmethod
+    def load(
+        cls,
+        mode: Mode,
+        flags: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] = os.environ,
+        config: str | None = None,
+    ) -> Settings:
+        """The settings of `mode`: `flags` are the values the user gave, keyed by flag name
+        (`backoff_base` in seconds…); raises ConfigError naming the bad key."""
+        path = config or next(
+            (environ[n] for n in env_names(CONFIG_ENV, mode) if environ.get(n)), None
+        )
+        layers = (
+            flag_fields(flags or {}, mode),
+            _from_environment(environ, mode),
+            _from_file(path, mode) if path else {},
+            MODE_DEFAULTS[mode],
+        )
+        sources = tuple(_Layer(cls, layer) for layer in layers)
+        try:
+            # pydantic-settings' own hook for given sources; mypy sees only the fields.
+            return cls(_build_sources=(sources, {}))  # type: ignore[call-arg]
+        except ValidationError as exc:
+            raise errors.ConfigError(_explain(exc)) from None
+
+
+def load_operations(environ: Mapping[str, str]) -> Settings:
+    """The settings as `dev` reads them from the environment alone (alerts, retention…)."""
+    return Settings.load("dev", {}, environ)
+
+
+class _Layer(PydanticBaseSettingsSource):
+    """One layer of the precedence rule, already read into a dict."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._values = dict(values)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ hands over the whole layer
+
+    def __call__(self) -> dict[str, Any]:
+        return self._values
+
+
+def _from_environment(environ: Mapping[str, str], mode: Mode) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for name, flag in FLAGS.items():
+        if mode not in flag.modes:
+            continue
+        raw = _first(environ, env_names(flag.env, mode))
+        if raw is None:
+            continue
+        # The way click reads an environment twin: lists split on whitespace, flags as booleans.
+        many = Settings.model_fields[flag.field].annotation == tuple[str, ...]
+        given[name] = raw.split() if many else is_true(raw) if flag.negate else raw
+    values = flag_fields(given, mode)
+    for name, (section, key) in SECTION_ENV.items():
+        if environ.get(name):
+            values.setdefault(section, {})[key] = environ[name]
+    return values
+
+
+def _first(environ: Mapping[str, str], names: tuple[str, ...]) -> str | None:
+    """The first of `names` that is set and not empty (click's rule for a list of envvars)."""
+    return next((environ[name] for name in names if environ.get(name)), None)
+
+
+def _from_file(path: str, mode: Mode) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text()
+        data = json.loads(text) if path.endswith(".json") else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise errors.ConfigError(f"cannot read config file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise errors.ConfigError(f"{path}: expected a table of flag names")
+    given = {str(key).replace("-", "_"): value for key, value in data.items()}
+    for spoken, name in (("event_key", "event_keys"), ("sdk_url", "sdk_urls")):
+        if spoken in given:
+            given[name] = given.pop(spoken)
+    values = flag_fields({k: v for k, v in given.items() if k in FLAGS}, mode)
+    for section in ("alerts", "retention"):
+        if isinstance(given.get(section), dict):
+            values[section] = given[section]
+    return values
+
+
+def _explain(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"

@@ -1,0 +1,84 @@
+"""The LISTEN thread: calls back on the event loop when another process NOTIFYs a channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+
+from mainspring.store.batching import RECONNECT_BACKOFF_S
+from mainspring.store.pg_connect import connect
+from mainspring.supervision import Component, backoff, watch_thread
+
+log = logging.getLogger("mainspring.store.postgres")
+LISTEN_POLL_S = 1.0
+
+
+class Listener(threading.Thread):
+    """LISTENs on the given channels and calls back on the event loop; reconnects on loss,
+    and on any other failure too (it is supervised: it never ends before `stop`)."""
+
+    def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(name="mainspring-pg-listen", daemon=True)
+        self._url = url
+        self._loop = loop
+        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+        self._stop = threading.Event()
+        self._failures = 0  # in a row; reset once LISTENing again
+        self.component = Component("db-listener")
+        watch_thread(self.component, self)
+
+    def add(self, channel: str, callback: Callable[[], None]) -> None:
+        self._callbacks.setdefault(channel, []).append(callback)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        first = True
+        while not self._stop.is_set():
+            try:
+                self._listen(catch_up=not first)
+            except psycopg.Error as exc:
+                log.warning("LISTEN connection lost (%s); reconnecting", exc)
+                self.component.down(f"database unavailable: {exc}")
+                self._stop.wait(self._reconnect_delay())
+            except Exception as exc:
+                delay = backoff(self._failures)
+                self._failures += 1
+                self.component.crashed(exc, delay)
+                self._stop.wait(delay)
+            first = False
+
+    def _reconnect_delay(self) -> float:
+        """The writers' schedule (at most 2 s): a restarted database is heard again promptly."""
+        delay = RECONNECT_BACKOFF_S[min(self._failures, len(RECONNECT_BACKOFF_S) - 1)]
+        self._failures += 1
+        return delay
+
+    def _listen(self, *, catch_up: bool) -> None:
+        with connect(self._url, "listener") as conn:
+            for channel in self._callbacks:
+                conn.execute(f"LISTEN {channel}".encode())
+            self._failures = 0
+            self.component.up()
+            if catch_up:  # notifications sent while we were deaf are lost: act as if told
+                self._fire_all()
+            while not self._stop.is_set():
+                for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
+                    for callback in self._callbacks.get(notify.channel, []):
+                        self._call_soon(callback)
+
+    def _fire_all(self) -> None:
+        for callbacks in self._callbacks.values():
+            for callback in callbacks:
+                self._call_soon(callback)
+
+    def _call_soon(self, callback: Callable[[], None]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback)
+        except RuntimeError:  # the loop is closed: the process is shutting down
+            self._stop.set()
