@@ -298,34 +298,50 @@ def dev_flags(ms: list[str], work: Path) -> tuple[list[str], list[str]]:
 
 
 def first_line(messages: list[str]) -> str:
-    for msg in messages:
-        for line in msg.splitlines():
-            if line.strip():
-                return line.strip()[:160]
+    """The first meaningful line of a failure; a ZodError as its first issue (path: message)."""
+    text = "\n".join(messages)
+    if text.startswith("ZodError: ["):
+        try:
+            issues = json.loads(text[len("ZodError: ") : text.index("\n]") + 2])
+            first = issues[0]
+            path = ".".join(str(p) for p in first.get("path", []))
+            return f"ZodError ({len(issues)} issues): {path}: {first.get('message', '')}"[:160]
+        except (ValueError, IndexError, KeyError, AttributeError):
+            pass
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:160]
     return ""
 
 
-def parse_report(path: Path) -> list[Outcome]:
+def timeouts_from_log(log_text: str) -> dict[str, str]:
+    """vitest's JSON has ``Error: STACK_TRACE_ERROR`` for a timeout; its text log says which."""
+    found: dict[str, str] = {}
+    lines = log_text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith(" FAIL ") and " > " in line and "timed out" in lines[i + 1]:
+            found[line.split(" > ", 1)[1].strip()] = lines[i + 1].strip()
+    return found
+
+
+def parse_report(path: Path, log_text: str = "") -> list[Outcome]:
     if not path.exists():
         raise HarnessError(f"vitest wrote no report at {path}")
     report = json.loads(path.read_text())
+    timeouts = timeouts_from_log(log_text)
     outcomes: list[Outcome] = []
     for file_result in report.get("testResults", []):
         fname = Path(file_result.get("name", "?")).parent.name
         assertions = file_result.get("assertionResults", [])
         if not assertions and file_result.get("status") == "failed":
-            outcomes.append(
-                Outcome(f"{fname} (file)", "failed", first_line([file_result.get("message", "")]))
-            )
+            message = first_line([file_result.get("message", "")])
+            outcomes.append(Outcome(f"{fname} (file)", "failed", message))
         for a in assertions:
             title = " > ".join([*a.get("ancestorTitles", []), a.get("title", "")])
-            outcomes.append(
-                Outcome(
-                    f"{fname}: {title}",
-                    a.get("status", "?"),
-                    first_line(a.get("failureMessages", [])),
-                )
-            )
+            error = first_line(a.get("failureMessages", []))
+            if "STACK_TRACE_ERROR" in error:
+                error = timeouts.get(title, error)
+            outcomes.append(Outcome(f"{fname}: {title}", a.get("status", "?"), error))
     return outcomes
 
 
@@ -415,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                 os.killpg(vt.pid, signal.SIGKILL)
                 vt.wait(timeout=10)
                 raise HarnessError(f"vitest did not finish in {args.test_timeout:.0f}s") from exc
-        outcomes = parse_report(report)
+        outcomes = parse_report(report, (logs / "vitest.log").read_text(errors="replace"))
     except HarnessError as exc:
         log(f"harness error: {exc}")
         return 2
