@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 import time
 import uuid
 from collections import Counter
 from datetime import datetime
 from typing import Any
+
+import jsonschema
 
 from integration.harness import JSONDict, assert_stays, wait_until
 
@@ -98,6 +101,67 @@ def test_sync_registers_every_function_including_cron(ts: TsStack) -> None:
     assert [t.get("event") for t in by_slug[ts.slug("chain")]["triggers"]] == ["ts/chain"]
     failure_triggers = by_slug[ts.slug("fails-failure")]["triggers"]
     assert [t.get("event") for t in failure_triggers] == ["inngest/function.failed"]
+
+
+# The shape the TypeScript SDK's own example suite checks `GET /dev` against (its zod schema in
+# packages/inngest/src/test/helpers.ts, `checkIntrospection`), as JSON Schema.
+DEV_SHAPE = {
+    "type": "object",
+    "required": ["functions"],
+    "properties": {
+        "functions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "id", "triggers", "steps"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "id": {"type": "string"},
+                    "triggers": {
+                        "type": "array",
+                        "items": {
+                            "anyOf": [
+                                {
+                                    "type": "object",
+                                    "required": ["event"],
+                                    "properties": {"event": {"type": "string"}},
+                                },
+                                {
+                                    "type": "object",
+                                    "required": ["cron"],
+                                    "properties": {"cron": {"type": "string"}},
+                                },
+                            ]
+                        },
+                    },
+                    "steps": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "name", "uri"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "name": {"type": "string"},
+                                "uri": {"type": "string", "pattern": "^https?://"},
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def test_dev_lists_each_function_with_its_steps_in_the_official_shape(ts: TsStack) -> None:
+    info = ts.api.dev_info()
+    jsonschema.validate(info, DEV_SHAPE)
+    by_slug = {str(fn["slug"]): fn for fn in info["functions"]}
+    chain = by_slug[ts.slug("chain")]
+    assert chain["steps"] == [{"id": "step", "name": "step", "uri": chain["steps"][0]["uri"]}]
+    assert re.fullmatch(
+        rf"http.+\?fnId={re.escape(ts.slug('chain'))}&stepId=step", chain["steps"][0]["uri"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------

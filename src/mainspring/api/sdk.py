@@ -11,6 +11,7 @@ from mainspring import __version__, errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
+from mainspring.domain.functions import FunctionDef
 from mainspring.domain.ids import new_uuid
 from mainspring.runs import checkpoints
 
@@ -67,6 +68,7 @@ async def dev_info(request: Request) -> Response:
                 }
                 for t in function.triggers
             ],
+            "steps": _steps(function),
         }
         for function in app.registry.functions()
     ]
@@ -126,3 +128,18 @@ routes = [
     Route("/v0/runs/{run_id}/batch", run_batch, methods=["GET"]),
     Route("/v1/checkpoint/{run_id}/async", checkpoint_async, methods=["POST"]),
 ]
+
+
+def _steps(function: FunctionDef) -> list[dict[str, str]]:
+    """The function's steps as the dev server lists them: `{id, name, uri}`, the uri being the
+    URL the step is called at (`…?fnId=<slug>&stepId=step`), as the SDK registered it."""
+    registered = function.config.get("steps") or {}
+    return [
+        {
+            "id": str(step.get("id") or key),
+            "name": str(step.get("name") or key),
+            "uri": str((step.get("runtime") or {}).get("url") or function.url),
+        }
+        for key, step in registered.items()
+        if isinstance(step, dict)
+    ]
