@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import re
 import time
@@ -162,6 +163,59 @@ def test_dev_lists_each_function_with_its_steps_in_the_official_shape(ts: TsStac
     assert re.fullmatch(
         rf"http.+\?fnId={re.escape(ts.slug('chain'))}&stepId=step", chain["steps"][0]["uri"]
     )
+
+
+# The dev-server queries of the TypeScript SDK's own test helpers (`eventRunWithName`,
+# `receivedEventWithName` in packages/inngest/src/test/helpers.ts), word for word.
+STREAM_QUERY = """query GetEventStream {
+        stream(query: {limit: 999, includeInternalEvents: false}) {
+          id
+          trigger
+          runs {
+            id
+            function {
+              name
+            }
+          }
+        }
+      }"""
+EVENTS_QUERY = """query Events($query: EventsQuery!) {
+  events(query: $query) {
+    id
+    name
+    payload
+  }
+}"""
+
+
+def _gql(ts: TsStack, query: str, operation: str, variables: JSONDict) -> JSONDict:
+    body = {"query": query, "variables": variables, "operationName": operation}
+    resp = ts.api.http.post("/v0/gql", json=body)
+    assert resp.status_code == 200, resp.text
+    answer: JSONDict = resp.json()
+    assert "errors" not in answer, answer
+    data: JSONDict = answer["data"]
+    return data
+
+
+def test_event_stream_and_events_answer_the_ts_test_helpers(ts: TsStack) -> None:
+    event_id = ts.api.send_event("ts/chain", {"n": 7})
+    run_id = run_id_of(ts.api.run_for_event(event_id))
+    wait_status(ts, run_id, "Completed")
+    name = next(
+        str(fn["name"]) for fn in ts.api.dev_info()["functions"] if fn["slug"] == ts.slug("chain")
+    )
+
+    stream = _gql(ts, STREAM_QUERY, "GetEventStream", {})["stream"]
+    item = next(item for item in stream if item["id"] == event_id)
+    assert item["trigger"] == "ts/chain"
+    assert {"id": run_id, "function": {"name": name}} in item["runs"]
+    assert not any(str(i["trigger"]).startswith("inngest/") for i in stream)
+
+    events = _gql(ts, EVENTS_QUERY, "Events", {"query": {}})["events"]
+    sent = next(e for e in events if e["id"] == event_id)
+    assert sent["name"] == "ts/chain"
+    assert json.loads(sent["payload"]) == {"n": 7}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ be fetched by id. Also `POST /v0/connect/start` (200 `{}`), the dev server's rea
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import graphql
@@ -20,15 +21,30 @@ from mainspring.api.errors import JSONResponse
 from mainspring.api.state import services
 from mainspring.reads.service import Reads
 from mainspring.reads.trace import spans
+from mainspring.registry import Registry
 
 SDL = """
 type Query {
   event(query: EventQuery!): Event
+  events(query: EventsQuery!): [Event!]!
+  stream(query: StreamQuery!): [StreamItem!]!
   run(runID: String!): FunctionRun
   runTrigger(runID: String!): RunTraceTrigger!
   runTraceSpanOutputByID(outputID: String!): RunTraceSpanOutput!
 }
 input EventQuery { eventId: ID!  workspaceId: ID }
+input EventsQuery { lastEventId: ID  workspaceId: ID }
+input StreamQuery { limit: Int  includeInternalEvents: Boolean  after: ID  before: ID }
+enum StreamType { EVENT CRON }
+type StreamItem {
+  id: ID!
+  trigger: String!
+  type: StreamType!
+  createdAt: String
+  runs: [FunctionRun]
+  inBatch: Boolean!
+}
+type Function { id: ID!  slug: String!  name: String! }
 enum FunctionRunStatus { QUEUED RUNNING COMPLETED FAILED CANCELLED SKIPPED UNKNOWN }
 type Event {
   id: ID!
@@ -40,6 +56,7 @@ type Event {
 type FunctionRun {
   id: ID!
   functionID: String!
+  function: Function
   eventID: ID
   status: FunctionRunStatus
   output: String
@@ -66,8 +83,16 @@ type StepError { message: String!  name: String  stack: String }
 
 STATUSES = {s: s.upper() for s in ("Running", "Completed", "Failed", "Cancelled", "Skipped")}
 STATUSES["Scheduled"] = "QUEUED"
-Resolver = Callable[..., Awaitable[Any]]
-Info = graphql.GraphQLResolveInfo[Reads]
+STREAM_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Context:
+    reads: Reads
+    registry: Registry
+
+
+Info = graphql.GraphQLResolveInfo[Context]
 
 
 def _output_id(run_id: str, step_id: str | None = None) -> str:
@@ -95,14 +120,14 @@ def _run_node(run: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _need_run(info: Info, run_id: str) -> dict[str, Any]:
-    run = await info.context.run(run_id)
+    run = await info.context.reads.run(run_id)
     if run is None:
         raise graphql.GraphQLError(f"run not found: {run_id}")
     return run
 
 
 async def resolve_event(_: None, info: Info, query: dict[str, Any]) -> Any:
-    event = await info.context.event(str(query["eventId"]))
+    event = await info.context.reads.event(str(query["eventId"]))
     if event is None:
         raise graphql.GraphQLError(f"event not found: {query['eventId']}")
     return {
@@ -113,8 +138,56 @@ async def resolve_event(_: None, info: Info, query: dict[str, Any]) -> Any:
     }
 
 
+async def resolve_events(_: None, info: Info, query: dict[str, Any]) -> Any:
+    """Recent events, newest first. `payload` is the event's data here, as the TypeScript SDK's
+    test helpers read it (`receivedEventWithName`); `event(query)` keeps the whole event."""
+    events = await info.context.reads.events(None, STREAM_LIMIT)
+    return [
+        {
+            "id": event["internal_id"],
+            "name": event["name"],
+            "payload": codec.dumps(event["data"]),
+            "receivedAt": event["received_at"],
+        }
+        for event in events
+    ]
+
+
+async def resolve_stream(_: None, info: Info, query: dict[str, Any]) -> Any:
+    """Recent events with the runs each started (`eventRunWithName` finds a run by them)."""
+    limit = max(1, min(int(query.get("limit") or 100), STREAM_LIMIT))
+    internal = bool(query.get("includeInternalEvents"))
+    events = await info.context.reads.events(None, limit)
+    items = []
+    for event in events:
+        if not internal and str(event["name"]).startswith("inngest/"):
+            continue
+        items.append(
+            {
+                "id": event["internal_id"],
+                "trigger": event["name"],
+                "type": "CRON" if event["name"] == "inngest/scheduled.timer" else "EVENT",
+                "createdAt": event["received_at"],
+                "inBatch": False,
+            }
+        )
+    return items
+
+
+async def resolve_item_runs(item: dict[str, Any], info: Info) -> Any:
+    runs = await info.context.reads.runs(event_id=item["id"], limit=STREAM_LIMIT)
+    return [_run_node(run) for run in runs]
+
+
+def resolve_run_function(node: dict[str, Any], info: Info) -> Any:
+    slug = str(node["functionID"])
+    function = info.context.registry.get(slug)
+    name = function.name if function is not None else slug
+    return {"id": function.id if function is not None else slug, "slug": slug, "name": name}
+
+
 async def resolve_function_runs(event: dict[str, Any], info: Info) -> Any:
-    runs = await info.context.runs(event_id=event["id"], limit=1000)
+    runs = await info.context.reads.runs(event_id=event["id"], limit=1000)
     return [_run_node(run) for run in runs]
 
 
@@ -126,8 +199,8 @@ async def resolve_trace(node: dict[str, Any], info: Info) -> Any:
     """The root span and one child per memoized step (steps still in progress are left out)."""
     run: dict[str, Any] = node["run"]
     run_id = str(run["run_id"])
-    steps = await info.context.steps(run_id)
-    history = await info.context.history(run_id)
+    steps = await info.context.reads.steps(run_id)
+    history = await info.context.reads.history(run_id)
     children = [_child_span(run_id, span) for span in spans(steps, history)[: len(steps)]]
     return {
         "spanID": run_id,
@@ -160,7 +233,7 @@ async def resolve_trigger(_: None, info: Info, runID: str) -> Any:
     run = await _need_run(info, runID)
     events = []
     for internal_id in run.get("event_ids") or [run["event_id"]]:  # several for a batch
-        event = await info.context.event(str(internal_id))
+        event = await info.context.reads.event(str(internal_id))
         if event is not None:
             events.append(event)
     return {
@@ -190,7 +263,7 @@ async def resolve_span_output(
         if run["status"] == "Failed":
             return {"data": None, "error": _error(run["output"])}
         return {"data": codec.dumps(run["output"]), "error": None}
-    for step in await info.context.steps(run_id):
+    for step in await info.context.reads.steps(run_id):
         if step["id"] == step_id:
             if step["error"] is not None:
                 return {"data": None, "error": _error(step["error"])}
@@ -200,8 +273,12 @@ async def resolve_span_output(
 
 def build() -> graphql.GraphQLSchema:
     schema = graphql.build_schema(SDL)
-    resolvers: dict[tuple[str, str], Resolver] = {
+    resolvers: dict[tuple[str, str], Callable[..., Any]] = {
         ("Query", "event"): resolve_event,
+        ("Query", "events"): resolve_events,
+        ("Query", "stream"): resolve_stream,
+        ("StreamItem", "runs"): resolve_item_runs,
+        ("FunctionRun", "function"): resolve_run_function,
         ("Query", "run"): resolve_run,
         ("Query", "runTrigger"): resolve_trigger,
         ("Query", "runTraceSpanOutputByID"): resolve_span_output,
@@ -231,10 +308,11 @@ async def gql(request: Request) -> Response:
         return _bad_request("body must be an object with a string `query`")
     variables = body.get("variables")
     operation = body.get("operationName")
+    app = services(request)
     result = await graphql.graphql(
         SCHEMA,
         body["query"],
-        context_value=services(request).reads,
+        context_value=Context(app.reads, app.registry),
         variable_values=variables if isinstance(variables, dict) else None,
         operation_name=operation if isinstance(operation, str) else None,
     )
