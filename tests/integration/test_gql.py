@@ -79,18 +79,18 @@ def test_completed_run_through_gql(core: Stack) -> None:
     assert isinstance(trigger["id"], str) and isinstance(trigger["ts"], int)
 
     children = spans(core, run_id)
-    assert [s["name"] for s in children] == ["one", "two", "three"]
+    assert [s["name"] for s in children] == ["one", "two", "three", "Finalization"]
     outputs = [span_output(core, s["outputID"]) for s in children]
-    assert [json.loads(o["data"]) for o in outputs] == [2, 20, {"total": 25}]
-    assert [o["error"] for o in outputs] == [None] * 3
+    assert [json.loads(o["data"]) for o in outputs] == [2, 20, {"total": 25}, {"total": 25}]
+    assert [o["error"] for o in outputs] == [None] * 4
 
 
 def test_failed_step_through_gql(core: Stack) -> None:
     run_id, found = finished_run(core, "core/exhausted", {}, "FAILED")
 
     assert "doomed step always fails" in json.loads(found["run"]["output"])["message"]
-    [doomed] = spans(core, run_id)
-    assert doomed["name"] == "doomed"
+    doomed, finalization = spans(core, run_id)
+    assert (doomed["name"], finalization["name"]) == ("doomed", "Finalization")
     output = span_output(core, doomed["outputID"])
     assert output["data"] is None
     assert output["error"]["name"] == "ValueError"

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
-import re
 import time
 import uuid
 from collections import Counter
 from datetime import datetime
 from typing import Any
-
-import jsonschema
 
 from integration.harness import JSONDict, assert_stays, wait_until
 
@@ -102,120 +98,6 @@ def test_sync_registers_every_function_including_cron(ts: TsStack) -> None:
     assert [t.get("event") for t in by_slug[ts.slug("chain")]["triggers"]] == ["ts/chain"]
     failure_triggers = by_slug[ts.slug("fails-failure")]["triggers"]
     assert [t.get("event") for t in failure_triggers] == ["inngest/function.failed"]
-
-
-# The shape the TypeScript SDK's own example suite checks `GET /dev` against (its zod schema in
-# packages/inngest/src/test/helpers.ts, `checkIntrospection`), as JSON Schema.
-DEV_SHAPE = {
-    "type": "object",
-    "required": ["functions"],
-    "properties": {
-        "functions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "id", "triggers", "steps"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "id": {"type": "string"},
-                    "triggers": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {
-                                    "type": "object",
-                                    "required": ["event"],
-                                    "properties": {"event": {"type": "string"}},
-                                },
-                                {
-                                    "type": "object",
-                                    "required": ["cron"],
-                                    "properties": {"cron": {"type": "string"}},
-                                },
-                            ]
-                        },
-                    },
-                    "steps": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["id", "name", "uri"],
-                            "properties": {
-                                "id": {"type": "string"},
-                                "name": {"type": "string"},
-                                "uri": {"type": "string", "pattern": "^https?://"},
-                            },
-                        },
-                    },
-                },
-            },
-        }
-    },
-}
-
-
-def test_dev_lists_each_function_with_its_steps_in_the_official_shape(ts: TsStack) -> None:
-    info = ts.api.dev_info()
-    jsonschema.validate(info, DEV_SHAPE)
-    by_slug = {str(fn["slug"]): fn for fn in info["functions"]}
-    chain = by_slug[ts.slug("chain")]
-    assert chain["steps"] == [{"id": "step", "name": "step", "uri": chain["steps"][0]["uri"]}]
-    assert re.fullmatch(
-        rf"http.+\?fnId={re.escape(ts.slug('chain'))}&stepId=step", chain["steps"][0]["uri"]
-    )
-
-
-# The dev-server queries of the TypeScript SDK's own test helpers (`eventRunWithName`,
-# `receivedEventWithName` in packages/inngest/src/test/helpers.ts), word for word.
-STREAM_QUERY = """query GetEventStream {
-        stream(query: {limit: 999, includeInternalEvents: false}) {
-          id
-          trigger
-          runs {
-            id
-            function {
-              name
-            }
-          }
-        }
-      }"""
-EVENTS_QUERY = """query Events($query: EventsQuery!) {
-  events(query: $query) {
-    id
-    name
-    payload
-  }
-}"""
-
-
-def _gql(ts: TsStack, query: str, operation: str, variables: JSONDict) -> JSONDict:
-    body = {"query": query, "variables": variables, "operationName": operation}
-    resp = ts.api.http.post("/v0/gql", json=body)
-    assert resp.status_code == 200, resp.text
-    answer: JSONDict = resp.json()
-    assert "errors" not in answer, answer
-    data: JSONDict = answer["data"]
-    return data
-
-
-def test_event_stream_and_events_answer_the_ts_test_helpers(ts: TsStack) -> None:
-    event_id = ts.api.send_event("ts/chain", {"n": 7})
-    run_id = run_id_of(ts.api.run_for_event(event_id))
-    wait_status(ts, run_id, "Completed")
-    name = next(
-        str(fn["name"]) for fn in ts.api.dev_info()["functions"] if fn["slug"] == ts.slug("chain")
-    )
-
-    stream = _gql(ts, STREAM_QUERY, "GetEventStream", {})["stream"]
-    item = next(item for item in stream if item["id"] == event_id)
-    assert item["trigger"] == "ts/chain"
-    assert {"id": run_id, "function": {"name": name}} in item["runs"]
-    assert not any(str(i["trigger"]).startswith("inngest/") for i in stream)
-
-    events = _gql(ts, EVENTS_QUERY, "Events", {"query": {}})["events"]
-    sent = next(e for e in events if e["id"] == event_id)
-    assert sent["name"] == "ts/chain"
-    assert json.loads(sent["payload"]) == {"n": 7}
 
 
 # ---------------------------------------------------------------------------------------------

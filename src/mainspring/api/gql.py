@@ -19,8 +19,9 @@ from starlette.routing import Route
 from mainspring import codec
 from mainspring.api.errors import JSONResponse
 from mainspring.api.state import services
+from mainspring.domain.durations import parse_instant_ms, rfc3339
+from mainspring.reads import trace_tree
 from mainspring.reads.service import Reads
-from mainspring.reads.trace import spans
 from mainspring.registry import Registry
 
 SDL = """
@@ -62,23 +63,36 @@ type FunctionRun {
   output: String
   startedAt: String
   endedAt: String
-  trace: RunTraceSpan
+  trace(preview: Boolean): RunTraceSpan
 }
+scalar Unknown
+enum RunTraceSpanStatus { FAILED QUEUED RUNNING COMPLETED WAITING CANCELLED SKIPPED }
+enum StepOp { INVOKE RUN SLEEP WAIT_FOR_EVENT AI_GATEWAY WAIT_FOR_SIGNAL }
+type SpanMetadata { scope: String!  kind: String!  values: Unknown!  updatedAt: String! }
 type RunTraceSpan {
+  runID: ID!
+  traceID: String!
   spanID: String!
+  parentSpanID: String
   name: String!
-  isRoot: Boolean!
-  status: FunctionRunStatus!
-  stepID: String
-  stepOp: String
+  status: RunTraceSpanStatus!
   attempts: Int
-  endedAt: String
+  duration: Int
   outputID: String
+  queuedAt: String!
+  startedAt: String
+  endedAt: String
   childrenSpans: [RunTraceSpan!]!
+  stepOp: StepOp
+  stepID: String
+  stepType: String!
+  isRoot: Boolean!
+  isUserland: Boolean!
+  metadata: [SpanMetadata!]!
 }
 type RunTraceTrigger { eventName: String  payloads: [String!]!  isBatch: Boolean! }
 type RunTraceSpanOutput { data: String  error: StepError }
-type StepError { message: String!  name: String  stack: String }
+type StepError { message: String!  name: String  stack: String  cause: Unknown }
 """
 
 STATUSES = {s: s.upper() for s in ("Running", "Completed", "Failed", "Cancelled", "Skipped")}
@@ -93,11 +107,6 @@ class Context:
 
 
 Info = graphql.GraphQLResolveInfo[Context]
-
-
-def _output_id(run_id: str, step_id: str | None = None) -> str:
-    """A span output id: `<run id>` for the run itself, `<run id>:<step id>` for a step."""
-    return run_id if step_id is None else f"{run_id}:{step_id}"
 
 
 def _payload(event: dict[str, Any]) -> dict[str, Any]:
@@ -179,6 +188,11 @@ async def resolve_item_runs(item: dict[str, Any], info: Info) -> Any:
     return [_run_node(run) for run in runs]
 
 
+def _function_name(info: Info, slug: str) -> str:
+    function = info.context.registry.get(slug)
+    return function.name if function is not None else slug
+
+
 def resolve_run_function(node: dict[str, Any], info: Info) -> Any:
     slug = str(node["functionID"])
     function = info.context.registry.get(slug)
@@ -195,37 +209,53 @@ async def resolve_run(_: None, info: Info, runID: str) -> Any:
     return _run_node(await _need_run(info, runID))
 
 
-async def resolve_trace(node: dict[str, Any], info: Info) -> Any:
-    """The root span and one child per memoized step (steps still in progress are left out)."""
+async def resolve_trace(node: dict[str, Any], info: Info, preview: bool | None = None) -> Any:
+    """The run's span tree (`reads.trace_tree`); `preview` is accepted: there is one shape."""
     run: dict[str, Any] = node["run"]
     run_id = str(run["run_id"])
     steps = await info.context.reads.steps(run_id)
     history = await info.context.reads.history(run_id)
-    children = [_child_span(run_id, span) for span in spans(steps, history)[: len(steps)]]
-    return {
-        "spanID": run_id,
-        "name": run["function_id"],
-        "isRoot": True,
-        "status": node["status"],
-        "endedAt": run["ended_at"],
-        "outputID": None if node["output"] is None else _output_id(run_id),
-        "childrenSpans": children,
-    }
+    root = trace_tree.tree(
+        run,
+        _function_name(info, str(run["function_id"])),
+        history,
+        steps,
+        started_at=_ms(run["run_started_at"]),
+        ended_at=_ms(run["ended_at"]),
+    )
+    return _span_node(root, run_id, None, queued_at=run["created_at"])
 
 
-def _child_span(run_id: str, span: dict[str, Any]) -> dict[str, Any]:
-    output_id = _output_id(run_id, span["step_id"])
+def _ms(instant: str | None) -> int | None:
+    return None if instant is None else parse_instant_ms(instant)
+
+
+def _span_node(
+    span: trace_tree.Span, run_id: str, parent: str | None, *, queued_at: str
+) -> dict[str, Any]:
+    started = rfc3339(span.started_at)
     return {
-        "spanID": output_id,
-        "name": span["name"] or span["step_id"],
-        "isRoot": False,
-        "status": STATUSES[span["status"]],
-        "stepID": span["step_id"],
-        "stepOp": span["op"],
-        "attempts": span["attempts"],
-        "endedAt": None,
-        "outputID": output_id,
-        "childrenSpans": [],
+        "runID": run_id,
+        "traceID": run_id,
+        "spanID": span.span_id,
+        "parentSpanID": parent,
+        "name": span.name,
+        "status": span.status,
+        "attempts": span.attempts,
+        "duration": span.duration_ms,
+        "outputID": span.output_id,
+        "queuedAt": started or queued_at,
+        "startedAt": started,
+        "endedAt": rfc3339(span.ended_at),
+        "childrenSpans": [
+            _span_node(child, run_id, span.span_id, queued_at=queued_at) for child in span.children
+        ],
+        "stepOp": span.op,
+        "stepID": span.step_id,
+        "stepType": span.step_type,
+        "isRoot": span.kind == "run",
+        "isUserland": False,
+        "metadata": [],
     }
 
 
@@ -249,25 +279,39 @@ def _error(value: Any) -> dict[str, Any]:
         "message": str(error.get("message") or ""),
         "name": error.get("name"),
         "stack": error.get("stack"),
+        "cause": error.get("cause"),
     }
 
 
-async def resolve_span_output(
-    _: None,
-    info: Info,
-    outputID: str,
-) -> Any:
-    run_id, _sep, step_id = outputID.partition(":")
+def _answer(output: Any, error: Any) -> dict[str, Any]:
+    if error is not None:
+        return {"data": None, "error": _error(error)}
+    return {"data": codec.dumps(output), "error": None}
+
+
+async def resolve_span_output(_: None, info: Info, outputID: str) -> Any:
+    """The result behind an output id of `reads.trace_tree`: the run's, a step's, or the error
+    of one failed attempt (of a step, or of the function's own code)."""
+    owner, _at, attempt_text = outputID.partition("@")
+    run_id, _sep, step_id = owner.partition(":")
     run = await _need_run(info, run_id)
-    if not step_id:
-        if run["status"] == "Failed":
-            return {"data": None, "error": _error(run["output"])}
-        return {"data": codec.dumps(run["output"]), "error": None}
-    for step in await info.context.reads.steps(run_id):
-        if step["id"] == step_id:
-            if step["error"] is not None:
-                return {"data": None, "error": _error(step["error"])}
-            return {"data": codec.dumps(step["output"]), "error": None}
+    if attempt_text:
+        attempt = int(attempt_text) if attempt_text.isdigit() else -1
+        kinds = ("step.error", "step.failed") if step_id else ("call.error",)
+        for entry in await info.context.reads.history(run_id):
+            if (
+                entry["kind"] in kinds
+                and (entry["step_id"] or "") == step_id
+                and entry["attempt"] == attempt
+            ):
+                return _answer(None, entry["data"])
+    elif not step_id:
+        failed = run["status"] == "Failed"
+        return _answer(None if failed else run["output"], run["output"] if failed else None)
+    else:
+        for step in await info.context.reads.steps(run_id):
+            if step["id"] == step_id:
+                return _answer(step["output"], step["error"])
     raise graphql.GraphQLError(f"span output not found: {outputID}")
 
 

@@ -155,7 +155,7 @@ const checkpointThenFail = inngest.createFunction(
     let caught = null;
     try {
       await traced(ctx, "doomed", async () => {
-        throw new Error("doomed fails");
+        throw new Error("doomed fails", { cause: new Error("the root cause") });
       });
     } catch (err) {
       caught = err?.message ?? String(err);
