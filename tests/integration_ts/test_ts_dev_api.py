@@ -81,6 +81,24 @@ def test_dev_lists_each_function_with_its_steps_in_the_official_shape(ts: TsStac
     )
 
 
+def test_dev_describes_handlers_apps_and_start_options_as_inngest_cli_does(ts: TsStack) -> None:
+    info = ts.api.dev_info()
+    [handler] = [h for h in info["handlers"] if h.get("app_id") == ts.app_id]
+    [app] = [a for a in info["apps"] if a["name"] == ts.app_id]
+    mine = [fn for fn in info["functions"] if fn["app_id"] == app["id"]]
+    assert sorted(handler["functionIDs"]) == sorted(fn["id"] for fn in mine)
+    assert handler["sdk"]["appName"] == ts.app_id and handler["sdk"]["url"] == handler["url"]
+    assert str(handler["sdk"]["sdk"]).startswith("js:")
+    assert handler["createdAt"] and handler["updatedAt"]
+    assert app["functionCount"] == len(mine) and app["error"] is None
+    assert handler["url"] in info["startOpts"]["urls"]
+    assert info["startOpts"]["autodiscover"] is False
+    # A function is the config the SDK registered, with our ids on top.
+    chain = next(fn for fn in mine if fn["slug"] == ts.slug("chain"))
+    assert chain["triggers"] == [{"event": "ts/chain"}]
+    assert "retries" in chain or "steps" in chain
+
+
 # The dev-server queries of the TypeScript SDK's own test helpers (`eventRunWithName`,
 # `receivedEventWithName` in packages/inngest/src/test/helpers.ts), word for word.
 STREAM_QUERY = """query GetEventStream {

@@ -1,4 +1,4 @@
-"""Routes the SDKs call: `POST /fn/register`, and `GET /dev` (the dev server's info)."""
+"""Routes the SDKs call: `POST /fn/register`, the `use_api` reads, checkpoints, and `GET /dev`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mainspring import __version__, errors
+from mainspring import errors
 from mainspring.api.body import read_limited
+from mainspring.api.dev_info import dev_info
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
-from mainspring.domain.functions import FunctionDef
 from mainspring.domain.ids import new_uuid
 from mainspring.runs import checkpoints
 
@@ -31,59 +31,6 @@ async def register(request: Request) -> Response:
         return invalid_input(exc)
     return JSONResponse(
         {"ok": True, "modified": result.modified, "app_id": result.app_id, "sync_id": new_uuid()}
-    )
-
-
-async def dev_info(request: Request) -> Response:
-    app = services(request)
-    if app.settings.server_kind != "dev":
-        return JSONResponse(error_body(404, "not found"), status_code=404)
-    apps = {row["url"]: row for row in await app.reads.apps()}
-    handlers = []
-    for url, state in app.sync.urls.items():
-        row = apps.get(url)
-        handlers.append(
-            {
-                "url": url,
-                "app_id": row["name"] if row else None,
-                "error": state.error,
-                "synced_at": state.synced_at,
-            }
-        )
-    functions = [
-        {
-            "id": function.id,
-            "slug": function.slug,
-            "name": function.name,
-            "url": function.url,
-            "triggers": [
-                {
-                    key: value
-                    for key, value in (
-                        ("event", t.event),
-                        ("expression", t.expression),
-                        ("cron", t.cron),
-                    )
-                    if value
-                }
-                for t in function.triggers
-            ],
-            "steps": _steps(function),
-        }
-        for function in app.registry.functions()
-    ]
-    return JSONResponse(
-        {
-            "version": __version__,
-            "authed": False,
-            "startOpts": {"sdkURLs": list(app.sync.urls), "dev": True},
-            "functions": functions,
-            "handlers": handlers,
-            "isSingleNodeService": True,
-            "isMissingSigningKey": True,
-            "isMissingEventKeys": True,
-            "features": {},
-        }
     )
 
 
@@ -128,18 +75,3 @@ routes = [
     Route("/v0/runs/{run_id}/batch", run_batch, methods=["GET"]),
     Route("/v1/checkpoint/{run_id}/async", checkpoint_async, methods=["POST"]),
 ]
-
-
-def _steps(function: FunctionDef) -> list[dict[str, str]]:
-    """The function's steps as the dev server lists them: `{id, name, uri}`, the uri being the
-    URL the step is called at (`…?fnId=<slug>&stepId=step`), as the SDK registered it."""
-    registered = function.config.get("steps") or {}
-    return [
-        {
-            "id": str(step.get("id") or key),
-            "name": str(step.get("name") or key),
-            "uri": str((step.get("runtime") or {}).get("url") or function.url),
-        }
-        for key, step in registered.items()
-        if isinstance(step, dict)
-    ]

@@ -13,7 +13,7 @@ UPDATE apps SET url = %(url)s, sdk = %(sdk)s, framework = %(framework)s, checksu
 WHERE id = %(id)s;
 
 -- name: list_apps
-SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps ORDER BY name;
+SELECT id, name, url, sdk, framework, checksum, error, synced_at, created_at FROM apps ORDER BY name;
 
 -- name: archive_app_functions
 -- Before a sync re-declares an app's functions, every function of the app is archived.
