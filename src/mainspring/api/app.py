@@ -229,7 +229,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *admin_apps.routes,
             *gql.routes,
             *_auth_routes(settings),
-            *dashboard.routes,
+            *(dashboard.routes if settings.ui else []),
         ]
     )
 

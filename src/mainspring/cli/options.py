@@ -2,20 +2,30 @@
 
 Each row names a flag of `mainspring.settings.flags.FLAGS`; the field it sets gives the option
 its type, bounds and default, the flag table its environment twins. A command takes the rows
-its mode has, so `dev` and `start` cannot drift apart.
+its mode has, so `dev` and `start` cannot drift apart. The inngest-cli flags that are not ours
+(`INNGEST_FLAGS`) follow, spelled as inngest-cli spells them; the ones ignored here are hidden
+from `--help`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import click
 from click.core import ParameterSource
 from pydantic.fields import FieldInfo
 
 from mainspring.settings import MODE_DEFAULTS, Mode, Settings
-from mainspring.settings.flags import CONFIG_ENV, FLAGS, Flag, env_names
+from mainspring.settings.flags import (
+    CONFIG_ENV,
+    FLAGS,
+    INNGEST_FLAGS,
+    Flag,
+    InngestFlag,
+    env_names,
+    spelling,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +123,47 @@ ROWS = (
         ("--max-reply-bytes",),
         "Largest SDK reply accepted; a larger one is a retriable failure.",
     ),
+    Row("log_level", ("-l", "--log-level"), "Log level (trace is debug here)."),
+    Row("no_ui", ("--no-ui",), "Do not serve the dashboard."),
 )
 _ROW = {row.flag: row for row in ROWS}
 
 
+# What an inngest-cli flag that stands for flags of ours says in `--help`.
+INNGEST_HELP = {
+    "retry_interval": "inngest-cli: N seconds between retries (--backoff-base N --backoff-max N).",
+    "queue_workers": "inngest-cli: same as --max-in-flight.",
+    "sqlite_dir": "inngest-cli: --db DIR/dev.db (start: DIR/mainspring.db).",
+    "verbose": "inngest-cli: same as --log-level debug.",
+}
+
+
 def server_params(mode: Mode) -> list[click.Parameter]:
-    """Every option `mode` has, and `--config`."""
+    """Every option `mode` has, `--config`, and the inngest-cli flags `mode` accepts."""
     rows = [row for row in ROWS if mode in FLAGS[row.flag].modes]
-    return [config_option(mode), *(option(row.flag, mode) for row in rows)]
+    inngest = [name for name, flag in INNGEST_FLAGS.items() if mode in flag.modes]
+    return [
+        config_option(mode),
+        *(option(row.flag, mode) for row in rows),
+        *(inngest_option(name) for name in inngest),
+    ]
+
+
+def inngest_option(name: str) -> click.Option:
+    """An inngest-cli flag: no default (so a flag of ours wins), no environment twin."""
+    flag = INNGEST_FLAGS[name]
+    kwargs: dict[str, Any] = {"help": INNGEST_HELP.get(name), "hidden": bool(flag.ignored)}
+    if flag.kind is bool:
+        kwargs["is_flag"] = True
+    else:
+        kwargs["type"] = _inngest_type(flag)
+    return click.Option([spelling(name), name], **kwargs)
+
+
+def _inngest_type(flag: InngestFlag) -> click.ParamType[Any]:
+    if flag.kind is int:
+        return click.IntRange(min=flag.minimum)
+    return click.STRING
 
 
 def config_option(mode: Mode) -> click.Option:
@@ -156,6 +199,8 @@ def _default(flag: Flag, mode: Mode) -> Any:
 
 def _click_type(field: FieldInfo, scale: int) -> click.ParamType[Any] | None:
     """The field's bounds, in the flag's unit: a bad value is refused by click, naming the flag."""
+    if get_origin(field.annotation) is Literal:
+        return click.Choice(get_args(field.annotation), case_sensitive=False)
     if field.annotation not in (int, float):
         return None
     low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)

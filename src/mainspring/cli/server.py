@@ -15,6 +15,7 @@ from mainspring import errors
 from mainspring.cli.options import given, option, server_params
 from mainspring.protocol import signing
 from mainspring.settings import Mode, Settings
+from mainspring.settings.flags import ignored_notes
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -23,7 +24,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 @click.pass_context
 def dev(ctx: click.Context, /, **_: Any) -> None:
     """Run the development server (SQLite, no keys, auto-sync of -u URLs)."""
-    serve(_load(ctx, "dev"))
+    settings = _load(ctx, "dev")
+    _start_logging(ctx, "dev", settings)
+    serve(settings)
 
 
 @click.command(params=server_params("start"))
@@ -32,7 +35,7 @@ def start(ctx: click.Context, /, **_: Any) -> None:
     """Run the production server: keys required, requests signed, API and dashboard
     behind tokens and a login."""
     settings = _check_keys(_load(ctx, "start"))
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _start_logging(ctx, "start", settings)
     _log_keys(settings)
     serve(settings)
 
@@ -63,6 +66,19 @@ def migrate(db: str, print_sql: bool, check: bool) -> None:
 def _load(ctx: click.Context, mode: Mode) -> Settings:
     values = given(ctx)
     return Settings.load(mode, values, os.environ, values.pop("config", None))
+
+
+def configure_logging(settings: Settings) -> None:
+    """Our loggers at `--log-level`; other libraries' at info or above (their debug is noise)."""
+    logging.basicConfig(format=LOG_FORMAT)
+    logging.getLogger().setLevel(max(settings.logging_level, logging.INFO))
+    logging.getLogger("mainspring").setLevel(settings.logging_level)
+
+
+def _start_logging(ctx: click.Context, mode: Mode, settings: Settings) -> None:
+    configure_logging(settings)
+    for note in ignored_notes(given(ctx), mode):
+        logging.getLogger("mainspring").info(note)
 
 
 def _check_keys(settings: Settings) -> Settings:
@@ -133,7 +149,7 @@ def serve(settings: Settings) -> None:
     from mainspring.serving.protocol import protocol_class
     from mainspring.store import open_connector
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(settings)
     if not settings.production and settings.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger("mainspring").warning(
             "dev mode has no authentication; listening on %s exposes it", settings.host
@@ -151,7 +167,7 @@ def serve(settings: Settings) -> None:
             timeout_keep_alive=settings.keep_alive_s,
             lifespan="on",
             access_log=False,
-            log_level="warning",
+            log_level=max(settings.logging_level, logging.WARNING),
             timeout_graceful_shutdown=int(settings.shutdown_timeout_s) + 5,
         )
     )

@@ -5,6 +5,8 @@ flag > environment (`MAINSPRING_*`, and `INNGEST_*` where `start` accepts it) > 
 (`--config` / `MAINSPRING_CONFIG`, TOML or JSON) > the mode's default > the field's default.
 
 The config file has one schema: flag names at the top, `[alerts]` and `[retention]` tables.
+inngest-cli's keys that stand for flags of ours (`retry-interval`, `queue-workers`, `sqlite-dir`)
+read as those flags, so an `inngest.json` works; its other keys are skipped.
 
 ```toml
 signing-key = "signkey-prod-…"
@@ -35,18 +37,28 @@ MAINSPRING_RETENTION_BATCH, MAINSPRING_RETENTION_INTERVAL.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mainspring import errors
-from mainspring.settings.flags import CONFIG_ENV, FLAGS, Mode, env_names, flag_fields, is_true
+from mainspring.settings.flags import (
+    CONFIG_ENV,
+    FLAGS,
+    INNGEST_FLAGS,
+    SQLITE_FILE,
+    Mode,
+    env_names,
+    flag_fields,
+    is_true,
+)
 from mainspring.settings.sections import Alerts, Retention
 
 __all__ = [
@@ -62,6 +74,7 @@ __all__ = [
     "DEFAULT_SESSION_TTL_S",
     "DEFAULT_STATE_LIMIT_BYTES",
     "LEASE_MS",
+    "LOG_LEVELS",
     "MAX_ZOMBIE_GRACE_S",
     "MODE_DEFAULTS",
     "Alerts",
@@ -72,8 +85,17 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 8288
-DEFAULT_DB = "./.mainspring/dev.db"
-DEFAULT_PRODUCTION_DB = "./.mainspring/mainspring.db"
+DEFAULT_DB = f"./.mainspring/{SQLITE_FILE['dev']}"
+DEFAULT_PRODUCTION_DB = f"./.mainspring/{SQLITE_FILE['start']}"
+LogLevel = Literal["trace", "debug", "info", "warn", "error"]  # inngest-cli's names
+# trace is inngest-cli's level below debug; Python's logging has none below DEBUG.
+LOG_LEVELS: dict[str, int] = {
+    "trace": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
 DEFAULT_POLL_INTERVAL_S = 5.0
 DEFAULT_CALL_TIMEOUT_S = 7200.0
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
@@ -141,6 +163,8 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=1)
     server_kind: str = "dev"
     state_limit: int = Field(default=DEFAULT_STATE_LIMIT_BYTES, ge=1024)
+    log_level: LogLevel = "info"
+    ui: bool = True  # serve the dashboard (`--no-ui` leaves its routes out)
     # Production mode (`mainspring start`): keys, reply verification, app URL allow-list.
     signing_key: str | None = None
     signing_key_fallback: str | None = None
@@ -159,6 +183,14 @@ class Settings(BaseSettings):
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip().lower()
+        return "warn" if value == "warning" else value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -173,6 +205,10 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.server_kind == "cloud"
+
+    @property
+    def logging_level(self) -> int:
+        return LOG_LEVELS[self.log_level]
 
     @property
     def signing_keys(self) -> tuple[str, ...]:
@@ -260,7 +296,7 @@ def _from_file(path: str, mode: Mode) -> dict[str, Any]:
     for spoken, name in (("event_key", "event_keys"), ("sdk_url", "sdk_urls")):
         if spoken in given:
             given[name] = given.pop(spoken)
-    values = flag_fields({k: v for k, v in given.items() if k in FLAGS}, mode)
+    values = flag_fields({k: v for k, v in given.items() if k in FLAGS or k in INNGEST_FLAGS}, mode)
     for section in ("alerts", "retention"):
         if isinstance(given.get(section), dict):
             values[section] = given[section]

@@ -1,18 +1,22 @@
 """The flags of `dev` and `start`: the field each sets, its environment twins, its unit.
 
 Declared once: the CLI builds its options from this table (cli/options.py), the config file
-uses the same names, and Settings.load reads the same environment names.
+uses the same names, and Settings.load reads the same environment names. `INNGEST_FLAGS` holds
+the flags of `inngest-cli dev` / `inngest start` that are not ours: each stands for flags of
+ours, or is accepted and ignored with the reason logged at start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 Mode = Literal["dev", "start"]
 BOTH: frozenset[Mode] = frozenset(("dev", "start"))
 START: frozenset[Mode] = frozenset(("start",))
+DEV: frozenset[Mode] = frozenset(("dev",))
 CONFIG_ENV = ("MAINSPRING_CONFIG", "INNGEST_CONFIG")
 _TRUE = {"1", "true", "t", "yes", "y", "on"}  # what click accepts as a true flag value
 
@@ -35,9 +39,7 @@ FLAGS: dict[str, Flag] = {
     "port": Flag("port", ("MAINSPRING_PORT", "INNGEST_PORT")),
     "host": Flag("host", ("MAINSPRING_HOST", "INNGEST_HOST")),
     "db": Flag("db", ("MAINSPRING_DATABASE_URL", "MAINSPRING_DB", "INNGEST_POSTGRES_URI")),
-    "no_discovery": Flag(
-        "discovery", ("MAINSPRING_NO_DISCOVERY",), frozenset(("dev",)), negate=True
-    ),
+    "no_discovery": Flag("discovery", ("MAINSPRING_NO_DISCOVERY",), DEV, negate=True),
     "no_poll": Flag("poll", ("MAINSPRING_NO_POLL",), negate=True),
     "poll_interval": Flag("poll_interval_s", ("MAINSPRING_POLL_INTERVAL",)),
     "lease_seconds": _ms("lease_ms", "MAINSPRING_LEASE_SECONDS"),
@@ -53,6 +55,8 @@ FLAGS: dict[str, Flag] = {
     "header_timeout": Flag("header_timeout_s", ("MAINSPRING_HEADER_TIMEOUT",)),
     "keep_alive_timeout": Flag("keep_alive_s", ("MAINSPRING_KEEP_ALIVE_TIMEOUT",)),
     "max_connections": Flag("max_connections", ("MAINSPRING_MAX_CONNECTIONS",)),
+    "log_level": Flag("log_level", ("MAINSPRING_LOG_LEVEL",)),
+    "no_ui": Flag("ui", ("MAINSPRING_NO_UI",), negate=True),
     "signing_key": Flag("signing_key", ("MAINSPRING_SIGNING_KEY", "INNGEST_SIGNING_KEY"), START),
     "signing_key_fallback": Flag(
         "signing_key_fallback",
@@ -67,6 +71,90 @@ FLAGS: dict[str, Flag] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class InngestFlag:
+    """A flag of inngest-cli's that is not one of ours: the flags of ours it stands for (each
+    only where the user did not give that flag too), or why it means nothing here."""
+
+    kind: type[int] | type[str] | type[bool]
+    sets: Callable[[Any, Mode], dict[str, Any]] | None = None
+    ignored: str = ""  # the reason, logged at start-up when the flag is given
+    modes: frozenset[Mode] = BOTH
+    minimum: int | None = None
+
+
+SQLITE_FILE: dict[Mode, str] = {"dev": "dev.db", "start": "mainspring.db"}
+
+
+def _fixed_backoff(seconds: Any, mode: Mode) -> dict[str, Any]:
+    """inngest-cli's fixed interval between retries (0, its default, keeps our backoff)."""
+    return {"backoff_base": seconds, "backoff_max": seconds} if seconds else {}
+
+
+def _sqlite_in(directory: Any, mode: Mode) -> dict[str, Any]:
+    return {"db": posixpath.join(str(directory), SQLITE_FILE[mode])}
+
+
+_CONNECT = "connect (SDK workers over WebSocket) is not served; apps are called over HTTP"
+_PG_POOL = "each process keeps a fixed few PostgreSQL connections (writers, reader, LISTEN)"
+_TRACES = "no OTLP export; a run's trace is at /v2/runs/{id}/trace and in the dashboard"
+
+INNGEST_FLAGS: dict[str, InngestFlag] = {
+    "retry_interval": InngestFlag(int, _fixed_backoff, minimum=0),
+    "queue_workers": InngestFlag(int, lambda n, _: {"max_in_flight": n}, minimum=1),
+    "sqlite_dir": InngestFlag(str, _sqlite_in),
+    "verbose": InngestFlag(bool, lambda on, _: {"log_level": "debug"} if on else {}),
+    "tick": InngestFlag(int, ignored="the queue wakes on new work; it has no poll tick"),
+    "persist": InngestFlag(bool, ignored="state is always kept in --db", modes=DEV),
+    "in_memory": InngestFlag(bool, ignored="state is always kept in --db", modes=DEV),
+    "json": InngestFlag(bool, ignored="log lines are plain text"),
+    "redis_uri": InngestFlag(str, ignored="queue and run state live in --db; no Redis"),
+    "connect_gateway_port": InngestFlag(int, ignored=_CONNECT),
+    "connect_gateway_grpc_port": InngestFlag(int, ignored=_CONNECT),
+    "connect_executor_grpc_port": InngestFlag(int, ignored=_CONNECT),
+    "connect_gateway_grpc_ip": InngestFlag(str, ignored=_CONNECT),
+    "connect_executor_grpc_ip": InngestFlag(str, ignored=_CONNECT),
+    "postgres_max_idle_conns": InngestFlag(int, ignored=_PG_POOL),
+    "postgres_max_open_conns": InngestFlag(int, ignored=_PG_POOL),
+    "postgres_conn_max_idle_time": InngestFlag(int, ignored=_PG_POOL),
+    "postgres_conn_max_lifetime": InngestFlag(int, ignored=_PG_POOL),
+    "debug_api_port": InngestFlag(int, ignored="no debug API; see /health, /metrics", modes=DEV),
+    "system_trace_endpoint": InngestFlag(str, ignored=_TRACES, modes=DEV),
+    "system_trace_url_path": InngestFlag(str, ignored=_TRACES, modes=DEV),
+}
+
+
+def spelling(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def from_inngest(values: Mapping[str, Any], mode: Mode) -> dict[str, Any]:
+    """`values` (keyed by flag name) with each inngest-cli flag replaced by the flags of ours
+    it stands for; a flag of ours given as well wins."""
+    ours = {name: value for name, value in values.items() if name not in INNGEST_FLAGS}
+    for name, value in values.items():
+        flag = INNGEST_FLAGS.get(name)
+        if flag is None or flag.sets is None or mode not in flag.modes or value is None:
+            continue
+        for target, target_value in flag.sets(value, mode).items():
+            if ours.get(target) is None:
+                ours[target] = target_value
+    return ours
+
+
+def ignored_notes(values: Mapping[str, Any], mode: Mode) -> list[str]:
+    """One line per inngest-cli flag given that means nothing here, saying why."""
+    return [
+        f"{spelling(name)} (an inngest-cli flag) is accepted and ignored: {flag.ignored}"
+        for name, flag in INNGEST_FLAGS.items()
+        if flag.ignored and mode in flag.modes and _given(values.get(name))
+    ]
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value is not False  # a bool flag left off is False
+
+
 def env_names(names: tuple[str, ...], mode: Mode) -> tuple[str, ...]:
     """`dev` reads only MAINSPRING_* (it never read the INNGEST_* twins `start` accepts)."""
     return names if mode == "start" else tuple(n for n in names if n.startswith("MAINSPRING_"))
@@ -77,10 +165,11 @@ def is_true(raw: str) -> bool:
 
 
 def flag_fields(values: Mapping[str, Any], mode: Mode) -> dict[str, Any]:
-    """Flag values (keyed by flag name, in the flag's unit) as Settings fields. Flags `mode`
-    does not have, and values left unset (None), are dropped."""
+    """Flag values (keyed by flag name, in the flag's unit) as Settings fields; inngest-cli
+    flags become the flags of ours they stand for. Flags `mode` does not have, and values left
+    unset (None), are dropped."""
     fields: dict[str, Any] = {}
-    for name, value in values.items():
+    for name, value in from_inngest(values, mode).items():
         flag = FLAGS.get(name)
         if flag is None or mode not in flag.modes or value is None:
             continue
