@@ -35,6 +35,7 @@ Problems = list[str]
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     args = ["--header-timeout", str(HEADER_TIMEOUT), "--max-body-bytes", str(BODY_LIMIT)]
+    args += ["--max-events-body-bytes", str(BODY_LIMIT)]
     with running_stack(tmp_path, "core_app", ["core-chain"], server_args=args) as started:
         yield started
 

@@ -38,6 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     # The header deadline comes from the environment twin, the rest from flags.
     env = {"MAINSPRING_HEADER_TIMEOUT": str(HEADER_TIMEOUT)}
     flags = ["--keep-alive-timeout", str(KEEP_ALIVE), "--max-body-bytes", str(BODY_LIMIT)]
+    flags += ["--max-events-body-bytes", str(BODY_LIMIT)]
     with _server(tmp_path_factory.mktemp("conn"), *flags, env=env).serving() as started:
         yield started
 

@@ -98,12 +98,24 @@ def test_invalid_json(core: Stack) -> None:
     assert core.api.list_events(name) == []
 
 
-def test_body_over_3_mib_is_413(core: Stack) -> None:
+def test_an_event_over_3_mib_is_413_naming_its_index(core: Stack) -> None:
     name = unique("big")
+    small = {"name": name, "data": {}}
     event = {"name": name, "data": {"blob": "x" * (3 * MIB + 1024)}}
-    resp = core.api.post_events_raw(json.dumps(event).encode())
-    assert_rejected(resp, status=413)
+    resp = core.api.post_events_raw(json.dumps([small, event]).encode())
+    assert_rejected(resp, status=413, field="body", index=1)
     assert core.api.list_events(name) == []
+
+
+def test_the_3_mib_limit_is_per_event_not_per_request(core: Stack) -> None:
+    """Inngest's limit is one event's size; inngest-py's `batch_that_needs_api` sends 8 events
+    of 1 MiB in one request."""
+    name = unique("batch")
+    events = [{"name": name, "data": {"i": i, "blob": "x" * MIB}} for i in range(8)]
+    resp = core.api.post_events_raw(json.dumps(events).encode())
+    assert resp.status_code == 200, resp.text[:300]
+    assert len(resp.json()["ids"]) == 8
+    assert len(core.api.list_events(name)) == 8
 
 
 def test_valid_array_of_two(core: Stack) -> None:

@@ -19,8 +19,10 @@ async def _accept(request: Request, key: str) -> Response:
         return JSONResponse(error_body(401, "Event key is required"), status_code=401)
     app = services(request)
     try:
-        body = await read_limited(request, app.settings.max_body_bytes)
+        body = await read_limited(request, app.settings.max_events_body_bytes)
         raw_events = ingest_input.parse_body(body)
+        if len(body) > app.settings.max_event_bytes:  # else no event can be over the limit
+            ingest_input.check_sizes(raw_events, app.settings.max_event_bytes)
         ids = await app.ingest.accept(
             raw_events, app.clock(), id_seed=request.headers.get("x-inngest-event-id-seed")
         )

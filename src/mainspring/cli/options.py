@@ -80,7 +80,13 @@ ROWS = (
     Row(
         "max_body_bytes",
         ("--max-body-bytes",),
-        "Largest request body accepted by the event and sync APIs.",
+        "Largest request body accepted by the sync and operator APIs.",
+    ),
+    Row("max_event_bytes", ("--max-event-bytes",), "Largest single event (its JSON), bytes."),
+    Row(
+        "max_events_body_bytes",
+        ("--max-events-body-bytes",),
+        "Largest event request (up to 5000 events), bytes.",
     ),
     Row(
         "zombie_check_interval",

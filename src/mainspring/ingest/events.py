@@ -35,6 +35,15 @@ def parse_body(body: bytes) -> list[Any]:
     return items
 
 
+def check_sizes(items: list[Any], limit: int) -> None:
+    """Each event's JSON within `limit` bytes (Inngest's limit is per event, not per request)."""
+    for index, item in enumerate(items):
+        if len(orjson.dumps(item)) > limit:
+            raise errors.PayloadTooLarge(
+                f"event larger than {limit} bytes", field="body", index=index
+            )
+
+
 def _optional_object(raw: dict[str, Any], key: str, index: int) -> dict[str, Any]:
     value = raw.get(key)
     if value is None:

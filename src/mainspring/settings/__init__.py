@@ -99,6 +99,10 @@ LOG_LEVELS: dict[str, int] = {
 DEFAULT_POLL_INTERVAL_S = 5.0
 DEFAULT_CALL_TIMEOUT_S = 7200.0
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
+# One event's JSON may be as large as Inngest's `AbsoluteMaxEventSize`; an event request may
+# hold many of them (up to 5000), within its own cap.
+DEFAULT_MAX_EVENT_BYTES = 3 * 1024 * 1024
+DEFAULT_MAX_EVENTS_BODY_BYTES = 64 * 1024 * 1024
 LEASE_MS = 30_000
 DEFAULT_STATE_LIMIT_BYTES = 4 * 1024 * 1024
 DEFAULT_SESSION_TTL_S = 12 * 3600
@@ -155,6 +159,8 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=256, ge=1)
     shutdown_timeout_s: float = Field(default=30.0, ge=0)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=1024)
+    max_events_body_bytes: int = Field(default=DEFAULT_MAX_EVENTS_BODY_BYTES, ge=1024)
     max_reply_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     lease_ms: int = Field(default=LEASE_MS, ge=1000)
     # Connection hygiene (serving/protocol.py): header deadline, idle keep-alive, connection cap.

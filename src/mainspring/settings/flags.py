@@ -50,6 +50,8 @@ FLAGS: dict[str, Flag] = {
     "shutdown_timeout": Flag("shutdown_timeout_s", ("MAINSPRING_SHUTDOWN_TIMEOUT",)),
     "state_limit": Flag("state_limit", ("MAINSPRING_STATE_LIMIT",)),
     "max_body_bytes": Flag("max_body_bytes", ("MAINSPRING_MAX_BODY_BYTES",)),
+    "max_event_bytes": Flag("max_event_bytes", ("MAINSPRING_MAX_EVENT_BYTES",)),
+    "max_events_body_bytes": Flag("max_events_body_bytes", ("MAINSPRING_MAX_EVENTS_BODY_BYTES",)),
     "zombie_check_interval": Flag("zombie_check_interval_s", ("MAINSPRING_ZOMBIE_CHECK_INTERVAL",)),
     "zombie_grace": Flag("zombie_grace_s", ("MAINSPRING_ZOMBIE_GRACE",)),
     "header_timeout": Flag("header_timeout_s", ("MAINSPRING_HEADER_TIMEOUT",)),
