@@ -85,7 +85,7 @@ def test_cancel_a_held_run_from_its_page(stack: Stack, page: Page) -> None:
 def test_rerun_button_starts_a_new_run_with_the_same_event(stack: Stack, page: Page) -> None:
     run = stack.api.trigger_and_wait("core/chain", {"n": 3})
     page.goto(f"{stack.server.url}/runs/{run['run_id']}")
-    page.get_by_role("button", name="Rerun").click()
+    page.get_by_role("button", name="Rerun", exact=True).click()
     link = page.locator("#action-result a")
     expect(link).to_have_count(1)
     new_id = link.inner_text().strip()
@@ -94,6 +94,20 @@ def test_rerun_button_starts_a_new_run_with_the_same_event(stack: Stack, page: P
     expect(page.locator("#original-run")).to_have_text(str(run["run_id"]))
     expect(page.locator("#run-status")).to_contain_text("Completed", timeout=20_000)
     expect(page.locator("#trigger")).to_contain_text('"n": 3')
+
+
+def test_rerun_from_a_step_keeps_the_steps_before_it(stack: Stack, page: Page) -> None:
+    run = stack.api.trigger_and_wait("core/chain", {"n": 4})
+    page.goto(f"{stack.server.url}/runs/{run['run_id']}")
+    page.locator("form.rerun-from select").select_option(label="two")
+    page.get_by_role("button", name="Rerun from step").click()
+    link = page.locator("#action-result a")
+    expect(link).to_have_count(1)
+    new_id = link.inner_text().strip()
+    rerun = stack.api.wait_for_run_status(new_id, "Completed")
+    assert rerun["output"] == run["output"]
+    ran = [e["step"] for e in stack.sidefx.select(kind="START", run_id=new_id)]
+    assert ran == ["two", "three"]
 
 
 def test_kill_switch_stops_all_work_until_released(stack: Stack, page: Page) -> None:

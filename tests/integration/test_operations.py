@@ -140,6 +140,35 @@ def test_rerun_starts_a_new_run_with_the_same_event(ops: Stack) -> None:
     assert api.http.post(f"/v2/runs/{UNKNOWN_RUN_ID}/rerun").status_code == 404
 
 
+def test_rerun_from_a_step_runs_that_step_and_the_later_ones_only(ops: Stack) -> None:
+    api = ops.api
+    first = start_run(api, "ops/steps", {"slow": 0})
+    api.wait_for_run_status(first, "Completed")
+    [two] = [s for s in api.run_steps(first) if s["name"] == "two"]
+
+    again = post(ops, f"/v2/runs/{first}/rerun", {"fromStep": {"stepId": two["id"]}})
+    rerun = api.wait_for_run_status(again["run_id"], "Completed")
+    assert rerun["output"] == {"total": 6}
+    ran = [e["step"] for e in ops.sidefx.select(kind="START", run_id=again["run_id"])]
+    assert ran == ["two", "three"]  # "one" was kept: its memo was copied, its body not run
+    assert [s["name"] for s in api.run_steps(again["run_id"])] == ["one", "two", "three"]
+
+    by_name = post(ops, f"/v1/runs/{first}/rerun", {"fromStep": {"stepId": "three"}})
+    api.wait_for_run_status(by_name["run_id"], "Completed")
+    ran = [e["step"] for e in ops.sidefx.select(kind="START", run_id=by_name["run_id"])]
+    assert ran == ["three"]
+
+    for body, field in (
+        ({"fromStep": {"stepId": "no-such-step"}}, "fromStep.stepId"),
+        ({"fromStep": {"stepId": two["id"], "input": [1]}}, "fromStep.input"),
+        ({"fromStep": "two"}, "fromStep"),
+    ):
+        resp = api.http.post(f"/v2/runs/{first}/rerun", json=body)
+        assert resp.status_code == 400 and resp.json()["field"] == field, resp.text
+    resp = api.http.post(f"/v2/runs/{first}/rerun", content=b"{oops")
+    assert resp.status_code == 400 and resp.json()["field"] == "body"
+
+
 def test_v2_cancel(ops: Stack) -> None:
     api = ops.api
     post(ops, "/v1/functions/ops-quick/pause")

@@ -110,11 +110,19 @@ async def list_paused(request: Request) -> Response:
 
 
 async def rerun(request: Request) -> Response:
+    """Rerun from the start, or with `{"fromStep": {"stepId"}}` from that step."""
     run_id = request.path_params["run_id"]
     try:
-        new_id = await services(request).operations.replays.rerun(run_id)
+        raw = await read_limited(request, services(request).settings.max_body_bytes)
+        body = orjson.loads(raw) if raw.strip() else None
+        from_step = replays.parse_from_step(body)
+        new_id = await services(request).operations.replays.rerun(run_id, from_step)
+    except orjson.JSONDecodeError:
+        return invalid_input(errors.InvalidInput("body is not valid JSON", field="body"))
     except errors.NotFound as exc:
         return not_found(exc.message)
+    except errors.InvalidInput as exc:
+        return invalid_input(exc)
     if new_id is None:
         return not_found("run not found")
     response = envelope(request, {"run_id": new_id, "original_run_id": run_id})

@@ -89,6 +89,16 @@ class InvokeBody(BaseModel):
     user: dict[str, Any] = {}
 
 
+class FromStep(BaseModel):
+    stepId: str
+
+
+class RerunBody(BaseModel):
+    """Optional: without `fromStep` the run is repeated from the start."""
+
+    fromStep: FromStep | None = None
+
+
 class HoldBody(BaseModel):
     reason: str | None = None
     requested_by: str | None = None

@@ -53,7 +53,7 @@ UNDOCUMENTED = frozenset(
 RUN = {**ok(E[m.RunDetail]), **NOT_FOUND}
 RUN_LIST = {**ok(E[list[m.RunListItem]]), **BAD}
 CANCELLED = {**ok(E[m.Cancelled]), **NOT_FOUND}
-RERUN = {**created(E[m.Rerun]), **NOT_FOUND}
+RERUN = {**created(E[m.Rerun]), **NOT_FOUND, **BAD}
 SEND = "Send events with `Authorization: Bearer <event key>` (any key in dev mode)"
 
 EVENTS: Paths = {
@@ -113,9 +113,17 @@ RUNS: Paths = {
     },
     "/v2/runs/{run_id}/cancel": {"post": Op("Runs", "Cancel a run", CANCELLED)},
     "/v1/runs/{run_id}/rerun": {
-        "post": Op("Runs", "A new run of the same function with the same event(s)", RERUN)
+        "post": Op(
+            "Runs",
+            "A new run of the same function with the same event(s); from a step: the steps "
+            "recorded before it are kept, it and the later ones run again",
+            RERUN,
+            body=i.RerunBody,
+        )
     },
-    "/v2/runs/{run_id}/rerun": {"post": Op("Runs", "Rerun (v2 path)", RERUN)},
+    "/v2/runs/{run_id}/rerun": {
+        "post": Op("Runs", "Rerun (v2 path), optionally `fromStep`", RERUN, body=i.RerunBody)
+    },
     "/v1/runs/{run_id}/steps": {
         "get": Op(
             "Runs", "Memoized steps in completion order", {**ok(E[list[m.Step]]), **NOT_FOUND}

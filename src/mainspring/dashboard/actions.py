@@ -94,8 +94,15 @@ async def cancel_run(request: Request) -> Response:
 
 
 async def rerun(request: Request) -> Response:
-    """A new run of the same function with the same event(s)."""
-    new_id = await services(request).operations.replays.rerun(request.path_params["run_id"])
+    """A new run of the same function with the same event(s); with `from_step`, the steps
+    recorded before that step are kept and it and the later ones run again."""
+    from_step = (await _form(request)).get("from_step", "").strip() or None
+    try:
+        new_id = await services(request).operations.replays.rerun(
+            request.path_params["run_id"], from_step
+        )
+    except errors.InvalidInput as exc:
+        return _notice(request, exc.message, ok=False, status=400)
     if new_id is None:
         return _notice(request, "run not found", ok=False, status=404)
     return _notice(request, "Started a new run", ok=True, run_ids=[new_id])

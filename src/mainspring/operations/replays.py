@@ -108,16 +108,52 @@ def replay_view(row: Row) -> dict[str, Any]:
     }
 
 
+def parse_from_step(body: Any) -> str | None:
+    """`POST /v2/runs/{id}/rerun` with `{"fromStep": {"stepId": …}}` (Inngest's field names;
+    `from_step.step_id` too); an empty body reruns from the start."""
+    if body is None or body == {}:
+        return None
+    if not isinstance(body, dict):
+        raise errors.InvalidInput("the body must be a JSON object", field="body")
+    key = "fromStep" if "fromStep" in body else "from_step"
+    from_step = body.get(key)
+    if from_step is None:
+        return None
+    if not isinstance(from_step, dict):
+        raise errors.InvalidInput(f"{key} must be an object with stepId", field=key)
+    step_id = from_step.get("stepId", from_step.get("step_id"))
+    if not isinstance(step_id, str) or not step_id:
+        raise errors.InvalidInput(f"{key}.stepId must be a step's id", field=f"{key}.stepId")
+    if from_step.get("input") is not None:
+        message = "a new input for the step is not supported; rerun from the step without it"
+        raise errors.InvalidInput(message, field=f"{key}.input")
+    return step_id
+
+
+def _step_seq(tx: Tx, run_id: str, step: str) -> int:
+    """The position of a memoized step of the run, found by its id (hash) or its name."""
+    rows = runs_repo.list_steps(tx, run_id)
+    for row in rows:
+        if step in (row["step_id"], row["name"]):
+            return int(row["seq"])
+    raise errors.InvalidInput(
+        f"run {run_id} has no recorded step {step!r}", field="fromStep.stepId"
+    )
+
+
 def rerun_unit(
     tx: Tx,
     original_run_id: str,
     now: int,
     functions: Functions,
     replay_id: str | None = None,
+    from_step: str | None = None,
 ) -> str | None:
-    """Queue a new run repeating `original_run_id`; None if there is no such run.
+    """Queue a new run repeating `original_run_id`; None if there is no such run. From a step:
+    the steps recorded before it are kept (memoized), that step and every later one run again.
 
-    Raises NotFound when the run's function is no longer synced.
+    Raises NotFound when the run's function is no longer synced, InvalidInput for an unknown
+    step.
     """
     original = runs_repo.load_state(tx, original_run_id)
     if original is None:
@@ -125,10 +161,14 @@ def rerun_unit(
     function = functions.get(original.function_slug)
     if function is None:
         raise errors.NotFound(f"function {original.function_slug} is not synced")
+    seq = None if from_step is None else _step_seq(tx, original_run_id, from_step)
     run_id = new_ulid()
     ops_repo.insert_rerun(tx, run_id, original_run_id, now)
     ops_repo.add_origin(tx, run_id, original_run_id, replay_id)
-    data = {"original_run_id": original_run_id, "replay_id": replay_id}
+    data: dict[str, Any] = {"original_run_id": original_run_id, "replay_id": replay_id}
+    if seq is not None:
+        ops_repo.copy_steps_before(tx, run_id, original_run_id, seq)
+        data["from_step"] = from_step
     runs_repo.add_history(tx, run_id, now, "run.scheduled", data=data)
     queue_repo.enqueue_discovery(tx, run_id, now, now)
     trigger = original.events[0] if original.events else {}
@@ -143,13 +183,14 @@ class Replays:
         self._ingest = ingest_service
         self._clock = clock
 
-    async def rerun(self, run_id: str) -> str | None:
-        """A new run with the same event(s); returns its id, or None for an unknown run."""
+    async def rerun(self, run_id: str, from_step: str | None = None) -> str | None:
+        """A new run with the same event(s), from the start or from a step (see `rerun_unit`);
+        returns its id, or None for an unknown run."""
         now = self._clock()
         functions = self._ingest.functions
 
         def unit(tx: Tx, effects: ingest.Effects) -> str | None:
-            new_id = rerun_unit(tx, run_id, now, functions)
+            new_id = rerun_unit(tx, run_id, now, functions, from_step=from_step)
             if new_id is not None:
                 effects.started.append(new_id)
             return new_id

@@ -163,6 +163,11 @@ def insert_rerun(tx: Tx, run_id: str, original_run_id: str, now: int) -> bool:
     return tx.execute("insert_rerun", params) == 1
 
 
+def copy_steps_before(tx: Tx, run_id: str, original_run_id: str, seq: int) -> None:
+    params = {"run_id": run_id, "original_run_id": original_run_id, "seq": seq}
+    tx.write("copy_steps_before", params)
+
+
 def run_jobs(tx: Tx, run_id: str) -> list[Row]:
     return tx.fetchall("run_jobs", {"run_id": run_id})
 

@@ -109,3 +109,9 @@ FROM queue WHERE run_id = :run_id ORDER BY available_at;
 -- name: run_held
 -- Does the run have a parked item (its function is paused, or the kill switch is on)?
 SELECT 1 AS held FROM queue WHERE run_id = :run_id AND available_at = :parked LIMIT 1;
+
+-- name: copy_steps_before
+-- A rerun from a step keeps the original's memoized steps recorded before that step.
+INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
+SELECT :run_id, step_id, seq, name, op, memo, attempts, completed_at
+FROM steps WHERE run_id = :original_run_id AND seq < :seq;
