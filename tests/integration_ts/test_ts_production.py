@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from integration.fake_http import Answer, FakeHttp, running_fake_http
 from integration.harness import AppProcess
 from integration.production import CloudStack, new_signing_key, running_cloud_stack
 
@@ -26,9 +27,17 @@ def _node_factory(checkpointing: bool) -> Any:
     return make
 
 
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeHttp]:
+    yield from running_fake_http()
+
+
 @pytest.fixture(scope="module", params=[True, False], ids=["checkpointing", "classic"])
 def cloud_ts(
-    request: pytest.FixtureRequest, node_app: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    node_app: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake: FakeHttp,
 ) -> Iterator[CloudStack]:
     with running_cloud_stack(
         tmp_path_factory.mktemp("ts-cloud"),
@@ -36,6 +45,7 @@ def cloud_ts(
         functions=len(FUNCTION_IDS),
         signing_key=new_signing_key(),
         app_factory=_node_factory(bool(request.param)),
+        server_args=["--egress-allow", f"{fake.origin}/allowed/"],
     ) as stack:
         yield stack
 
@@ -48,6 +58,21 @@ def test_a_full_run_succeeds_in_cloud_mode(cloud_ts: CloudStack) -> None:
 def test_a_sleep_resumes_in_cloud_mode(cloud_ts: CloudStack) -> None:
     run = cloud_ts.api.trigger_and_wait("ts/sleep", timeout=30)
     assert run["output"] == "after"
+
+
+def test_step_fetch_obeys_the_egress_allow_list(cloud_ts: CloudStack, fake: FakeHttp) -> None:
+    denied = fake.new_path("denied/")
+    url = fake.script(denied, Answer(200, b"secret internal page"))
+    run = cloud_ts.api.trigger_and_wait("ts/fetch", {"url": url}, timeout=30)
+    assert "--egress-allow" in run["output"]["error"], run
+    assert fake.seen(denied) == []  # refused before any connection, and not retried
+    errors = [h for h in cloud_ts.api.data(f"/v1/runs/{run['run_id']}/history")]
+    assert [h["kind"] for h in errors].count("step.failed") == 1
+
+    allowed = fake.new_path("allowed/")
+    url = fake.script(allowed, Answer(200, b"public"))
+    run = cloud_ts.api.trigger_and_wait("ts/fetch", {"url": url}, timeout=30)
+    assert run["output"]["body"] == "public"
 
 
 def test_an_app_with_another_key_refuses_our_calls(node_app: Path, tmp_path: Path) -> None:

@@ -54,6 +54,9 @@ FUNCTION_IDS = (
     "fanout",
     "fanout-child",
     "cron-tick",
+    "fetcher",  # app/gateway.js
+    "fetch-pair",
+    "ai",
 )
 CRON_EXPR = "* * * * *"
 

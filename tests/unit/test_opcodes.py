@@ -99,10 +99,29 @@ def test_run_complete_in_206_completes() -> None:
 
 
 def test_unsupported_opcode_fails_clearly() -> None:
-    body = [{"op": "AIGateway", "id": "a", "opts": {}}]
+    body = [{"op": "Teleport", "id": "a", "opts": {}}]
     decision = opcodes.decide(reply(206, body), CTX)
     assert isinstance(decision, opcodes.Fail)
-    assert "AIGateway" in decision.output["message"]
+    assert "Teleport" in decision.output["message"]
+
+
+def test_gateway_ops_become_requests_made_before_recording() -> None:
+    opts = {"url": "https://api.test/v1", "auth_key": "sk-secret-key"}
+    body = [{"op": "AIGateway", "id": "a", "displayName": "infer", "opts": opts}]
+    decision = opcodes.decide(reply(206, body), CTX)
+    assert isinstance(decision, opcodes.Progress)
+    assert decision.requests == [opcodes.GatewayCall("AIGateway", "a", "infer", opts)]
+    assert "sk-secret-key" not in repr(decision)
+
+
+def test_a_step_ai_wrap_keeps_its_type_and_input_for_history_only() -> None:
+    opts = {"type": "step.ai.wrap", "input": [{"prompt": "hi"}]}
+    body = [{"op": "StepRun", "id": "w", "name": "w", "data": {"text": "ok"}, "opts": opts}]
+    decision = opcodes.decide(reply(206, body), CTX)
+    assert isinstance(decision, opcodes.Progress)
+    (saved,) = decision.saved
+    assert saved.memo == {"data": {"text": "ok"}}
+    assert saved.detail == opts
 
 
 def test_sleep_longer_than_a_year_fails() -> None:

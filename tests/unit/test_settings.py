@@ -64,3 +64,14 @@ def test_bad_values_are_a_config_error_naming_them(environ: dict[str, str], text
 def test_plain_construction_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAINSPRING_PORT", "1")
     assert Settings(db="x").port == 8288
+
+
+def test_egress_settings_from_the_environment_and_flags() -> None:
+    environ = {
+        "MAINSPRING_EGRESS_ALLOW": "https://api.openai.com/v1/ https://api.anthropic.com/",
+        "MAINSPRING_EGRESS_TIMEOUT": "30",
+    }
+    loaded = Settings.load("start", {"egress_max_bytes": 1 << 20}, environ)
+    assert loaded.egress_allow == ("https://api.openai.com/v1/", "https://api.anthropic.com/")
+    assert loaded.egress_timeout_s == 30 and loaded.egress_max_bytes == 1 << 20
+    assert Settings.load("dev", {}, environ).egress_allow == ()  # dev allows every URL

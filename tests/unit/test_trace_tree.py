@@ -118,3 +118,25 @@ def test_a_cancelled_run_has_no_finalization() -> None:
 
     assert root.status == "CANCELLED" and root.output_id is None
     assert [s.name for s in root.children] == ["a"]
+
+
+def test_a_server_side_request_is_an_ai_gateway_span_with_its_attempts() -> None:
+    request = {"kind": "ai", "method": "POST", "url": "https://m.test/v1", "status": 429}
+    history = [
+        entry(0, "run.scheduled"),
+        entry(10, "step.request", "s", name="infer", attempt=0, data=request),
+        entry(12, "step.error", "s", name="infer", attempt=0, data={"message": "429"}),
+        entry(20, "step.request", "s", name="infer", attempt=1, data={**request, "status": 200}),
+        entry(25, "step.completed", "s", name="infer", attempt=1),
+    ]
+    steps = [memo("s", "AIGateway", 25, output={"id": "x"}, attempts=2)]
+    root = tree(run("Running"), "fn", history, steps, started_at=0, ended_at=None)
+
+    [step] = root.children
+    assert brief(step) == ("infer", "AI_GATEWAY", "COMPLETED", 1, "R:s")
+    assert (step.started_at, step.ended_at) == (10, 25)
+    assert step.detail["status"] == 200  # the last attempt's request
+    assert [brief(s) for s in step.children] == [
+        ("Attempt 0", "AI_GATEWAY", "FAILED", 0, "R:s@0"),
+        ("Attempt 1", "AI_GATEWAY", "COMPLETED", 1, "R:s"),
+    ]

@@ -37,6 +37,7 @@ from mainspring.clock import Clock, now_ms
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Driver
+from mainspring.execution.egress import Egress
 from mainspring.execution.executor import Executor
 from mainspring.ingest import Ingest
 from mainspring.ingest.cancellation import Cancellations
@@ -68,6 +69,7 @@ class _Engine:
     connector: Connector
     registry: Registry
     driver: Driver
+    egress: Egress
     executor: Executor
     worker: Worker
     dispatch: Dispatch
@@ -104,6 +106,15 @@ def _driver(settings: Settings) -> Driver:
     )
 
 
+def _egress(settings: Settings) -> Egress:
+    """The client of step.fetch and step.ai.infer; production allows only `--egress-allow`."""
+    return Egress(
+        timeout_s=settings.egress_timeout_s,
+        max_bytes=settings.egress_max_bytes,
+        allow=settings.egress_allow if settings.production else None,
+    )
+
+
 def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine]:
     """Every service, built once. The worker comes first: the services that announce new work
     take its `notify`; it receives the dispatch table when it starts."""
@@ -116,7 +127,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
     ops = _operations(settings, connector, registry, ingest, cancellations, worker)
-    driver = _driver(settings)
+    driver, egress = _driver(settings), _egress(settings)
     checkpoints = CheckpointLog()
     executor = Executor(
         connector,
@@ -126,6 +137,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         clock,
         worker.notify,
         checkpoints,
+        egress=egress,
         is_held=ops.is_held,
         on_call=ops.metrics.observe_call,
     )
@@ -148,7 +160,9 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
             [connector.components, worker.components, ops.components, sync.components]
         ),
     )
-    engine = _Engine(settings, connector, registry, driver, executor, worker, dispatch, ops, sync)
+    engine = _Engine(
+        settings, connector, registry, driver, egress, executor, worker, dispatch, ops, sync
+    )
     return services, engine
 
 
@@ -208,6 +222,7 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
             engine.executor.drain()
             await engine.worker.stop(settings.shutdown_timeout_s)
             await engine.driver.close()
+            await engine.egress.close()
             await engine.operations.stop()
             await connector.close()
 

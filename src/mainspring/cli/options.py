@@ -123,6 +123,17 @@ ROWS = (
         ("--app-url-allow",),
         "Only call app URLs starting with this prefix (repeatable; SSRF guard).",
     ),
+    Row(
+        "egress_allow",
+        ("--egress-allow",),
+        "URL prefix step.fetch and step.ai.infer may call (repeatable; none: no such request).",
+    ),
+    Row("egress_timeout", ("--egress-timeout",), "Seconds per step.fetch / step.ai.infer request."),
+    Row(
+        "egress_max_bytes",
+        ("--egress-max-bytes",),
+        "Largest step.fetch / step.ai.infer response; a larger one fails the step.",
+    ),
     Row("session_ttl", ("--session-ttl",), "Dashboard login lifetime, seconds."),
     Row(
         "max_reply_bytes",

@@ -18,8 +18,9 @@ from mainspring.clock import Clock
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.execution import opcodes, recording, retry
+from mainspring.execution import gateway, opcodes, recording, retry
 from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
+from mainspring.execution.egress import Egress
 from mainspring.ingest import accept
 from mainspring.registry import Registry
 from mainspring.runs import transitions
@@ -84,6 +85,7 @@ class Executor:
         notify: Callable[[int | None], None],
         checkpoints: CheckpointLog,
         *,
+        egress: Egress,
         is_held: Callable[[str], bool] = lambda slug: False,
         on_call: Callable[[str, float, bool], None] = lambda slug, seconds, ok: None,
     ) -> None:
@@ -94,6 +96,7 @@ class Executor:
         self._clock = clock
         self._notify = notify
         self._checkpoints = checkpoints
+        self._egress = egress  # the requests of step.fetch and step.ai.infer
         # SQLite has one process per file; on PostgreSQL a checkpoint may reach another one.
         self._shared_store = connector.dialect != "sqlite"
         self._rng = random.Random()
@@ -196,7 +199,10 @@ class Executor:
         if reply.request_version is not None and reply.request_version != state.request_version:
             state.request_version = reply.request_version
         context = opcodes.CallContext(attempt, function.max_attempts, retry_delay, self._clock())
-        return opcodes.decide(reply, context), reply.sdk
+        decision = opcodes.decide(reply, context)
+        if isinstance(decision, opcodes.Progress) and decision.requests:
+            decision = await gateway.resolve(decision, context, self._egress, self._clock)
+        return decision, reply.sdk
 
     async def _record(
         self,

@@ -8,7 +8,8 @@ from typing import Any
 from mainspring.domain.durations import deadline_ms
 from mainspring.execution.driver import Reply
 from mainspring.execution.retry import retry_after_ms
-from mainspring.protocol.opcodes import SAVED_OPS, Op, parse_ops
+from mainspring.protocol.gateway import GATEWAY_OPS
+from mainspring.protocol.opcodes import SAVED_OPS, Op, parse_ops, step_detail
 
 MAX_SLEEP_MS = 366 * 24 * 3600 * 1000
 
@@ -19,6 +20,31 @@ class SavedStep:
     name: str | None
     op: str
     memo: Any
+    failed: bool = False  # memo is `{"error": …}`: recorded as a failed step
+    detail: dict[str, Any] | None = None  # kept in its history: `type` and `input` (step.ai.wrap)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A history entry recorded with the decision (what a server-side request did)."""
+
+    kind: str
+    step_id: str
+    step_name: str | None
+    at: int
+    attempt: int | None
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCall:
+    """A request the SDK asks the server to make (`step.fetch`, `step.ai.infer`); its opts may
+    hold credentials, so they stay in memory and out of any repr."""
+
+    op: str
+    step_id: str
+    name: str | None
+    opts: dict[str, Any] = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +75,8 @@ class Retry:
     error: Any
     step_id: str | None = None
     step_name: str | None = None
+    saved: tuple[SavedStep, ...] = ()  # results to memoize before the retry
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +85,8 @@ class Progress:
     scheduled: list[Scheduled] = field(default_factory=list)
     parallel: bool = False
     errors: list[tuple[str, str | None, Any]] = field(default_factory=list)
+    requests: list[GatewayCall] = field(default_factory=list)  # made before recording
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def continues_at_once(self) -> bool:
@@ -146,7 +176,10 @@ def _decide_ops(ops: list[Op], reply: Reply, context: CallContext) -> Decision:
 
 def _apply_op(op: Op, progress: Progress, context: CallContext) -> Fail | None:
     if op.op in SAVED_OPS:
-        progress.saved.append(SavedStep(op.id, op.display_name, op.op, _memo(op)))
+        saved = SavedStep(op.id, op.display_name, op.op, _memo(op), detail=step_detail(op))
+        progress.saved.append(saved)
+    elif op.op in GATEWAY_OPS:
+        progress.requests.append(GatewayCall(op.op, op.id, op.display_name, op.opts))
     elif op.op == "StepError":  # inside a multi-op reply: record it as a failed step
         progress.saved.append(SavedStep(op.id, op.display_name, "StepFailed", {"error": op.error}))
     elif op.op == "StepPlanned":

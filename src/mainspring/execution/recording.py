@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,9 @@ def record_retry(
 ) -> None:
     if not still_running(tx, state, item):
         return
+    _write_notes(tx, state, decision.notes)
+    for saved in decision.saved:  # results that came with the error (server-side requests)
+        _save(tx, state, saved, attempt + 1, now)
     runs_repo.add_history(
         tx,
         state.run_id,
@@ -73,6 +76,7 @@ def record_progress(
     """Memoize results and queue planned work. `go_on` when the discovery may go on at once."""
     if progress.scheduled and not still_running(tx, state, item):
         return STOP
+    _write_notes(tx, state, progress.notes)
     writes = [_save(tx, state, saved, attempt + 1, now) for saved in progress.saved]
     # The hot path (results only, the same item calls the app again): nothing written below
     # depends on the writes, so their outcome is read after commit (`Recorded.all_written`).
@@ -327,12 +331,26 @@ def record_wake(tx: Tx, state: RunState, item: QueueItem, now: int) -> None:
     queue_repo.delete(tx, item.id)
 
 
+def _write_notes(tx: Tx, state: RunState, notes: Iterable[opcodes.Note]) -> None:
+    for note in notes:
+        runs_repo.add_history(
+            tx,
+            state.run_id,
+            note.at,
+            note.kind,
+            step_id=note.step_id,
+            step_name=note.step_name,
+            attempt=note.attempt,
+            data=note.data,
+        )
+
+
 def _save(
     tx: Tx, state: RunState, saved: opcodes.SavedStep, attempts: int, now: int
 ) -> Callable[[], bool]:
     """Memoize one result; the returned function tells whether it was written (False for a
     duplicate, or when the run ended)."""
-    failed = saved.op == "StepFailed"
+    failed = saved.failed or saved.op == "StepFailed"
     written = runs_repo.save_step(
         tx,
         state.run_id,
@@ -344,7 +362,9 @@ def _save(
         now=now,
         history_kind="step.failed" if failed else "step.completed",
         history_attempt=attempts - 1,
-        history_data=saved.memo.get("error") if failed and isinstance(saved.memo, dict) else None,
+        history_data=(
+            saved.memo.get("error") if failed and isinstance(saved.memo, dict) else saved.detail
+        ),
     )
     state.steps[saved.step_id] = saved.memo
     if saved.step_id not in state.stack:

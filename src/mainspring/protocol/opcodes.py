@@ -41,3 +41,11 @@ def parse_ops(body: Any) -> list[Op]:
             )
         )
     return ops
+
+
+def step_detail(op: Op) -> dict[str, Any] | None:
+    """What a finished step's opts say beyond its result: its `type` (`step.ai.wrap`,
+    `step.sendEvent`…) and the `input` it ran with (TS `step.ai.wrap`, `step.run` arguments).
+    Kept in history only: an `input` in a memoized step would make the TS SDK run it again."""
+    detail: dict[str, Any] = {k: op.opts[k] for k in ("type", "input") if k in op.opts}
+    return detail or None

@@ -20,8 +20,15 @@ _KIND_OF_START = {
     "step.sleep": "sleep",
     "step.waiting": "wait",
     "step.invoking": "invoke",
+    "step.request": "request",  # step.fetch / step.ai.infer: one entry per attempt
 }
-_OPEN_STATUS = {"step": "running", "sleep": "sleeping", "wait": "waiting", "invoke": "invoking"}
+_OPEN_STATUS = {
+    "step": "running",
+    "sleep": "sleeping",
+    "wait": "waiting",
+    "invoke": "invoking",
+    "request": "running",
+}
 _END_STATUS = {
     "step.completed": "completed",
     "step.failed": "failed",
@@ -96,6 +103,8 @@ def _apply(found: dict[str, TimelineStep], entry: dict[str, Any], boundary: int)
         step.status = "retrying"
     elif kind in _END_STATUS:
         step.end, step.status = at, _END_STATUS[kind]
+        if kind == "step.completed" and isinstance(entry["data"], dict):
+            step.detail.update(entry["data"])  # a step's type and input (step.ai.wrap)
         if kind == "step.failed":
             step.attempts.append(Attempt(int(entry["attempt"] or 0) + 1, at, entry["data"]))
 

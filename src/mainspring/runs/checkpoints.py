@@ -59,7 +59,7 @@ def save_checkpoint(tx: Tx, run_id: str, ops: list[opcodes.Op], now: int) -> boo
             now=now,
             history_kind="step.completed",
             history_attempt=0,
-            history_data={"checkpointed": True},
+            history_data={"checkpointed": True, **(opcodes.step_detail(op) or {})},
         )
     return True
 

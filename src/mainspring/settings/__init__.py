@@ -64,6 +64,8 @@ from mainspring.settings.sections import Alerts, Retention
 __all__ = [
     "DEFAULT_CALL_TIMEOUT_S",
     "DEFAULT_DB",
+    "DEFAULT_EGRESS_MAX_BYTES",
+    "DEFAULT_EGRESS_TIMEOUT_S",
     "DEFAULT_HEADER_TIMEOUT_S",
     "DEFAULT_KEEP_ALIVE_S",
     "DEFAULT_MAX_BODY_BYTES",
@@ -112,6 +114,10 @@ DEFAULT_HEADER_TIMEOUT_S = 10.0
 # an idle connection before we do and never reuse one we are closing.
 DEFAULT_KEEP_ALIVE_S = 20
 DEFAULT_MAX_CONNECTIONS = 1000
+# step.fetch / step.ai.infer: long enough for a slow model, short enough that a dead endpoint
+# does not hold a worker slot for the 2 h Inngest allows; 4 MiB is Inngest's step output limit.
+DEFAULT_EGRESS_TIMEOUT_S = 600.0
+DEFAULT_EGRESS_MAX_BYTES = 4 * 1024 * 1024
 
 # What `start` changes from the field defaults (which are dev's).
 MODE_DEFAULTS: dict[Mode, dict[str, Any]] = {
@@ -162,6 +168,10 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=1024)
     max_events_body_bytes: int = Field(default=DEFAULT_MAX_EVENTS_BODY_BYTES, ge=1024)
     max_reply_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # The server's own requests (step.fetch, step.ai.infer); `egress_allow` binds in production.
+    egress_timeout_s: float = Field(default=DEFAULT_EGRESS_TIMEOUT_S, ge=1)
+    egress_max_bytes: int = Field(default=DEFAULT_EGRESS_MAX_BYTES, ge=1024)
+    egress_allow: tuple[str, ...] = ()
     lease_ms: int = Field(default=LEASE_MS, ge=1000)
     # Connection hygiene (serving/protocol.py): header deadline, idle keep-alive, connection cap.
     header_timeout_s: float = Field(default=DEFAULT_HEADER_TIMEOUT_S, ge=0.1)
@@ -184,7 +194,7 @@ class Settings(BaseSettings):
     alerts: Alerts = Field(default_factory=Alerts)
     retention: Retention = Field(default_factory=Retention)
 
-    @field_validator("sdk_urls", "event_keys", "app_url_allow", mode="before")
+    @field_validator("sdk_urls", "event_keys", "app_url_allow", "egress_allow", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value

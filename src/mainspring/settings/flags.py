@@ -70,6 +70,9 @@ FLAGS: dict[str, Flag] = {
     "app_url_allow": Flag("app_url_allow", ("MAINSPRING_APP_URL_ALLOW",), START),
     "session_ttl": Flag("session_ttl_s", ("MAINSPRING_SESSION_TTL",), START),
     "max_reply_bytes": Flag("max_reply_bytes", ("MAINSPRING_MAX_REPLY_BYTES",), START),
+    "egress_allow": Flag("egress_allow", ("MAINSPRING_EGRESS_ALLOW",), START),
+    "egress_timeout": Flag("egress_timeout_s", ("MAINSPRING_EGRESS_TIMEOUT",)),
+    "egress_max_bytes": Flag("egress_max_bytes", ("MAINSPRING_EGRESS_MAX_BYTES",)),
 }
 
 

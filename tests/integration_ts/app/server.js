@@ -17,6 +17,7 @@ import fs from "node:fs";
 import http from "node:http";
 import { Inngest, NonRetriableError, referenceFunction } from "inngest";
 import { serve } from "inngest/node";
+import { gatewayFunctions } from "./gateway.js";
 
 const PORT = Number.parseInt(process.env.PORT ?? "3000", 10);
 const SIDE_EFFECT_LOG = process.env.SIDE_EFFECT_LOG;
@@ -317,6 +318,7 @@ export const functions = [
   fanout,
   fanoutChild,
   cronTick,
+  ...gatewayFunctions(inngest, { traced, called }),
 ];
 
 // ---- HTTP server -----------------------------------------------------------------------------
