@@ -54,6 +54,8 @@ FUNCTION_IDS = (
     "fanout",
     "fanout-child",
     "cron-tick",
+    "signal-waiter",
+    "signal-sender",
 )
 CRON_EXPR = "* * * * *"
 

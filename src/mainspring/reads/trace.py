@@ -20,8 +20,15 @@ _KIND_OF_START = {
     "step.sleep": "sleep",
     "step.waiting": "wait",
     "step.invoking": "invoke",
+    "step.waiting_signal": "signal",
 }
-_OPEN_STATUS = {"step": "running", "sleep": "sleeping", "wait": "waiting", "invoke": "invoking"}
+_OPEN_STATUS = {
+    "step": "running",
+    "sleep": "sleeping",
+    "wait": "waiting",
+    "invoke": "invoking",
+    "signal": "waiting",
+}
 _END_STATUS = {
     "step.completed": "completed",
     "step.failed": "failed",
@@ -91,7 +98,9 @@ def _apply(found: dict[str, TimelineStep], entry: dict[str, Any], boundary: int)
         return
     step = _step(found, entry, boundary)
     step.entries.append(entry)
-    if kind == "step.error":
+    if kind == "step.signal_replaced" and isinstance(entry["data"], dict):
+        step.detail["replaced_by"] = entry["data"].get("by_run_id")  # it can only time out now
+    elif kind == "step.error":
         step.attempts.append(Attempt(int(entry["attempt"] or 0) + 1, at, entry["data"]))
         step.status = "retrying"
     elif kind in _END_STATUS:

@@ -31,7 +31,13 @@ _OP_OF_MEMO = {
     "AIGateway": "AI_GATEWAY",
     "Gateway": "AI_GATEWAY",
 }
-_OP_OF_KIND = {"step": "RUN", "sleep": "SLEEP", "wait": "WAIT_FOR_EVENT", "invoke": "INVOKE"}
+_OP_OF_KIND = {
+    "step": "RUN",
+    "sleep": "SLEEP",
+    "wait": "WAIT_FOR_EVENT",
+    "invoke": "INVOKE",
+    "signal": "WAIT_FOR_SIGNAL",
+}
 # A step still in progress: Inngest's RunTraceSpanStatus for our timeline status.
 _OPEN_STATUS = {"sleeping": "WAITING", "waiting": "WAITING"}
 _RUN_STATUS = {
