@@ -41,9 +41,9 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-# The whole suite on SQLite and, at the same time, the store contract, the integration suite and
-# the browser tests again with every server on PostgreSQL ($(PG_URL); fresh databases cloned from a
-# per-session template). The two passes share nothing but the PostgreSQL server, so they run side
+# The whole suite on SQLite and, at the same time, the store contract, the integration suite, the
+# TypeScript SDK's multi-process tests (PostgreSQL only) and the browser tests again with every
+# server on PostgreSQL ($(PG_URL); fresh databases cloned from a per-session template). The two passes share nothing but the PostgreSQL server, so they run side
 # by side (output prefixed with the pass); the tests that stop or restart that server (the outage
 # test, the chaos suite's restart file) run alone afterwards. An unreachable PostgreSQL skips
 # those tests loudly; under CI=true it fails them.
@@ -55,7 +55,8 @@ test: $(VENV)/.installed-test services ts-deps chromium lint typecheck
 	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[sqlite] /' ) & sqlite=$$!; \
 	( $(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
-		tests/store tests/integration tests/dashboard tests/chaos --ignore=$(OUTAGE_TEST) \
+		tests/store tests/integration tests/integration_ts/test_ts_cluster.py tests/dashboard \
+		tests/chaos --ignore=$(OUTAGE_TEST) \
 		--ignore=$(RESTART_TESTS) $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[postgres] /' ) & postgres=$$!; \
 	wait $$sqlite; s=$$?; wait $$postgres; p=$$?; \

@@ -85,6 +85,7 @@ class Bench:
         self.app_http = core.Http(self.app_port)
         self.cmd: list[str] = []
         self.rng = random.Random(args.seed)
+        self.app_args: list[str] = []  # extra arguments of the endpoint (bench_signals.py)
 
     @property
     def app_url(self) -> str:
@@ -104,7 +105,7 @@ class Bench:
         env = dict(os.environ, INNGEST_DEV="1", INNGEST_BASE_URL=self.server_url)
         env.pop("INNGEST_SIGNING_KEY", None)
         cmd = [sys.executable, str(APPS / "wait_endpoint.py"), "--port", str(self.app_port)]
-        cmd += ["--app-id", APP_ID, "--server-url", self.server_url]
+        cmd += ["--app-id", APP_ID, "--server-url", self.server_url, *self.app_args]
         app_log = self.workdir / "app-wait.log"
         self.app = core.PROCS.start(cmd, app_log, env)
 

@@ -11,7 +11,12 @@ SDK 0.5.19 headers) and serves one function ``<app-id>-waiter`` (trigger ``bench
 * a call whose ``steps`` hold sha1("w") → 200 with that memo (the matching event, or null on
   timeout) as the run's output.
 
-and, for comparison, ``<app-id>-oneshot`` (trigger ``bench/oneshot``) whose first call is
+With ``--signals`` (bench_signals.py) the waiter waits for a signal instead: its first call is
+answered ``206 [{"op":"WaitForSignal","id":sha1("w"),"name":"sig-<key>","displayName":"w",
+"opts":{"signal":"sig-<key>","timeout":"1h","conflict":"fail"}}]`` (one name per run), and a
+final call's memo is checked against that name.
+
+And, for comparison, ``<app-id>-oneshot`` (trigger ``bench/oneshot``) whose first call is
 answered 200 ``{"ok":true}`` at once (counted in ``oneshot``).
 
 Bookkeeping for the driver (all in memory, single event loop):
@@ -62,6 +67,7 @@ RESP_ONESHOT = http_response(200, b'{"ok":true}')
 
 class Config:
     app_id = "bench-wait"
+    signals = False  # --signals: the waiter waits for `sig-<key>` instead of an event
     server_url = "http://127.0.0.1:8288"
     serve_path = "/api/inngest"
 
@@ -147,7 +153,7 @@ def handle_call(query: bytes, body: bytes, arrived: float) -> bytes:
         BOOK.wait_replies += 1
         BOOK.first_wait_at.setdefault(run_id, arrived)
         BOOK._notify()
-        return RESP_WAIT
+        return signal_wait(key) if Config.signals else RESP_WAIT
     memo = steps[WAIT_ID]
     if run_id in BOOK.final_runs:
         BOOK.dup_final += 1
@@ -156,10 +162,25 @@ def handle_call(query: bytes, body: bytes, arrived: float) -> bytes:
         BOOK.final_at[run_id] = arrived
         if memo is None:
             BOOK.timed_out += 1
-        elif not isinstance(memo, dict) or (memo.get("data") or {}).get("key") != key:
+        elif not resumed_by_own(memo, key):
             BOOK.mismatched += 1
         BOOK._notify()
     return http_response(200, orjson.dumps(memo))
+
+
+def signal_wait(key: str) -> bytes:
+    signal = f"sig-{key}"
+    opts = {"signal": signal, "timeout": "1h", "conflict": "fail"}
+    op = {"op": "WaitForSignal", "id": WAIT_ID, "name": signal, "displayName": "w", "opts": opts}
+    return http_response(206, orjson.dumps([op]))
+
+
+def resumed_by_own(memo: Any, key: str) -> bool:
+    """The run's own event (`data.key`), or its own signal (`{data: {signal: sig-<key>}}`)."""
+    if not isinstance(memo, dict):
+        return False
+    data = memo.get("data") or {}
+    return data.get("signal") == f"sig-{key}" if Config.signals else data.get("key") == key
 
 
 def function_config(app_url: str, name: str, event: str) -> dict[str, Any]:
@@ -262,8 +283,10 @@ def main() -> None:
     )
     parser.add_argument("--serve-path", default="/api/inngest")
     parser.add_argument("--no-uvloop", action="store_true")
+    parser.add_argument("--signals", action="store_true", help="wait for signals, not events")
     args = parser.parse_args()
     Config.app_id = args.app_id
+    Config.signals = args.signals
     Config.server_url = args.server_url
     Config.serve_path = args.serve_path
     coro = serve(args.host, args.port, WaitProtocol, "wait endpoint")

@@ -4,13 +4,14 @@ checkpoint must reach the process driving the run (through the database)."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from integration.harness import Cluster, requires_postgres_dialect
+from integration.harness import Cluster, requires_postgres_dialect, wait_until
 
 from .ts_harness import running_ts_cluster
 
@@ -42,3 +43,34 @@ def test_checkpoints_sent_to_another_server_are_not_run_again(cluster: Cluster) 
     assert not twice, f"checkpointed steps ran again: {twice}"
     assert len(starts) == 3 * RUNS, starts
     api.assert_no_zombies()
+
+
+def test_a_signal_reaches_a_run_waiting_on_another_server(cluster: Cluster) -> None:
+    """The wait is recorded by the process driving the run (server 0); the signal arrives at
+    server 1, by `POST /v1/signals` and by the app's `step.sendSignal` (its API origin is 1)."""
+    driver, other = cluster.apis
+    waiters = []
+    for n in range(2):
+        signal = f"cluster-{n}-{uuid.uuid4().hex[:8]}"
+        event_id = driver.send_event("ts/signal.wait", {"signal": signal})
+        run_id = str(driver.run_for_event(event_id)["run_id"])
+        wait_until(
+            lambda r=run_id: (
+                any(h["kind"] == "step.waiting_signal" for h in other.data(f"/v1/runs/{r}/history"))
+                or None
+            ),
+            timeout=20,
+            what="the wait, read through the other server",
+        )
+        waiters.append((signal, run_id))
+
+    (posted, first), (stepped, second) = waiters
+    answer = other.http.post("/v1/signals", json={"signal": posted, "data": "posted"})
+    assert answer.status_code == 200 and answer.json()["data"] == {"run_id": first}
+    sender = driver.trigger_and_wait("ts/signal.send", {"signal": stepped, "data": "stepped"})
+    assert sender["output"] == {"sent": {"runId": second}}
+
+    for run_id, data in ((first, "posted"), (second, "stepped")):
+        run = driver.wait_for_run_status(run_id, "Completed", timeout=30)
+        assert run["output"]["after"] == data, run
+    driver.assert_no_zombies()

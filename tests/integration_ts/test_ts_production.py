@@ -7,14 +7,16 @@ its reply signatures verify (on by default in production).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from integration.fake_http import Answer, FakeHttp, running_fake_http
-from integration.harness import AppProcess
+from integration.harness import AppProcess, wait_until
 from integration.production import CloudStack, new_signing_key, running_cloud_stack
 
 from .ts_harness import FUNCTION_IDS, NodeAppProcess
@@ -73,6 +75,27 @@ def test_step_fetch_obeys_the_egress_allow_list(cloud_ts: CloudStack, fake: Fake
     url = fake.script(allowed, Answer(200, b"public"))
     run = cloud_ts.api.trigger_and_wait("ts/fetch", {"url": url}, timeout=30)
     assert run["output"]["body"] == "public"
+
+
+def test_step_send_signal_passes_our_auth_and_resumes_a_waiting_run(cloud_ts: CloudStack) -> None:
+    """The SDK's `POST /v1/signals` carries the hashed signing key: an admin credential."""
+    api, signal = cloud_ts.api, f"cloud-{uuid.uuid4().hex[:10]}"
+    waiter = str(api.run_for_event(api.send_event("ts/signal.wait", {"signal": signal}))["run_id"])
+    wait_until(
+        lambda: (
+            any(h["kind"] == "step.waiting_signal" for h in api.data(f"/v1/runs/{waiter}/history"))
+            or None
+        ),
+        timeout=20,
+        what="the signal wait",
+    )
+    anonymous = httpx.post(f"{api.server.url}/v1/signals", json={"signal": signal}, timeout=5)
+    assert anonymous.status_code == 401
+
+    sender = api.trigger_and_wait("ts/signal.send", {"signal": signal, "data": 5}, timeout=30)
+    assert sender["output"] == {"sent": {"runId": waiter}}
+    run = api.wait_for_run_status(waiter, "Completed", timeout=30)
+    assert run["output"]["got"] == {"signal": signal, "data": 5}
 
 
 def test_an_app_with_another_key_refuses_our_calls(node_app: Path, tmp_path: Path) -> None:

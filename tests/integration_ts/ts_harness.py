@@ -57,6 +57,8 @@ FUNCTION_IDS = (
     "fetcher",  # app/gateway.js
     "fetch-pair",
     "ai",
+    "signal-waiter",
+    "signal-sender",
 )
 CRON_EXPR = "* * * * *"
 

@@ -127,3 +127,38 @@ def test_a_step_ai_wrap_keeps_its_type_and_input_for_history_only() -> None:
 def test_sleep_longer_than_a_year_fails() -> None:
     body = [{"op": "Sleep", "id": "s", "name": "400d"}]
     assert isinstance(opcodes.decide(reply(206, body), CTX), opcodes.Fail)
+
+
+def test_wait_for_signal_parks_the_step_with_its_name_timeout_and_conflict() -> None:
+    opts = {"signal": "approve-1", "timeout": "1h", "conflict": "replace"}
+    body = [
+        {"op": "WaitForSignal", "id": "w", "name": "approve-1", "displayName": "wait", "opts": opts}
+    ]
+    decision = opcodes.decide(reply(206, body), CTX)
+    assert isinstance(decision, opcodes.Progress)
+    assert decision.scheduled == [
+        opcodes.Scheduled(
+            "signal", "w", "wait", NOW + 3_600_000, {"signal": "approve-1", "replace": True}
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("opts", "replace", "expires"),
+    [
+        ({"conflict": "fail"}, False, NOW + opcodes.MAX_SLEEP_MS),
+        ({"timeout": "2s"}, False, NOW + 2_000),
+    ],
+)
+def test_wait_for_signal_defaults(opts: dict[str, Any], replace: bool, expires: int) -> None:
+    body = [{"op": "WaitForSignal", "id": "w", "name": "s", "opts": opts}]
+    decision = opcodes.decide(reply(206, body), CTX)
+    assert isinstance(decision, opcodes.Progress)
+    assert decision.scheduled[0].at_ms == expires
+    assert decision.scheduled[0].opts == {"signal": "s", "replace": replace}
+
+
+@pytest.mark.parametrize("opts", [{"signal": "s", "timeout": "soon"}, {"signal": ""}])
+def test_wait_for_signal_without_a_name_or_with_a_bad_timeout_fails(opts: dict[str, Any]) -> None:
+    body = [{"op": "WaitForSignal", "id": "w", "opts": opts}]
+    assert isinstance(opcodes.decide(reply(206, body), CTX), opcodes.Fail)

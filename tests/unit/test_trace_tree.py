@@ -140,3 +140,22 @@ def test_a_server_side_request_is_an_ai_gateway_span_with_its_attempts() -> None
         ("Attempt 0", "AI_GATEWAY", "FAILED", 0, "R:s@0"),
         ("Attempt 1", "AI_GATEWAY", "COMPLETED", 1, "R:s"),
     ]
+
+
+def test_a_signal_wait_is_waiting_then_completed_or_failed_on_a_conflict() -> None:
+    history = [
+        entry(0, "step.waiting_signal", "sig", data={"signal": "s", "until": 50}),
+        entry(1, "step.waiting_signal", "done", data={"signal": "t", "until": 50}),
+        entry(2, "step.resumed", "done"),
+        entry(3, "step.failed", "clash", attempt=0, data={"message": "Signal conflict"}),
+    ]
+    steps = [
+        memo("done", "WaitForSignal", 2, output={"signal": "t", "data": 1}),
+        memo("clash", "WaitForSignal", 3, error={"name": "Error", "message": "Signal conflict"}),
+    ]
+    root = tree(run("Running"), "fn", history, steps, started_at=0, ended_at=None)
+    assert [brief(s)[:3] for s in root.children] == [
+        ("sig", "WAIT_FOR_SIGNAL", "WAITING"),
+        ("done", "WAIT_FOR_SIGNAL", "COMPLETED"),
+        ("clash", "WAIT_FOR_SIGNAL", "FAILED"),
+    ]

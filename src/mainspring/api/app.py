@@ -28,6 +28,7 @@ from mainspring.api import (
     rest,
     runs,
     sdk,
+    signals,
 )
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
 from mainspring.api.nul_guard import RejectNul
@@ -234,6 +235,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         [
             *events.routes,
             *sdk.routes,
+            *signals.routes,
             *operations.routes,
             *admin.routes,
             *runs.routes,

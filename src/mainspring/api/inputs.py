@@ -99,6 +99,11 @@ class RerunBody(BaseModel):
     fromStep: FromStep | None = None
 
 
+class SignalBody(BaseModel):
+    signal: str = Field(min_length=1, description="the name a run waits for")
+    data: Any = Field(None, description="any JSON; the waiting step returns `{signal, data}`")
+
+
 class HoldBody(BaseModel):
     reason: str | None = None
     requested_by: str | None = None

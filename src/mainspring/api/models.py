@@ -141,6 +141,10 @@ class Invoked(BaseModel):
     status: int
 
 
+class SignalSent(BaseModel):
+    run_id: str = Field(description="the run the signal resumed")
+
+
 class Cancelled(BaseModel):
     run_id: str
     status: str

@@ -112,6 +112,15 @@ RUNS: Paths = {
         )
     },
     "/v2/runs/{run_id}/cancel": {"post": Op("Runs", "Cancel a run", CANCELLED)},
+    "/v1/signals": {
+        "post": Op(
+            "Runs",
+            "Send a signal: resume the run waiting for it (`step.waitForSignal`) with `data`",
+            {**ok(E[m.SignalSent]), **BAD, **failure(404, "no run waits for the signal")},
+            body=i.SignalBody,
+            body_required=True,
+        )
+    },
     "/v1/runs/{run_id}/rerun": {
         "post": Op(
             "Runs",

@@ -1,5 +1,5 @@
-"""The dashboard's state changes (POST under `/ui/...`): events, invoke, cancel, rerun, sync,
-pause/resume, kill switch, bulk replay; the operations services are the ones the REST API uses.
+"""The dashboard's state changes (POST under `/ui/...`): events, invoke, cancel, rerun, signals,
+sync, pause/resume, kill switch, bulk replay; the services are the ones the REST API uses.
 
 Each answers an HTML fragment that htmx swaps in place (a result line or an inline error).
 Validation errors are shown next to the form and answered 4xx (the layout's htmx config swaps
@@ -21,7 +21,7 @@ from mainspring.api.body import read_limited
 from mainspring.api.state import services
 from mainspring.dashboard.render import page
 from mainspring.domain.ids import new_ulid
-from mainspring.ingest import emit_unit, invoke_event
+from mainspring.ingest import emit_unit, invoke_event, signals
 from mainspring.operations import replays
 from mainspring.registry.sync import UrlState, check_app_url, normalize_url
 
@@ -106,6 +106,28 @@ async def rerun(request: Request) -> Response:
     if new_id is None:
         return _notice(request, "run not found", ok=False, status=404)
     return _notice(request, "Started a new run", ok=True, run_ids=[new_id])
+
+
+async def send_signal(request: Request) -> Response:
+    """The run page's form: the signal its run waits for, with a JSON payload (human in the
+    loop). Unlike `POST /v1/signals` it resumes only this run: not a newer run that took the
+    name over (`onConflict: "replace"`)."""
+    app = services(request)
+    run_id = request.path_params["run_id"]
+    form = await _form(request)
+    try:
+        data = _json_field(form.get("data", "") or "null", "data")
+        signal = signals.parse({"signal": form.get("signal", ""), "data": data})
+    except errors.InvalidInput as exc:
+        return _notice(request, exc.message, ok=False, status=400)
+    resumed = await app.ingest.run_unit(signals.resume_unit(signal, app.clock(), run_id))
+    if resumed is None:
+        message = (
+            f"This run no longer waits for signal {signal.name!r} "
+            "(resumed, timed out, or the name was taken over by another run)"
+        )
+        return _notice(request, message, ok=False, status=404)
+    return _notice(request, f"Signal {signal.name!r} sent; resumed", ok=True, run_ids=[resumed])
 
 
 def _who(form: dict[str, str]) -> dict[str, str | None]:
@@ -221,6 +243,7 @@ routes: list[BaseRoute] = [
     Route("/ui/functions/{function_id}/invoke", invoke, methods=["POST"]),
     Route("/ui/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
     Route("/ui/runs/{run_id}/rerun", rerun, methods=["POST"]),
+    Route("/ui/runs/{run_id}/signal", send_signal, methods=["POST"]),
     Route("/ui/functions/{function_id}/pause", pause_function, methods=["POST"]),
     Route("/ui/functions/{function_id}/resume", resume_function, methods=["POST"]),
     Route("/ui/operations/kill-switch/on", kill_switch_on, methods=["POST"]),

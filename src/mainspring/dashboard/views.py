@@ -57,10 +57,20 @@ async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
         "run": run,
         "events": events,
         "timeline": line,
+        "signal_wait": waiting_for_signal(run, line),
         "history": history,
         "function": function,
         "error": run["output"] if run["status"] == "Failed" else None,
     }
+
+
+def waiting_for_signal(run: dict[str, Any], line: trace.Timeline) -> trace.TimelineStep | None:
+    """The step of a running run that waits for a signal (the page offers to send it), unless
+    another run took the name over: the signal no longer reaches this one."""
+    if run["status"] != "Running":
+        return None
+    waiting = (s for s in line.steps if s.kind == "signal" and s.status == "waiting")
+    return next((s for s in waiting if not s.detail.get("replaced_by")), None)
 
 
 async def _child_run(services: Services, run_id: str, step: trace.TimelineStep) -> str | None:

@@ -51,7 +51,7 @@ class GatewayCall:
 class Scheduled:
     """Work for later: a targeted call of a planned step, or a sleeping step's wake-up."""
 
-    kind: str  # "planned" | "sleep" | "wait" | "invoke"
+    kind: str  # "planned" | "sleep" | "wait" | "invoke" | "signal"
     step_id: str
     name: str | None
     at_ms: int  # when due (planned, sleep) or when it times out (wait, invoke)
@@ -189,6 +189,8 @@ def _apply_op(op: Op, progress: Progress, context: CallContext) -> Fail | None:
         return _schedule_sleep(op, progress, context.now)
     elif op.op in ("WaitForEvent", "InvokeFunction"):
         return _schedule_pause(op, progress, context.now)
+    elif op.op == "WaitForSignal":
+        return _schedule_signal(op, progress, context.now)
     else:
         error = {
             "name": "UnsupportedOpcode",
@@ -230,6 +232,23 @@ def _schedule_pause(op: Op, progress: Progress, now: int) -> Fail | None:
     else:
         opts = {"function_id": op.opts.get("function_id"), "payload": op.opts.get("payload")}
         progress.scheduled.append(Scheduled("invoke", op.id, op.display_name, expires_at, opts))
+    return None
+
+
+def _schedule_signal(op: Op, progress: Progress, now: int) -> Fail | None:
+    """`step.waitForSignal`: `{signal, timeout, conflict}`; a conflict fails unless "replace"."""
+    signal = op.opts.get("signal") or op.name
+    timeout = op.opts.get("timeout")
+    if not isinstance(signal, str) or not signal:
+        error = {"name": "InvalidWait", "message": "waitForSignal without a signal name"}
+        return Fail(error, error_summary(None, error))
+    try:
+        expires_at = now + MAX_SLEEP_MS if not timeout else deadline_ms(str(timeout), now)
+    except ValueError:
+        error = {"name": "InvalidTimeout", "message": f"cannot parse timeout {timeout!r}"}
+        return Fail(error, error_summary(None, error))
+    opts = {"signal": signal, "replace": op.opts.get("conflict") == "replace"}
+    progress.scheduled.append(Scheduled("signal", op.id, op.display_name, expires_at, opts))
     return None
 
 

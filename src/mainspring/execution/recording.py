@@ -10,7 +10,7 @@ from mainspring.domain import events as names
 from mainspring.domain.functions import Functions
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
-from mainspring.execution import opcodes
+from mainspring.execution import opcodes, signal_waits
 from mainspring.ingest import accept
 from mainspring.ingest import events as event_input
 from mainspring.runs import transitions
@@ -90,7 +90,8 @@ def record_progress(
         # dedupe key would otherwise merge into this item, deleted at the end: a zombie run.
         queue_repo.delete(tx, item.id)
     for later in progress.scheduled:
-        _schedule(tx, state, later, now, functions, effects)
+        if not _schedule(tx, state, later, now, functions, effects):
+            return STOP  # the run ended (a signal already waited on): its items are gone
     if progress.parallel:  # unconditional: a unit may run twice (see store/batching.py)
         state.force_plan = True
         runs_repo.set_plan(tx, state.run_id, True, state.request_version)
@@ -161,14 +162,18 @@ def _schedule(
     now: int,
     functions: Functions,
     effects: Effects,
-) -> None:
+) -> bool:
+    """Queue or park one scheduled step; False when that ended the run instead."""
     runs_repo.add_pending(tx, state.run_id, later.step_id)
     if later.kind in ("planned", "sleep"):
         _queue_step(tx, state, later, now)
     elif later.kind == "wait":
         _wait(tx, state, later, now)
+    elif later.kind == "signal":
+        return signal_waits.wait(tx, state, later, now, functions, effects)
     else:
         _invoke(tx, state, later, now, functions, effects)
+    return True
 
 
 def _queue_step(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:

@@ -21,6 +21,7 @@ _KIND_OF_START = {
     "step.waiting": "wait",
     "step.invoking": "invoke",
     "step.request": "request",  # step.fetch / step.ai.infer: one entry per attempt
+    "step.waiting_signal": "signal",
 }
 _OPEN_STATUS = {
     "step": "running",
@@ -28,6 +29,7 @@ _OPEN_STATUS = {
     "wait": "waiting",
     "invoke": "invoking",
     "request": "running",
+    "signal": "waiting",
 }
 _END_STATUS = {
     "step.completed": "completed",
@@ -98,7 +100,9 @@ def _apply(found: dict[str, TimelineStep], entry: dict[str, Any], boundary: int)
         return
     step = _step(found, entry, boundary)
     step.entries.append(entry)
-    if kind == "step.error":
+    if kind == "step.signal_replaced" and isinstance(entry["data"], dict):
+        step.detail["replaced_by"] = entry["data"].get("by_run_id")  # it can only time out now
+    elif kind == "step.error":
         step.attempts.append(Attempt(int(entry["attempt"] or 0) + 1, at, entry["data"]))
         step.status = "retrying"
     elif kind in _END_STATUS:

@@ -37,6 +37,7 @@ _OP_OF_KIND = {
     "wait": "WAIT_FOR_EVENT",
     "invoke": "INVOKE",
     "request": "AI_GATEWAY",
+    "signal": "WAIT_FOR_SIGNAL",
 }
 # A step still in progress: Inngest's RunTraceSpanStatus for our timeline status.
 _OPEN_STATUS = {"sleeping": "WAITING", "waiting": "WAITING"}

@@ -27,6 +27,7 @@ INVOKE_TIMEOUT_ERROR = {
     "message": "Timed out waiting for invoked function to complete",
 }
 INVOKE_TIMEOUT_MEMO: dict[str, Any] = {"error": INVOKE_TIMEOUT_ERROR}
+_OP_OF_PAUSE = {"wait": "WaitForEvent", "invoke": "InvokeFunction", "signal": "WaitForSignal"}
 
 
 @dataclass(slots=True)
@@ -148,8 +149,8 @@ def expire_pause(tx: Tx, pause_id: str, now: int) -> bool:
     if pause is None or not pauses_repo.consume(tx, pause_id):
         return False
     assert pause.step_id is not None
-    memo = None if pause.kind == "wait" else INVOKE_TIMEOUT_MEMO
-    op = "WaitForEvent" if pause.kind == "wait" else "InvokeFunction"
+    memo = INVOKE_TIMEOUT_MEMO if pause.kind == "invoke" else None  # a wait resumes with null
+    op = _OP_OF_PAUSE[pause.kind]
     return resume_step(tx, pause.run_id, pause.step_id, pause.step_name, op, memo, now)
 
 

@@ -300,6 +300,33 @@ const cronTick = inngest.createFunction(
   },
 );
 
+// ---- 14. signals: waitForSignal (timeout, onConflict from the event) and step.sendSignal ----------
+const signalWaiter = inngest.createFunction(
+  { id: "signal-waiter", retries: 0, triggers: [{ event: "ts/signal.wait" }] },
+  async (ctx) => {
+    called("signal-waiter", ctx);
+    const { signal, timeout, conflict } = ctx.event.data;
+    const before = await traced(ctx, "before", async () => signal);
+    const got = await ctx.step.waitForSignal("wait-signal", {
+      signal,
+      timeout: timeout ?? "20s",
+      onConflict: conflict ?? "fail",
+    });
+    const after = await traced(ctx, "after", async () => (got ? got.data : null));
+    return { signal: before, got, after };
+  },
+);
+
+const signalSender = inngest.createFunction(
+  { id: "signal-sender", triggers: [{ event: "ts/signal.send" }] },
+  async (ctx) => {
+    called("signal-sender", ctx);
+    const { signal, data } = ctx.event.data;
+    const sent = await ctx.step.sendSignal("send-signal", { signal, data });
+    return { sent };
+  },
+);
+
 export const functions = [
   chain,
   sleeper,
@@ -319,6 +346,8 @@ export const functions = [
   fanoutChild,
   cronTick,
   ...gatewayFunctions(inngest, { traced, called }),
+  signalWaiter,
+  signalSender,
 ];
 
 // ---- HTTP server -----------------------------------------------------------------------------
