@@ -114,10 +114,14 @@ def rerun_unit(
     now: int,
     functions: Functions,
     replay_id: str | None = None,
+    from_step: str | None = None,
 ) -> str | None:
     """Queue a new run repeating `original_run_id`; None if there is no such run.
 
-    Raises NotFound when the run's function is no longer synced.
+    With `from_step` (a step id of the original), the new run starts with the original's steps
+    recorded before that one already memoized, so the SDK runs from that step on. Raises
+    NotFound when the run's function is no longer synced, InvalidInput naming `fromStep.stepID`
+    when the original has no such step.
     """
     original = runs_repo.load_state(tx, original_run_id)
     if original is None:
@@ -125,10 +129,16 @@ def rerun_unit(
     function = functions.get(original.function_slug)
     if function is None:
         raise errors.NotFound(f"function {original.function_slug} is not synced")
+    if from_step is not None and from_step not in original.steps:
+        message = f"run {original_run_id} has no recorded step {from_step!r}"
+        raise errors.InvalidInput(message, field="fromStep.stepID")
     run_id = new_ulid()
     ops_repo.insert_rerun(tx, run_id, original_run_id, now)
     ops_repo.add_origin(tx, run_id, original_run_id, replay_id)
-    data = {"original_run_id": original_run_id, "replay_id": replay_id}
+    data: dict[str, Any] = {"original_run_id": original_run_id, "replay_id": replay_id}
+    if from_step is not None:
+        ops_repo.copy_steps_before(tx, run_id, original_run_id, from_step)
+        data["from_step"] = from_step
     runs_repo.add_history(tx, run_id, now, "run.scheduled", data=data)
     queue_repo.enqueue_discovery(tx, run_id, now, now)
     trigger = original.events[0] if original.events else {}
@@ -143,13 +153,14 @@ class Replays:
         self._ingest = ingest_service
         self._clock = clock
 
-    async def rerun(self, run_id: str) -> str | None:
-        """A new run with the same event(s); returns its id, or None for an unknown run."""
+    async def rerun(self, run_id: str, from_step: str | None = None) -> str | None:
+        """A new run with the same event(s); returns its id, or None for an unknown run.
+        `from_step`: start from that step of the original (see `rerun_unit`)."""
         now = self._clock()
         functions = self._ingest.functions
 
         def unit(tx: Tx, effects: ingest.Effects) -> str | None:
-            new_id = rerun_unit(tx, run_id, now, functions)
+            new_id = rerun_unit(tx, run_id, now, functions, from_step=from_step)
             if new_id is not None:
                 effects.started.append(new_id)
             return new_id

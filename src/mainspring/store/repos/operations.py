@@ -163,6 +163,12 @@ def insert_rerun(tx: Tx, run_id: str, original_run_id: str, now: int) -> bool:
     return tx.execute("insert_rerun", params) == 1
 
 
+def copy_steps_before(tx: Tx, run_id: str, original_run_id: str, step_id: str) -> int:
+    """Give a rerun the memoized steps its original recorded before `step_id`; how many."""
+    params = {"run_id": run_id, "original_run_id": original_run_id, "step_id": step_id}
+    return tx.execute("copy_steps_before", params)
+
+
 def run_jobs(tx: Tx, run_id: str) -> list[Row]:
     return tx.fetchall("run_jobs", {"run_id": run_id})
 

@@ -109,3 +109,12 @@ FROM queue WHERE run_id = :run_id ORDER BY available_at;
 -- name: run_held
 -- Does the run have a parked item (its function is paused, or the kill switch is on)?
 SELECT 1 AS held FROM queue WHERE run_id = :run_id AND available_at = :parked LIMIT 1;
+
+-- name: copy_steps_before
+-- Rerun from a step: the new run starts with the memoized steps its original recorded before
+-- `step_id`, so the SDK skips them and runs `step_id` again.
+INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
+SELECT :run_id, step_id, seq, name, op, memo, attempts, completed_at FROM steps
+WHERE run_id = :original_run_id AND seq < (
+    SELECT seq FROM steps WHERE run_id = :original_run_id AND step_id = :step_id
+);
