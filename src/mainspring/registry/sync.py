@@ -57,6 +57,7 @@ class UrlState:
     url: str
     error: str | None = None
     synced_at: int | None = None
+    discovered: bool = False  # found by probing local ports (dev), not given
 
 
 def normalize_url(url: str) -> str:
@@ -244,7 +245,7 @@ class AppSync:
         for url, ok in zip(candidates, found, strict=True):
             if ok and url not in self.urls:
                 log.info("discovered an app at %s", url)
-                self.urls[url] = UrlState(url)
+                self.urls[url] = UrlState(url, discovered=True)
 
     async def _probe(self, url: str) -> bool:
         try:
