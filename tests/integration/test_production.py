@@ -204,3 +204,30 @@ def test_an_app_with_another_key_cannot_sync(tmp_path: Path) -> None:
             timeout=20,
             what="the server to log the failed sync",
         )
+
+
+def test_graphql_reads_with_a_read_token_and_changes_things_only_as_admin(
+    prod: CloudStack,
+) -> None:
+    gql = f"{prod.server.url}/v0/gql"
+    query = {"query": "{ functions { slug } }"}
+    mutation = {"query": 'mutation { deleteAppByName(name: "no-such-app") }'}
+    assert httpx.post(gql, json=query).status_code == 401
+    assert httpx.post(gql, json=mutation).status_code == 401
+    made = prod.api.http.post("/v1/admin/api-tokens", json={"name": "gql-reader", "scope": "read"})
+    read = {"Authorization": f"Bearer {made.json()['data']['token']}"}
+
+    answered = httpx.post(gql, json=query, headers=read)
+    assert answered.status_code == 200, answered.text
+    assert {"slug": "prod-chain"} in answered.json()["data"]["functions"]
+    for body in (
+        mutation,
+        # a mutation beside the query that is run is refused as well
+        {"query": "query A { functions { slug } } " + mutation["query"], "operationName": "A"},
+    ):
+        denied = httpx.post(gql, json=body, headers=read)
+        assert denied.status_code == 403, denied.text
+        assert denied.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    allowed = prod.api.http.post("/v0/gql", json=mutation)  # the signing key: admin
+    assert allowed.status_code == 200 and allowed.json() == {"data": {"deleteAppByName": False}}

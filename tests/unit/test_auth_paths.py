@@ -56,3 +56,11 @@ def test_classify(method: str, path: str, zone: Zone) -> None:
 )
 def test_needed_scope(zone: Zone, method: str, scope: str) -> None:
     assert needed_scope(zone, method) == scope
+
+
+def test_graphql_is_let_through_with_the_read_scope_its_handler_checks_mutations() -> None:
+    assert classify("POST", "/v0/gql") is Zone.API
+    assert needed_scope(Zone.API, "POST", "/v0/gql") == "read"
+    assert needed_scope(Zone.API, "DELETE", "/v0/gql") == "admin"
+    assert needed_scope(Zone.API, "POST", "/v0/connect/start") == "admin"
+    assert needed_scope(Zone.API, "POST", "/v0/gql/") == "admin"

@@ -24,6 +24,7 @@ RUN_ROW = {
     "id": "01J0000000000000000000RUN1",
     "function_slug": "app-fn",
     "event_id": "01J000000000000000000EVT1",
+    "event_ids": '["01J000000000000000000EVT1"]',
     "status": "Completed",
     "output": b'{"ok": true}',
     "started_at": 1_000,

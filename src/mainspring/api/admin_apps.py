@@ -14,7 +14,6 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, invalid_input
 from mainspring.api.state import services
-from mainspring.registry.sync import UrlState, check_app_url, normalize_url
 
 MAX_URL_LENGTH = 2048
 
@@ -32,16 +31,12 @@ async def sync_app(request: Request) -> Response:
             raise errors.InvalidInput(
                 f"url must be a string of 1-{MAX_URL_LENGTH} characters", field="url"
             )
-        url = normalize_url(url.strip())
-        check_app_url(url)
-        app.sync.check_allowed(url)
+        state = await app.sync.add_url(url)
     except errors.InvalidInput as exc:
         return invalid_input(exc)
-    state = app.sync.urls.setdefault(url, UrlState(url))
-    await app.sync.sync_url(state)
     status = 200 if state.error is None else 502
     return JSONResponse(
-        {"data": {"url": url, "error": state.error, "synced_at": state.synced_at}},
+        {"data": {"url": state.url, "error": state.error, "synced_at": state.synced_at}},
         status_code=status,
     )
 

@@ -77,7 +77,7 @@ class AuthMiddleware:
         elif zone is Zone.EVENT:
             denial = await self._event_key(conn, scope["path"])
         elif zone in (Zone.API, Zone.ADMIN_API):
-            denial = await self._api(conn, zone, method)
+            denial = await self._api(conn, zone, method, scope)
         elif zone is Zone.DASHBOARD:
             denial, receive = await self._dashboard(conn, scope, receive, method)
         if denial is not None:
@@ -93,7 +93,9 @@ class AuthMiddleware:
             return JSONResponse(error_body(401, "Event key not found"), status_code=401)
         return None
 
-    async def _api(self, conn: HTTPConnection, zone: Zone, method: str) -> Response | None:
+    async def _api(
+        self, conn: HTTPConnection, zone: Zone, method: str, asgi: Scope
+    ) -> Response | None:
         token = _bearer(conn)
         scope = await self.keyring.token_scope(token) if token else None
         if scope is None:
@@ -105,8 +107,10 @@ class AuthMiddleware:
                 scope = session.scope
         if scope is None:
             return _deny(401, "a valid API token is required", **{"WWW-Authenticate": "Bearer"})
-        if needed_scope(zone, method) == ADMIN and scope != ADMIN:
+        if needed_scope(zone, method, asgi["path"]) == ADMIN and scope != ADMIN:
             return _deny(403, "this token is read-only")
+        state: dict[str, Any] = asgi.setdefault("state", {})
+        state["auth_scope"] = scope  # for handlers that decide per request (GraphQL mutations)
         return None
 
     def _session(self, conn: HTTPConnection) -> Session | None:

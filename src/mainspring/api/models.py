@@ -38,6 +38,7 @@ class Run(BaseModel):
     function_version: int
     environment_id: str
     event_id: str | None
+    event_ids: list[str] = Field(description="the run's trigger events; several for a batch")
     status: RunStatusName
     output: Any
     run_started_at: str | None

@@ -23,7 +23,6 @@ from mainspring.dashboard.render import page
 from mainspring.domain.ids import new_ulid
 from mainspring.ingest import emit_unit, invoke_event, signals
 from mainspring.operations import replays
-from mainspring.registry.sync import UrlState, check_app_url, normalize_url
 
 MAX_FORM_BYTES = 1024 * 1024
 
@@ -210,17 +209,13 @@ async def sync_app(request: Request) -> Response:
     url = (await _form(request)).get("url", "").strip()
     if not url:
         return _notice(request, "url: enter the app's serve URL", ok=False, status=400)
-    url = normalize_url(url)
     try:  # the checks of `POST /v1/admin/apps`: nothing unusable is kept for re-syncing
-        check_app_url(url)
-        sync.check_allowed(url)
+        state = await sync.add_url(url)
     except errors.InvalidInput as exc:
         return _notice(request, f"url: {exc.message}", ok=False, status=400)
-    state = sync.urls.setdefault(url, UrlState(url))
-    await sync.sync_url(state)
     if state.error:
-        return _notice(request, f"Sync of {url} failed: {state.error}", ok=False, status=502)
-    return _notice(request, f"Synced {url}", ok=True)
+        return _notice(request, f"Sync of {state.url} failed: {state.error}", ok=False, status=502)
+    return _notice(request, f"Synced {state.url}", ok=True)
 
 
 async def function_controls(request: Request, slug: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from mainspring.reads import trace
 from mainspring.reads.events import parse_event_filter
 from mainspring.reads.filters import RunFilter, ulid_floor
 from mainspring.reads.runs import RunPage
+from mainspring.reads.views import sdk_parts as sdk_parts
 
 STATS_WINDOW_HOURS = 24
 CHILD_WINDOW_MS = 5_000  # clock skew between a run id's time and its history entry
@@ -143,20 +144,6 @@ async def functions_page(services: Services) -> list[dict[str, Any]]:
         summary = function_summary(function)
         found.append({**summary, "stats": stats, "paused": function.slug in paused})
     return found
-
-
-_LANGUAGES = {"py": "python", "js": "typescript", "go": "go"}
-
-
-def sdk_parts(sdk: str | None) -> dict[str, str | None]:
-    """`py:v0.5.19` (what the SDKs send) as language and version."""
-    if not sdk:
-        return {"sdk_language": None, "sdk_version": None}
-    language, _, version = sdk.partition(":")
-    return {
-        "sdk_language": _LANGUAGES.get(language, language),
-        "sdk_version": version.removeprefix("v") or None,
-    }
 
 
 async def apps_page(services: Services) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 _UNIT_MS = {
     "ns": 1e-6,
@@ -35,13 +35,17 @@ def parse_duration_ms(text: str) -> int:
     return int(total)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def parse_instant_ms(text: str) -> int:
     """Parse an RFC 3339 / ISO 8601 instant into epoch milliseconds (UTC if no zone)."""
     value = text.strip().replace("Z", "+00:00")
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    # Exact: `timestamp() * 1000` is a float and loses a millisecond on ~1% of instants.
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def deadline_ms(text: str, now_ms: int) -> int:

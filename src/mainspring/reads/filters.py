@@ -27,10 +27,24 @@ class RunFilter:
     statuses: tuple[str, ...] = ()
     function_slug: str | None = None
     app_id: str | None = None
+    function_slugs: tuple[str, ...] = ()  # any of these functions (with `function_slug`)
+    app_ids: tuple[str, ...] = ()  # any of these apps, by name or id (with `app_id`)
     lower_id: str = ulid_floor(0)
     upper_id: str = ID_CEILING
     query: str | None = None
     limit: int = DEFAULT_LIMIT
+
+
+def scopes(flt: RunFilter) -> list[tuple[str | None, str | None]]:
+    """The (function slug, app) pairs a listing reads, one index range each: the functions
+    asked for, else the apps, else everything. A function filter makes the app filter moot."""
+    slugs = (*((flt.function_slug,) if flt.function_slug else ()), *flt.function_slugs)
+    if slugs:
+        return [(slug, None) for slug in dict.fromkeys(slugs)]
+    apps = (*((flt.app_id,) if flt.app_id else ()), *flt.app_ids)
+    if apps:
+        return [(None, app) for app in dict.fromkeys(apps)]
+    return [(None, None)]
 
 
 def _status(text: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mainspring import codec, expressions
-from mainspring.reads.filters import RunFilter
+from mainspring.reads.filters import RunFilter, scopes
 from mainspring.reads.views import run_list_view
 from mainspring.store.base import Row, Tx
 from mainspring.store.repos import run_lists as run_lists_repo
@@ -42,7 +42,8 @@ def _event(row: Row) -> dict[str, Any]:
 
 
 def _merged(pages: list[list[Row]], limit: int) -> list[Row]:
-    """Several statuses: each page is newest first; keep the newest `limit` overall."""
+    """Several statuses, functions or apps: each page is newest first; keep the newest `limit`
+    overall."""
     rows = [row for page in pages for row in page]
     rows.sort(key=lambda row: str(row["id"]), reverse=True)
     return rows[:limit]
@@ -52,17 +53,34 @@ def fetch(tx: Tx, flt: RunFilter, upper: str, limit: int) -> list[Row]:
     statuses: tuple[str | None, ...] = flt.statuses or (None,)
     pages = [
         run_lists_repo.page(
-            tx,
-            status=status,
-            slug=flt.function_slug,
-            app=flt.app_id,
-            lower=flt.lower_id,
-            upper=upper,
-            limit=limit,
+            tx, status=status, slug=slug, app=app, lower=flt.lower_id, upper=upper, limit=limit
         )
         for status in statuses
+        for slug, app in scopes(flt)
     ]
     return pages[0] if len(pages) == 1 else _merged(pages, limit)
+
+
+def count(tx: Tx, flt: RunFilter) -> int:
+    """How many runs match `flt` in its id window (a filter built without a cursor counts every
+    page together). With a CEL query, the matches among the newest `MAX_SCAN` runs looked at
+    within the time budget (a lower bound when there are more)."""
+    if flt.query is not None:
+        deadline = time.monotonic() + MAX_SCAN_SECONDS
+        found = 0
+        for row in fetch(tx, flt, flt.upper_id, MAX_SCAN):
+            if time.monotonic() >= deadline:
+                break
+            found += expressions.evaluate_bool(flt.query, {"event": _event(row)})
+        return found
+    statuses: tuple[str | None, ...] = flt.statuses or (None,)
+    return sum(
+        run_lists_repo.count(
+            tx, status=status, slug=slug, app=app, lower=flt.lower_id, upper=flt.upper_id
+        )
+        for status in statuses
+        for slug, app in scopes(flt)
+    )
 
 
 def select(tx: Tx, flt: RunFilter) -> RunPage:

@@ -85,6 +85,18 @@ class Reads:
         """Runs matching `flt`, newest first; see `reads.filters.parse_run_filter`."""
         return await self._connector.read(lambda tx: run_lists.select(tx, flt))
 
+    async def run_count(self, flt: RunFilter) -> int:
+        """How many runs match `flt` (see `reads.runs.count`)."""
+        return await self._connector.read(lambda tx: run_lists.count(tx, flt))
+
+    async def runs_of_events(self, event_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The runs each event started, for many events in one query (oldest run first)."""
+        rows = await self._connector.read(lambda tx: runs_repo.list_runs_by_events(tx, event_ids))
+        found: dict[str, list[dict[str, Any]]] = {event_id: [] for event_id in event_ids}
+        for row in rows:
+            found.setdefault(row["event_id"], []).append(run_view(row))
+        return found
+
     async def steps(self, run_id: str) -> list[dict[str, Any]]:
         rows = await self._connector.read(lambda tx: runs_repo.list_steps(tx, run_id))
         return [step_view(row) for row in rows]
@@ -107,9 +119,27 @@ class Reads:
         found = await self._connector.read(lambda tx: events_repo.list_events(tx, name, limit))
         return [event_view(event) for event in found]
 
+    async def events_by_ids(self, internal_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Several events by internal id in one query; unknown ids are absent."""
+        found = await self._connector.read(lambda tx: events_repo.get_events(tx, internal_ids))
+        return {event.internal_id: event_view(event) for event in found}
+
     async def event_page(self, flt: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
         """Events matching `flt`, newest first, and the cursor of the next page."""
         return await self._connector.read(lambda tx: event_lists.select(tx, flt))
 
+    async def event_count(self, flt: EventFilter) -> int:
+        """How many events match `flt` (see `reads.events.count`)."""
+        return await self._connector.read(lambda tx: event_lists.count(tx, flt))
+
     async def apps(self) -> list[Row]:
+        """The apps not deleted, by name."""
         return await self._connector.read(apps_repo.list_apps)
+
+    async def app(self, app_id: str) -> Row | None:
+        """One app by id, deleted or not."""
+        return await self._connector.read(lambda tx: apps_repo.get_app(tx, app_id))
+
+    async def function_row(self, slug: str) -> Row | None:
+        """One function's stored row, archived or not (the registry holds the active ones)."""
+        return await self._connector.read(lambda tx: apps_repo.get_function_by_slug(tx, slug))

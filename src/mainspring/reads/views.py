@@ -22,6 +22,7 @@ def run_view(row: Row) -> dict[str, Any]:
         "function_version": 1,
         "environment_id": "dev",
         "event_id": row["event_id"],
+        "event_ids": codec.loads(row["event_ids"]),
         "status": row["status"],
         "output": codec.loads(row["output"]),
         "run_started_at": rfc3339(row["started_at"]),
@@ -99,4 +100,18 @@ def job_view(row: Row, parked_at: int) -> dict[str, Any]:
         "held": held,
         "available_at": None if held else rfc3339(row["available_at"]),
         "leased": row["leased_by"] is not None,
+    }
+
+
+_LANGUAGES = {"py": "python", "js": "typescript", "go": "go"}
+
+
+def sdk_parts(sdk: str | None) -> dict[str, str | None]:
+    """`py:v0.5.19` (what the SDKs send) as language and version."""
+    if not sdk:
+        return {"sdk_language": None, "sdk_version": None}
+    language, _, version = sdk.partition(":")
+    return {
+        "sdk_language": _LANGUAGES.get(language, language),
+        "sdk_version": version.removeprefix("v") or None,
     }

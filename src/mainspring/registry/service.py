@@ -19,7 +19,7 @@ from mainspring.domain.functions import (
 )
 from mainspring.protocol import wire
 from mainspring.registry import flow_config
-from mainspring.store.base import Connector
+from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import apps as apps_repo
 
 # Telemetry and deploy ids change on every deploy without changing what runs.
@@ -219,3 +219,18 @@ class Registry:
         if result.modified:
             await self.load()
         return result
+
+    async def delete_app(self, app_id: str, now: int) -> Row | None:
+        """Archive an app and its functions (GraphQL `deleteApp`); the app as it was, or None
+        when there is no such app or it was deleted before. A later sync brings it back."""
+
+        def unit(tx: Tx) -> Row | None:
+            app = apps_repo.get_app(tx, app_id)
+            if app is None or not apps_repo.archive_app(tx, app_id, now):
+                return None
+            return app
+
+        app = await self._connector.write(unit)
+        if app is not None:
+            await self.load()
+        return app

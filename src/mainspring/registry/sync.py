@@ -22,11 +22,13 @@ from mainspring.clock import Clock
 from mainspring.protocol import signing
 from mainspring.registry.service import Registry
 from mainspring.settings import Settings
+from mainspring.store.base import Row
 from mainspring.store.repos.apps import SyncResult
 from mainspring.supervision import Component, start_supervised
 
 log = logging.getLogger("mainspring.sync")
 FAILED_RETRY_S = 0.5
+MAX_URL_LENGTH = 2048
 PUT_TIMEOUT_S = 30.0
 DISCOVERY_PORTS = (
     80,
@@ -55,6 +57,7 @@ class UrlState:
     url: str
     error: str | None = None
     synced_at: int | None = None
+    discovered: bool = False  # found by probing local ports (dev), not given
 
 
 def normalize_url(url: str) -> str:
@@ -136,6 +139,28 @@ class AppSync:
             raise errors.InvalidInput(
                 "the app URL is not in the server's allow-list (--app-url-allow)", field="url"
             )
+
+    async def add_url(self, url: str) -> UrlState:
+        """Sync the app at `url` now and keep it synced (the admin API, the dashboard's and
+        GraphQL's "sync new app"). An unusable URL raises InvalidInput naming `url`; a sync that
+        fails is in the answer's `error`, and is retried like any other URL."""
+        if not url.strip() or len(url) > MAX_URL_LENGTH:
+            message = f"url must be a string of 1-{MAX_URL_LENGTH} characters"
+            raise errors.InvalidInput(message, field="url")
+        url = normalize_url(url.strip())
+        check_app_url(url)
+        self.check_allowed(url)
+        state = self.urls.setdefault(url, UrlState(url))
+        await self.sync_url(state)
+        return state
+
+    async def delete_app(self, app_id: str) -> Row | None:
+        """Delete an app (see `Registry.delete_app`) and stop syncing its URL."""
+        app = await self._registry.delete_app(app_id, self._clock())
+        if app is not None:
+            for url in {str(app["url"]), normalize_url(str(app["url"]))}:
+                self.urls.pop(url, None)
+        return app
 
     def start(self) -> None:
         self._task = start_supervised(self.component, self._loop)
@@ -220,7 +245,7 @@ class AppSync:
         for url, ok in zip(candidates, found, strict=True):
             if ok and url not in self.urls:
                 log.info("discovered an app at %s", url)
-                self.urls[url] = UrlState(url)
+                self.urls[url] = UrlState(url, discovered=True)
 
     async def _probe(self, url: str) -> bool:
         try:

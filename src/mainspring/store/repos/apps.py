@@ -40,7 +40,12 @@ def sync_app(
         tx.write("insert_app", {**params, "id": app_id, "now": now})
     else:
         app_id = app["id"]
-        unchanged = app["checksum"] == checksum and app["url"] == url and app["error"] is None
+        unchanged = (
+            app["checksum"] == checksum
+            and app["url"] == url
+            and app["error"] is None
+            and app["archived_at"] is None
+        )
         tx.write("update_app_sync", {**params, "id": app_id, "now": now})
         if unchanged:
             return SyncResult(app_id=app_id, modified=False)
@@ -62,7 +67,29 @@ def sync_app(
 
 
 def list_apps(tx: Tx) -> list[Row]:
+    """The apps not deleted."""
     return tx.fetchall("list_apps")
+
+
+def get_app(tx: Tx, app_id: str) -> Row | None:
+    """One app by id, deleted or not."""
+    return tx.fetchone("get_app", {"id": app_id})
+
+
+def archive_app(tx: Tx, app_id: str, now: int) -> bool:
+    """Delete an app: it and its functions are archived (their runs keep their names); a later
+    sync of the same app name brings it back. False when there is no such app (or it was
+    deleted before)."""
+    if tx.execute("archive_app", {"id": app_id, "now": now}) == 0:
+        return False
+    tx.write("archive_app_functions", {"app_id": app_id, "now": now})
+    tx.announce("mainspring_registry")  # other processes reload their function set
+    return True
+
+
+def get_function_by_slug(tx: Tx, slug: str) -> Row | None:
+    """One function, archived or not (`list_active_functions` has the active ones)."""
+    return tx.fetchone("get_function_by_slug", {"slug": slug})
 
 
 def list_active_functions(tx: Tx) -> list[Row]:

@@ -89,6 +89,14 @@ def get_event(tx: Tx, internal_id: str) -> Event | None:
     return None if row is None else row_to_event(row)
 
 
+def get_events(tx: Tx, internal_ids: list[str]) -> list[Event]:
+    """Several events by internal id in one query (unknown ids are left out; no order)."""
+    if not internal_ids:
+        return []
+    rows = tx.fetchall("get_events", {"ids": codec.dumps(internal_ids)})
+    return [row_to_event(row) for row in rows]
+
+
 def list_events(tx: Tx, name: str | None, limit: int) -> list[Event]:
     if name:
         rows = tx.fetchall("list_events_by_name", {"name": name, "limit": limit})

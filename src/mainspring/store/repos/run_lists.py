@@ -5,6 +5,17 @@ from __future__ import annotations
 from mainspring.store.base import Row, Tx
 
 
+def _variant(prefix: str, status: str | None, slug: str | None, app: str | None) -> str:
+    """The named query serving this combination of filters: `<prefix>[_by_…][_status]`."""
+    if slug is not None:
+        name = f"{prefix}_by_function"
+    elif app is not None:
+        name = f"{prefix}_by_app"
+    else:
+        return f"{prefix}_by_status" if status is not None else prefix
+    return f"{name}_status" if status is not None else name
+
+
 def page(
     tx: Tx,
     *,
@@ -24,12 +35,13 @@ def page(
         "upper": upper,
         "limit": limit,
     }
-    if slug is not None:
-        name = "runs_page_by_function"
-    elif app is not None:
-        name = "runs_page_by_app"
-    else:
-        name = "runs_page"
-    if status is not None:
-        name = f"{name}_status" if name != "runs_page" else "runs_page_by_status"
-    return tx.fetchall(name, params)
+    return tx.fetchall(_variant("runs_page", status, slug, app), params)
+
+
+def count(
+    tx: Tx, *, status: str | None, slug: str | None, app: str | None, lower: str, upper: str
+) -> int:
+    """How many runs with id in [lower, upper) match (every page of a listing together)."""
+    params = {"status": status, "slug": slug, "app": app, "lower": lower, "upper": upper}
+    row = tx.fetchone(_variant("runs_count", status, slug, app), params)
+    return 0 if row is None else int(row["n"])

@@ -222,6 +222,14 @@ def list_runs(
     return tx.fetchall(name, params)
 
 
+def list_runs_by_events(tx: Tx, event_ids: list[str]) -> list[Row]:
+    """The runs of several events in one query, oldest first (a run belongs to the first event
+    of its batch)."""
+    if not event_ids:
+        return []
+    return tx.fetchall("list_runs_by_events", {"ids": codec.dumps(event_ids)})
+
+
 def list_steps(tx: Tx, run_id: str) -> list[Row]:
     return tx.fetchall("list_steps", {"run_id": run_id})
 

@@ -25,3 +25,8 @@ ORDER BY received_at DESC, internal_id DESC LIMIT %(limit)s;
 SELECT internal_id, id, name, data, "user", ts, v, received_at FROM events WHERE name = %(name)s
 ORDER BY received_at DESC, internal_id DESC LIMIT %(limit)s;
 
+
+-- name: get_events
+-- Several events by internal id (`ids`: a JSON array), in no particular order.
+SELECT internal_id, id, name, data, "user", ts, v, received_at FROM events
+WHERE internal_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb)));

@@ -53,3 +53,29 @@ WHERE r.function_id IN (
     SELECT f.id FROM functions f JOIN apps a ON a.id = f.app_id WHERE a.name = %(app)s OR a.id = %(app)s
 ) AND r.status = %(status)s AND r.id >= %(lower)s AND r.id < %(upper)s
 ORDER BY r.id DESC LIMIT %(limit)s;
+
+-- Counting what a listing holds, every page together: one variant per `runs_page` variant.
+
+-- name: runs_count
+SELECT COUNT(*) AS n FROM runs WHERE id >= %(lower)s AND id < %(upper)s;
+
+-- name: runs_count_by_status
+SELECT COUNT(*) AS n FROM runs WHERE status = %(status)s AND id >= %(lower)s AND id < %(upper)s;
+
+-- name: runs_count_by_function
+SELECT COUNT(*) AS n FROM runs WHERE function_slug = %(slug)s AND id >= %(lower)s AND id < %(upper)s;
+
+-- name: runs_count_by_function_status
+SELECT COUNT(*) AS n FROM runs
+WHERE function_slug = %(slug)s AND status = %(status)s AND id >= %(lower)s AND id < %(upper)s;
+
+-- name: runs_count_by_app
+SELECT COUNT(*) AS n FROM runs WHERE function_id IN (
+    SELECT f.id FROM functions f JOIN apps a ON a.id = f.app_id WHERE a.name = %(app)s OR a.id = %(app)s
+) AND id >= %(lower)s AND id < %(upper)s;
+
+-- name: runs_count_by_app_status
+SELECT COUNT(*) AS n FROM runs
+WHERE function_id IN (
+    SELECT f.id FROM functions f JOIN apps a ON a.id = f.app_id WHERE a.name = %(app)s OR a.id = %(app)s
+) AND status = %(status)s AND id >= %(lower)s AND id < %(upper)s;

@@ -153,3 +153,9 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
             ORDER BY s.seq, s.completed_at, s.step_id), '[]')::text
      FROM steps s WHERE s.run_id = r.id) AS steps
 FROM runs r WHERE r.id = %(id)s;
+
+-- name: list_runs_by_events
+-- The runs of several events at once (`ids`: a JSON array of internal event ids), oldest first.
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE event_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb))) ORDER BY id;

@@ -1,19 +1,31 @@
 -- name: get_app_by_name
 -- The app registered under an app id (the SDK's appName).
-SELECT id, name, url, sdk, framework, checksum, error, synced_at FROM apps WHERE name = :name;
+SELECT id, name, url, sdk, framework, checksum, error, synced_at, archived_at FROM apps
+WHERE name = :name;
 
 -- name: insert_app
 INSERT INTO apps (id, name, url, sdk, framework, checksum, error, synced_at, created_at)
 VALUES (:id, :name, :url, :sdk, :framework, :checksum, NULL, :now, :now);
 
 -- name: update_app_sync
--- Records a successful sync.
+-- Records a successful sync (which brings an archived app back).
 UPDATE apps SET url = :url, sdk = :sdk, framework = :framework, checksum = :checksum,
-    error = NULL, synced_at = :now
+    error = NULL, synced_at = :now, archived_at = NULL
 WHERE id = :id;
 
 -- name: list_apps
-SELECT id, name, url, sdk, framework, checksum, error, synced_at, created_at FROM apps ORDER BY name;
+-- The apps not deleted, by name.
+SELECT id, name, url, sdk, framework, checksum, error, synced_at, created_at, archived_at FROM apps
+WHERE archived_at IS NULL ORDER BY name;
+
+-- name: get_app
+-- One app by id, deleted (archived) or not.
+SELECT id, name, url, sdk, framework, checksum, error, synced_at, created_at, archived_at FROM apps
+WHERE id = :id;
+
+-- name: archive_app
+-- Deleting an app: it leaves the app list; its functions are archived with it.
+UPDATE apps SET archived_at = :now WHERE id = :id AND archived_at IS NULL;
 
 -- name: archive_app_functions
 -- Before a sync re-declares an app's functions, every function of the app is archived.
@@ -31,3 +43,8 @@ SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
 FROM functions f JOIN apps a ON a.id = f.app_id
 WHERE f.archived_at IS NULL ORDER BY f.slug;
 
+-- name: get_function_by_slug
+-- One function by slug, archived or not (a run's function after its app was deleted).
+SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
+FROM functions f JOIN apps a ON a.id = f.app_id
+WHERE f.slug = :slug;

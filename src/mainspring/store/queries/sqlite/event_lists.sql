@@ -12,3 +12,29 @@ SELECT internal_id, id, name, data, user, ts, v, received_at FROM events
 WHERE name = :name AND received_at >= :after AND received_at <= :before_at
   AND (received_at < :before_at OR internal_id < :before_id)
 ORDER BY received_at DESC, internal_id DESC LIMIT :limit;
+
+-- name: events_page_user
+-- Only the events users and apps sent: none of the server's own (`inngest/…`), so that a page
+-- holds `limit` of them however many internal events came in between.
+SELECT internal_id, id, name, data, user, ts, v, received_at FROM events
+WHERE received_at >= :after AND received_at <= :before_at
+  AND (received_at < :before_at OR internal_id < :before_id)
+  AND substr(name, 1, 8) <> 'inngest/'
+ORDER BY received_at DESC, internal_id DESC LIMIT :limit;
+
+-- name: events_count
+-- How many events a listing holds, every page together (the same window as `events_page`).
+SELECT COUNT(*) AS n FROM events
+WHERE received_at >= :after AND received_at <= :before_at
+  AND (received_at < :before_at OR internal_id < :before_id);
+
+-- name: events_count_by_name
+SELECT COUNT(*) AS n FROM events
+WHERE name = :name AND received_at >= :after AND received_at <= :before_at
+  AND (received_at < :before_at OR internal_id < :before_id);
+
+-- name: events_count_user
+SELECT COUNT(*) AS n FROM events
+WHERE received_at >= :after AND received_at <= :before_at
+  AND (received_at < :before_at OR internal_id < :before_id)
+  AND substr(name, 1, 8) <> 'inngest/';

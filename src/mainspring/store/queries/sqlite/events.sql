@@ -23,3 +23,8 @@ ORDER BY received_at DESC, internal_id DESC LIMIT :limit;
 SELECT internal_id, id, name, data, user, ts, v, received_at FROM events WHERE name = :name
 ORDER BY received_at DESC, internal_id DESC LIMIT :limit;
 
+
+-- name: get_events
+-- Several events by internal id (`ids`: a JSON array), in no particular order.
+SELECT internal_id, id, name, data, user, ts, v, received_at FROM events
+WHERE internal_id IN (SELECT value FROM json_each(:ids));

@@ -53,3 +53,29 @@ WHERE r.function_id IN (
     SELECT f.id FROM functions f JOIN apps a ON a.id = f.app_id WHERE a.name = :app OR a.id = :app
 ) AND r.status = :status AND r.id >= :lower AND r.id < :upper
 ORDER BY r.id DESC LIMIT :limit;
+
+-- Counting what a listing holds, every page together: one variant per `runs_page` variant.
+
+-- name: runs_count
+SELECT COUNT(*) AS n FROM runs WHERE id >= :lower AND id < :upper;
+
+-- name: runs_count_by_status
+SELECT COUNT(*) AS n FROM runs WHERE status = :status AND id >= :lower AND id < :upper;
+
+-- name: runs_count_by_function
+SELECT COUNT(*) AS n FROM runs WHERE function_slug = :slug AND id >= :lower AND id < :upper;
+
+-- name: runs_count_by_function_status
+SELECT COUNT(*) AS n FROM runs
+WHERE function_slug = :slug AND status = :status AND id >= :lower AND id < :upper;
+
+-- name: runs_count_by_app
+SELECT COUNT(*) AS n FROM runs WHERE function_id IN (
+    SELECT f.id FROM functions f JOIN apps a ON a.id = f.app_id WHERE a.name = :app OR a.id = :app
+) AND id >= :lower AND id < :upper;
+
+-- name: runs_count_by_app_status
+SELECT COUNT(*) AS n FROM runs
+WHERE function_id IN (
+    SELECT f.id FROM functions f JOIN apps a ON a.id = f.app_id WHERE a.name = :app OR a.id = :app
+) AND status = :status AND id >= :lower AND id < :upper;

@@ -123,3 +123,9 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
      FROM (SELECT step_id, memo FROM steps WHERE run_id = r.id
            ORDER BY seq, completed_at, step_id) AS s) AS steps
 FROM runs r WHERE r.id = :id;
+
+-- name: list_runs_by_events
+-- The runs of several events at once (`ids`: a JSON array of internal event ids), oldest first.
+SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
+    request_version, created_at, started_at, ended_at
+FROM runs WHERE event_id IN (SELECT value FROM json_each(:ids)) ORDER BY id;

@@ -1,0 +1,88 @@
+"""The HTTP side: `POST /v0/gql` runs one GraphQL request; `POST /v0/connect/start` (200 `{}`)
+is the dev server's readiness probe.
+
+In production mode the auth middleware lets a GraphQL request through with a read token or
+session (it reads); a document that holds a mutation also needs the admin scope here, as the
+REST routes that change state do. The body is read with the server's body limit.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import graphql
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mainspring import codec, errors
+from mainspring.api.body import read_limited
+from mainspring.api.errors import JSONResponse
+from mainspring.api.gql.context import Context
+from mainspring.api.gql.schema import SCHEMA
+from mainspring.api.state import services
+from mainspring.auth.keys import ADMIN
+
+
+def _refused(message: str, status: int, code: str) -> JSONResponse:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status)
+
+
+def _has_mutation(document: graphql.DocumentNode) -> bool:
+    return any(
+        isinstance(node, graphql.OperationDefinitionNode)
+        and node.operation is graphql.OperationType.MUTATION
+        for node in document.definitions
+    )
+
+
+async def _body(request: Request) -> dict[str, Any] | JSONResponse:
+    try:
+        body = codec.loads(await read_limited(request, services(request).settings.max_body_bytes))
+    except errors.PayloadTooLarge as exc:
+        return _refused(exc.message, 413, "PAYLOAD_TOO_LARGE")
+    except ValueError:
+        return _refused("request body is not JSON", 400, "BAD_REQUEST")
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return _refused("body must be an object with a string `query`", 400, "BAD_REQUEST")
+    return body
+
+
+async def gql(request: Request) -> Response:
+    body = await _body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    app = services(request)
+    try:
+        document = graphql.parse(body["query"])
+    except graphql.GraphQLError as error:
+        return JSONResponse({"data": None, "errors": [error.formatted]})
+    if app.settings.production and _has_mutation(document):
+        if getattr(request.state, "auth_scope", None) != ADMIN:
+            return _refused("mutations need an admin token or session", 403, "FORBIDDEN")
+    invalid = graphql.validate(SCHEMA, document)
+    if invalid:
+        return JSONResponse({"data": None, "errors": [error.formatted for error in invalid]})
+    variables, operation = body.get("variables"), body.get("operationName")
+    result = graphql.execute(
+        SCHEMA,
+        document,
+        context_value=Context(app),
+        variable_values=variables if isinstance(variables, dict) else None,
+        operation_name=operation if isinstance(operation, str) else None,
+    )
+    if inspect.isawaitable(result):
+        result = await result
+    return JSONResponse(result.formatted)
+
+
+async def connect_start(request: Request) -> Response:
+    return JSONResponse({})
+
+
+routes = [
+    Route("/v0/gql", gql, methods=["POST"]),
+    Route("/v0/connect/start", connect_start, methods=["POST"]),
+]
