@@ -44,6 +44,17 @@ def test_only_allowed_app_urls_are_synced_or_called(tmp_path: Path) -> None:
         body["url"] = "http://127.0.0.1:9/api/inngest"
         resp = httpx.post(f"{base}/fn/register", json=body, headers=bearer(key))
         assert resp.status_code == 400, resp.text
+        # a durable endpoint elsewhere: its run is refused, so it is never replayed there
+        run_id = "01M8XV0SYJCK6H60EGMS96WFCQ"
+        event = {
+            "name": "inngest/http.request",
+            "data": {"domain": "http://169.254.169.254", "method": "GET", "path": "/latest"},
+        }
+        resp = httpx.post(
+            f"{base}/v1/checkpoint", json={"run_id": run_id, "event": event}, headers=bearer(key)
+        )
+        assert resp.status_code == 403 and resp.json()["field"] == "event.data.domain", resp.text
+        assert stack.api.http.get(f"/v1/runs/{run_id}").status_code == 404
         # sync by URL: refused before any request goes out
         resp = httpx.post(f"{base}/v1/admin/apps", json={"url": "http://10.0.0.1/x"}, headers=admin)
         assert resp.status_code == 400 and resp.json()["field"] == "url"

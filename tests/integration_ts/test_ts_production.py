@@ -111,3 +111,18 @@ def test_an_app_with_another_key_refuses_our_calls(node_app: Path, tmp_path: Pat
         stack.app.start()
         run = stack.api.trigger_and_wait("ts/chain", {"n": 1}, statuses="Failed", timeout=30)
         assert "INNGEST_SIGNING_KEY" in str(run["output"])
+
+
+def test_a_durable_endpoint_in_cloud_mode(cloud_ts: CloudStack) -> None:
+    """The endpoint's checkpoints carry the signing-key bearer; the server's replay of its request
+    is signed and its reply verified; the caller follows the redirect with the run token alone."""
+    url = f"http://127.0.0.1:{cloud_ts.app.port}/api/endpoint/flaky"
+    resp = httpx.get(url, params={"fail": 1}, follow_redirects=True, timeout=30)
+
+    assert resp.status_code == 200, resp.text
+    assert resp.history and resp.history[0].status_code == 302
+    assert resp.json()["tries"] == 2
+    run = cloud_ts.api.wait_for_run_status(resp.json()["run_id"], "Completed", timeout=30)
+    assert run["output"]["status"] == 200
+    unsigned = httpx.post(f"{cloud_ts.server.url}/v1/checkpoint", json={}, timeout=10)
+    assert unsigned.status_code == 401

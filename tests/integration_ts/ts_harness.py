@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +165,9 @@ class TsStack:
 
 
 @contextlib.contextmanager
-def running_ts_stack(workdir: Path, *, checkpointing: bool) -> Iterator[TsStack]:
+def running_ts_stack(
+    workdir: Path, *, checkpointing: bool, server_args: Sequence[str] = ()
+) -> Iterator[TsStack]:
     """Start the Node app and a server on fresh ports, wait for the sync, yield, tear down."""
     server_port, app_port = free_port(), free_port()
     while app_port == server_port:
@@ -178,6 +180,7 @@ def running_ts_stack(workdir: Path, *, checkpointing: bool) -> Iterator[TsStack]
         log_dir=workdir,
         app_urls=[f"http://127.0.0.1:{app_port}{SERVE_PATH}"],
         backoff_base=0.2,
+        extra_args=server_args,
     )
     app = NodeAppProcess(
         port=app_port,

@@ -15,6 +15,11 @@ CASES = [
     ("GET", "/v0/runs/01H/actions", Zone.SDK),
     ("GET", "/v0/runs/01H/batch", Zone.SDK),
     ("POST", "/v1/checkpoint/01H/async", Zone.SDK),
+    ("POST", "/v1/checkpoint", Zone.SDK),
+    ("POST", "/v1/checkpoint/01H/steps", Zone.SDK),
+    ("GET", "/v1/checkpoint/01H/output", Zone.PUBLIC),  # the run token is checked by the route
+    ("GET", "/v1/http/runs/01H/output", Zone.PUBLIC),
+    ("GET", "/v1/http/runs/01H", Zone.API),
     ("POST", "/e/some-key", Zone.EVENT),
     ("POST", "/e/", Zone.EVENT),
     ("POST", "/v1/events", Zone.EVENT),

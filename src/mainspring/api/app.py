@@ -20,6 +20,7 @@ from mainspring.api import (
     admin,
     admin_apps,
     docs,
+    endpoints,
     events,
     gql,
     health,
@@ -39,12 +40,14 @@ from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Driver
 from mainspring.execution.egress import Egress
+from mainspring.execution.endpoints import Endpoints
 from mainspring.execution.executor import Executor
 from mainspring.ingest import Ingest
 from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations import settings as operations_settings
 from mainspring.operations.service import Operations
 from mainspring.operations.zombies import ZombieConfig
+from mainspring.protocol.run_tokens import RunTokens
 from mainspring.queue import dispatch as queue_dispatch
 from mainspring.queue import scheduler
 from mainspring.queue.dispatch import Dispatch
@@ -142,6 +145,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         is_held=ops.is_held,
         on_call=ops.metrics.observe_call,
     )
+    endpoint_runs = Endpoints(connector, registry, settings, clock, worker.notify)
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
     dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
     registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
@@ -160,6 +164,8 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         supervisor=Supervisor(
             [connector.components, worker.components, ops.components, sync.components]
         ),
+        endpoints=endpoint_runs,
+        run_tokens=RunTokens(settings.signing_key if settings.production else None),
     )
     engine = _Engine(
         settings, connector, registry, driver, egress, executor, worker, dispatch, ops, sync
@@ -236,6 +242,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *events.routes,
             *sdk.routes,
             *signals.routes,
+            *endpoints.routes,
             *operations.routes,
             *admin.routes,
             *runs.routes,

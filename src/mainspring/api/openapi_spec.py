@@ -42,6 +42,11 @@ UNDOCUMENTED = frozenset(
         "/v0/runs/{run_id}/actions",
         "/v0/runs/{run_id}/batch",
         "/v1/checkpoint/{run_id}/async",
+        "/v1/checkpoint",  # durable endpoints (api/endpoints.py)
+        "/v1/checkpoint/{run_id}/steps",
+        "/v1/checkpoint/{run_id}/output",
+        "/v1/http/runs/{run_id}/output",
+        "/v1/realtime/publish/tee",
         "/v0/gql",
         "/v0/connect/start",
         "/openapi.json",

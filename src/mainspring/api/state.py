@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from starlette.requests import Request
 
@@ -10,6 +11,7 @@ from mainspring.clock import Clock
 from mainspring.ingest import Ingest
 from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.service import Operations
+from mainspring.protocol.run_tokens import RunTokens
 from mainspring.reads import Reads
 from mainspring.registry import Registry
 from mainspring.registry.sync import AppSync
@@ -17,6 +19,23 @@ from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.settings import Settings
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
+
+
+class StartedRun(Protocol):
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def fn_id(self) -> str: ...
+    @property
+    def app_id(self) -> str: ...
+
+
+class EndpointRuns(Protocol):
+    """Durable endpoints' checkpoints (`execution.endpoints.Endpoints`, an engine service)."""
+
+    async def start(self, body: Any) -> StartedRun: ...
+
+    async def checkpoint(self, run_id: str, body: Any) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -32,6 +51,8 @@ class Services:
     connector: Connector
     operations: Operations
     supervisor: Supervisor
+    endpoints: EndpointRuns
+    run_tokens: RunTokens
 
 
 def services(request: Request) -> Services:

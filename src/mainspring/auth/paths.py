@@ -2,8 +2,9 @@
 
 Agreed with the dashboard: API prefixes are `/e/ /fn/ /v0/ /v1/ /v2/ /invoke/ /health /metrics
 /openapi.json /docs`; SDK→server routes take the signing-key bearer hash, `/e/{key}` the event
-key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public; every other
-path is the dashboard and needs a login session.
+key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public, and so is a
+durable endpoint's run output (its run token is checked by the route); every other path is the
+dashboard and needs a login session.
 """
 
 from __future__ import annotations
@@ -31,10 +32,15 @@ _API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v
 READ_POSTS = frozenset({"/v0/gql"})
 
 
+def _run_output(path: str) -> bool:
+    """A durable endpoint's output: its run token (in the query) is the credential."""
+    return path.endswith("/output") and path.startswith(("/v1/checkpoint/", "/v1/http/runs/"))
+
+
 def classify(method: str, path: str) -> Zone:
-    if path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES):
+    if path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES) or _run_output(path):
         return Zone.PUBLIC
-    if path == "/fn/register" or path.startswith(_SDK_PREFIXES):
+    if path in ("/fn/register", "/v1/checkpoint") or path.startswith(_SDK_PREFIXES):
         return Zone.SDK
     if path.startswith("/e/") or (path == "/v1/events" and method == "POST"):
         return Zone.EVENT

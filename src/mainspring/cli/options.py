@@ -99,6 +99,12 @@ ROWS = (
         "Seconds a run must be unchanged before the check re-queues it.",
     ),
     Row(
+        "endpoint_sync_timeout",
+        ("--endpoint-sync-timeout",),
+        "Seconds a durable endpoint's run may go without a checkpoint from its request before "
+        "the server continues it.",
+    ),
+    Row(
         "header_timeout",
         ("--header-timeout",),
         "Seconds for a client to send its request line and headers; then 408 and close.",

@@ -56,6 +56,9 @@ class FunctionDef:
     finish_timeout_ms: int | None = None
     flow: FlowConfig = field(default_factory=FlowConfig)
     config: dict[str, Any] = field(default_factory=dict, compare=False)
+    # A durable endpoint: no triggers; its runs start in the app and are continued by replaying
+    # their `inngest/http.request` at its URL (`protocol/endpoints.py`).
+    endpoint: bool = False
 
     @property
     def max_attempts(self) -> int:

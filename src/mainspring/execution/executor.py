@@ -13,15 +13,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mainspring import codec
+from mainspring import codec, errors
 from mainspring.clock import Clock
 from mainspring.domain.functions import FunctionDef
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import gateway, opcodes, recording, retry
-from mainspring.execution.driver import CallFailed, CallRefused, Driver, step_url
+from mainspring.execution.driver import CallFailed, CallRefused, Driver, Reply, step_url
 from mainspring.execution.egress import Egress
 from mainspring.ingest import accept
+from mainspring.protocol import endpoints
 from mainspring.registry import Registry
 from mainspring.runs import transitions
 from mainspring.runs.checkpoints import CheckpointLog, may_have_checkpointed
@@ -165,26 +166,18 @@ class Executor:
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
     ) -> tuple[opcodes.Decision, str]:
         """What the reply means, and the SDK that sent it ("" without a reply)."""
-        step_id = item.step_id or "step"
         settings = self._settings
         if state.started_at is None:  # the run starts when its first call goes out
             state.started_at = self._clock()
-        body = build_request(
-            state,
-            item,
-            function,
-            attempt,
-            state_limit=settings.state_limit,
-            encode=self._driver.encode,
-        )
         retry_delay = retry.backoff_ms(
             attempt + 1, settings.backoff_base_ms, settings.backoff_max_ms, self._rng
         )
         started = time.perf_counter()
         try:
-            reply = await self._driver.call(
-                step_url(function.url, step_id), body, state.run_id, step_id, state.request_version
-            )
+            reply = await self._send(state, item, function, attempt)
+        except errors.InvalidInput as exc:  # an endpoint run whose trigger is no HTTP request
+            error = {"name": "NotAnEndpointRequest", "message": exc.message}
+            return opcodes.Fail(error, opcodes.error_summary(None, error)), ""
         except CallRefused as exc:
             log.error("run %s: %s", state.run_id, exc)
             error = {"name": "SignatureError", "message": str(exc)}
@@ -203,6 +196,26 @@ class Executor:
         if isinstance(decision, opcodes.Progress) and decision.requests:
             decision = await gateway.resolve(decision, context, self._egress, self._clock)
         return decision, reply.sdk
+
+    async def _send(
+        self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
+    ) -> Reply:
+        step_id = item.step_id or "step"
+        if function.endpoint:  # its own request replayed; the SDK fetches state via the API
+            call = endpoints.call_of(state.events[0] if state.events else {})
+            return await self._driver.call_endpoint(
+                call, state.run_id, step_id, state.request_version, state.force_plan
+            )
+        body = build_request(
+            state,
+            item,
+            function,
+            attempt,
+            state_limit=self._settings.state_limit,
+            encode=self._driver.encode,
+        )
+        url = step_url(function.url, step_id)
+        return await self._driver.call(url, body, state.run_id, step_id, state.request_version)
 
     async def _record(
         self,

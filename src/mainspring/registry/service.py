@@ -18,7 +18,8 @@ from mainspring.domain.functions import (
     Trigger,
 )
 from mainspring.protocol import wire
-from mainspring.registry import flow_config
+from mainspring.protocol.endpoints import Endpoint
+from mainspring.registry import endpoints, flow_config
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import apps as apps_repo
 
@@ -86,7 +87,10 @@ def _ms(text: str | None) -> int | None:
 
 
 def function_from_row(row: Any) -> FunctionDef:
-    config = wire.FunctionConfig.model_validate(codec.loads(row["config"]))
+    raw = codec.loads(row["config"])
+    if endpoints.is_endpoint(raw):
+        return endpoints.function_of(row, raw)
+    config = wire.FunctionConfig.model_validate(raw)
     step = config.steps.get("step") or next(iter(config.steps.values()))
     timeouts = config.timeouts or wire.TimeoutsConfig()
     dumped = config.model_dump(by_alias=True, exclude_none=True)
@@ -186,6 +190,30 @@ class Registry:
                 continue
             started[function.slug] = function
         return list(started.values())
+
+    async def ensure_endpoint(
+        self, endpoint: Endpoint, retries: int | None, now: int
+    ) -> FunctionDef:
+        """The function of a durable endpoint, recorded (or its config updated) when new."""
+        config = endpoints.config_of(endpoint, retries)
+        known = self._by_slug.get(endpoint.slug)
+        if known is not None and known.config == config:
+            return known
+        await self._connector.write(
+            lambda tx: apps_repo.upsert_endpoint(
+                tx,
+                app_name=endpoint.domain,
+                slug=endpoint.slug,
+                name=endpoint.name,
+                config_json=codec.dumps(config),
+                now=now,
+            )
+        )
+        await self.load()
+        function = self._by_slug.get(endpoint.slug)
+        if function is None:  # archived by a sync of an app of the same name meanwhile
+            raise errors.InvalidInput(f"endpoint {endpoint.slug} could not be recorded")
+        return function
 
     async def register(self, body: Any, now: int) -> apps_repo.SyncResult:
         """Validate and persist a sync payload; raises InvalidFunctionConfig naming the field."""

@@ -191,6 +191,8 @@ class Settings(BaseSettings):
     # The invariant check "a Running run has a queue item, a wait, a timer or a lease".
     zombie_check_interval_s: float = Field(default=30.0, ge=0)
     zombie_grace_s: float = Field(default=60.0, ge=0, le=MAX_ZOMBIE_GRACE_S)
+    # A durable endpoint's run with no checkpoint from its app request this long is taken over.
+    endpoint_sync_timeout_s: float = Field(default=300.0, ge=0.1, le=24 * 3600)
     alerts: Alerts = Field(default_factory=Alerts)
     retention: Retention = Field(default_factory=Retention)
 

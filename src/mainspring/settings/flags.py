@@ -54,6 +54,7 @@ FLAGS: dict[str, Flag] = {
     "max_events_body_bytes": Flag("max_events_body_bytes", ("MAINSPRING_MAX_EVENTS_BODY_BYTES",)),
     "zombie_check_interval": Flag("zombie_check_interval_s", ("MAINSPRING_ZOMBIE_CHECK_INTERVAL",)),
     "zombie_grace": Flag("zombie_grace_s", ("MAINSPRING_ZOMBIE_GRACE",)),
+    "endpoint_sync_timeout": Flag("endpoint_sync_timeout_s", ("MAINSPRING_ENDPOINT_SYNC_TIMEOUT",)),
     "header_timeout": Flag("header_timeout_s", ("MAINSPRING_HEADER_TIMEOUT",)),
     "keep_alive_timeout": Flag("keep_alive_s", ("MAINSPRING_KEEP_ALIVE_TIMEOUT",)),
     "max_connections": Flag("max_connections", ("MAINSPRING_MAX_CONNECTIONS",)),

@@ -15,8 +15,9 @@
 
 import fs from "node:fs";
 import http from "node:http";
-import { Inngest, NonRetriableError, referenceFunction } from "inngest";
-import { serve } from "inngest/node";
+import { Inngest, NonRetriableError, referenceFunction, step } from "inngest";
+import { getAsyncCtx } from "inngest/experimental";
+import { endpointAdapter, serve, serveEndpoint } from "inngest/node";
 import { gatewayFunctions } from "./gateway.js";
 
 const PORT = Number.parseInt(process.env.PORT ?? "3000", 10);
@@ -350,6 +351,104 @@ export const functions = [
   signalSender,
 ];
 
+// ---- durable endpoints (`inngest.endpoint`: steps inside the caller's own request) -------------
+// Served at /api/endpoint/<name>; each answers {run_id, ...} so tests find the run. The run id
+// and attempt come from the SDK's async context (the handler gets only the Request).
+
+const endpoints = new Inngest({
+  id: "ts-endpoints",
+  isDev: process.env.INNGEST_DEV === "1" || process.env.INNGEST_DEV === "true",
+  endpointAdapter,
+});
+
+async function execution() {
+  const ctx = (await getAsyncCtx())?.execution?.ctx;
+  return { runId: ctx?.runId, attempt: ctx?.attempt ?? 0 };
+}
+
+/** A step whose body logs START/END like `traced`, for endpoints (no ctx argument). */
+async function endpointStep(name, body) {
+  const { runId } = await execution();
+  return step.run(name, async () => {
+    const common = { run_id: runId, step: name, endpoint: true };
+    record("START", common);
+    try {
+      const result = await body();
+      record("END", { ...common, ok: true });
+      return result;
+    } catch (err) {
+      record("END", { ...common, ok: false, error: `${err?.name}: ${err?.message}` });
+      throw err;
+    }
+  });
+}
+
+const failuresLeft = new Map(); // run id -> failures still to throw (the app outlives the calls)
+
+const endpointHandlers = {
+  // Three steps in the caller's request; the response is the handler's return value.
+  chain: endpoints.endpoint(async (req) => {
+    const n = Number(new URL(req.url).searchParams.get("n") ?? "0");
+    const first = await endpointStep("one", async () => n + 1);
+    const second = await endpointStep("two", async () => first * 10);
+    const total = await endpointStep("three", async () => second + 5);
+    return { run_id: (await execution()).runId, total };
+  }),
+  // "wobbly" fails the first `fail` times: the SDK hands the run over and redirects its caller.
+  flaky: endpoints.endpoint(async (req) => {
+    const fail = Number(new URL(req.url).searchParams.get("fail") ?? "1");
+    const { runId } = await execution();
+    await endpointStep("warmup", async () => "warm");
+    const tries = await endpointStep("wobbly", async () => {
+      const left = failuresLeft.has(runId) ? failuresLeft.get(runId) : fail;
+      failuresLeft.set(runId, left - 1);
+      if (left > 0) throw new Error(`transient failure (${left} left)`);
+      return fail + 1;
+    });
+    return { run_id: runId, tries };
+  }),
+  // A durable sleep between two steps: the run goes on asynchronously after the sleep.
+  nap: endpoints.endpoint(async () => {
+    const before = await endpointStep("before", async () => "before");
+    await step.sleep("nap", "1s");
+    const after = await endpointStep("after", async () => "after");
+    return { run_id: (await execution()).runId, before, after };
+  }),
+  // Two steps in parallel (planned, then run one by one by the server), then a third.
+  pair: endpoints.endpoint(async () => {
+    const [a, b] = await Promise.all([
+      endpointStep("left", async () => "L"),
+      endpointStep("right", async () => "R"),
+    ]);
+    const joined = await endpointStep("join", async () => a + b);
+    return { run_id: (await execution()).runId, joined };
+  }),
+  // The handler itself throws once, after a step: the whole call is retried, the step is not.
+  recovers: endpoints.endpoint(async () => {
+    const { runId } = await execution();
+    const value = await endpointStep("kept", async () => 7);
+    if (!failuresLeft.has(runId)) {
+      failuresLeft.set(runId, 0);
+      throw new Error("handler failed once");
+    }
+    return { run_id: runId, value };
+  }),
+  // "gate" waits until the file named by ?gate= exists (a test holds the run there).
+  gated: endpoints.endpoint(async (req) => {
+    const gate = new URL(req.url).searchParams.get("gate");
+    const first = await endpointStep("first", async () => 1);
+    const held = await endpointStep("gate", async () => {
+      while (!fs.existsSync(gate)) await new Promise((r) => setTimeout(r, 50));
+      return 2;
+    });
+    const last = await endpointStep("last", async () => first + held);
+    return { run_id: (await execution()).runId, last };
+  }),
+};
+const endpointListeners = Object.fromEntries(
+  Object.entries(endpointHandlers).map(([name, h]) => [`/api/endpoint/${name}`, serveEndpoint(h)]),
+);
+
 // ---- HTTP server -----------------------------------------------------------------------------
 
 const handler = serve({ client: inngest, functions });
@@ -358,6 +457,10 @@ const server = http.createServer((req, res) => {
   const path = (req.url ?? "/").split("?")[0];
   if (path === SERVE_PATH) {
     handler(req, res);
+    return;
+  }
+  if (endpointListeners[path]) {
+    endpointListeners[path](req, res);
     return;
   }
   res.writeHead(404, { "Content-Type": "application/json" });

@@ -66,6 +66,18 @@ def sync_app(
     return SyncResult(app_id=app_id, modified=True)
 
 
+def upsert_endpoint(
+    tx: Tx, *, app_name: str, slug: str, name: str, config_json: str, now: int
+) -> None:
+    """A durable endpoint's function, under an app named after its origin (made when new)."""
+    tx.write("upsert_endpoint_app", {"id": new_uuid(), "name": app_name, "now": now})
+    app = tx.fetchone("get_app_by_name", {"name": app_name})
+    assert app is not None
+    params = {"id": new_uuid(), "app_id": app["id"], "slug": slug, "name": name, "now": now}
+    tx.write("upsert_function", {**params, "config": config_json})
+    tx.announce("mainspring_registry")  # other processes reload their function set
+
+
 def list_apps(tx: Tx) -> list[Row]:
     """The apps not deleted."""
     return tx.fetchall("list_apps")

@@ -1,0 +1,113 @@
+"""Durable endpoints' routes: the SDK's sync checkpoints and the run output a caller polls.
+
+`POST /v1/checkpoint` (start a run), `POST /v1/checkpoint/{run}/steps` (signing-key bearer in
+production, like every SDK call), and `GET /v1/http/runs/{run}/output?token=` (also under
+`/v1/checkpoint/{run}/output`), which answers with the token alone: it is where the SDK
+redirects the endpoint's caller once the run went on asynchronously.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mainspring import errors
+from mainspring.api.body import read_limited
+from mainspring.api.errors import JSONResponse, error_body, invalid_input
+from mainspring.api.state import services
+from mainspring.protocol import endpoints as wire
+from mainspring.protocol import run_tokens
+
+OUTPUT_WAIT_S = 300.0  # Inngest's CheckpointOutputWaitMax
+POLL_FIRST_S, POLL_MAX_S = 0.05, 1.0  # read the run again after this long, doubling
+
+
+async def _json(request: Request) -> object:
+    raw = await read_limited(request, services(request).settings.max_reply_bytes)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise errors.InvalidInput("body is not valid JSON", field="body") from None
+
+
+async def new_run(request: Request) -> Response:
+    app = services(request)
+    try:
+        started = await app.endpoints.start(await _json(request))
+    except errors.InvalidInput as exc:
+        return invalid_input(exc)
+    now_s = int(time.time())
+    tokens = app.run_tokens
+    return JSONResponse(
+        {
+            "data": {
+                "fn_id": started.fn_id,
+                "app_id": started.app_id,
+                "run_id": started.run_id,
+                "token": tokens.issue(started.run_id, run_tokens.OUTPUT, now_s),
+                # Required by the SDK; subscribing to the run's stream is the realtime API's.
+                "realtime_token": tokens.issue(started.run_id, run_tokens.REALTIME, now_s),
+            }
+        }
+    )
+
+
+async def checkpoint_steps(request: Request) -> Response:
+    app = services(request)
+    run_id = request.path_params["run_id"]
+    try:
+        found = await app.endpoints.checkpoint(run_id, await _json(request))
+    except errors.InvalidInput as exc:
+        return invalid_input(exc)
+    if not found:
+        return JSONResponse(error_body(404, "run not found"), status_code=404)
+    return JSONResponse({})
+
+
+async def run_output(request: Request) -> Response:
+    """The run's result once it ended (waiting up to 5 minutes): the endpoint's own response
+    (status, headers, body) when it completed, 500 with the error when it failed."""
+    app = services(request)
+    run_id = request.path_params["run_id"]
+    granted = app.run_tokens.verify(
+        request.query_params.get("token"), run_tokens.OUTPUT, int(time.time())
+    )
+    if granted != run_id:
+        body = error_body(401, "Unable to find run with auth token", code="unauthorized")
+        return JSONResponse(body, status_code=401)
+    deadline, pause = time.monotonic() + OUTPUT_WAIT_S, POLL_FIRST_S
+    while (run := await app.reads.run(run_id)) is not None and run["status"] == "Running":
+        if time.monotonic() >= deadline:
+            message = f"run did not end within {int(OUTPUT_WAIT_S // 60)} minutes"
+            return JSONResponse({"status": "running", "message": message}, status_code=202)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, POLL_MAX_S)
+    if run is None:
+        return JSONResponse(error_body(404, "run not found", code="not_found"), status_code=404)
+    if run["status"] != "Completed":
+        body = {"status": str(run["status"]).lower(), "error": run["output"]}
+        return JSONResponse(body, status_code=500)
+    response = wire.response_of(run["output"])
+    if response is None:
+        return JSONResponse(run["output"])
+    return Response(response.body, status_code=response.status, headers=response.headers)
+
+
+async def stream_tee(request: Request) -> Response:
+    """Streaming an endpoint's output to its caller through the realtime API is not served."""
+    message = "streaming durable endpoint output (realtime publish/tee) is not supported yet"
+    return JSONResponse(error_body(501, message, code="not_implemented"), status_code=501)
+
+
+routes = [
+    Route("/v1/checkpoint", new_run, methods=["POST"]),
+    Route("/v1/checkpoint/{run_id}/steps", checkpoint_steps, methods=["POST"]),
+    Route("/v1/checkpoint/{run_id}/output", run_output, methods=["GET"]),
+    Route("/v1/http/runs/{run_id}/output", run_output, methods=["GET"]),
+    Route("/v1/realtime/publish/tee", stream_tee, methods=["POST"]),
+]
