@@ -222,6 +222,7 @@ async def resolve_trace(node: dict[str, Any], info: Info, preview: bool | None =
         steps,
         started_at=_ms(run["run_started_at"]),
         ended_at=_ms(run["ended_at"]),
+        metadata=await info.context.reads.metadata(run_id),
     )
     return _span_node(root, run_id, None, queued_at=run["created_at"])
 
@@ -255,7 +256,7 @@ def _span_node(
         "stepType": span.step_type,
         "isRoot": span.kind == "run",
         "isUserland": False,
-        "metadata": [],
+        "metadata": span.metadata,
     }
 
 

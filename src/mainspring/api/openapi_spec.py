@@ -42,6 +42,8 @@ UNDOCUMENTED = frozenset(
         "/v0/runs/{run_id}/actions",
         "/v0/runs/{run_id}/batch",
         "/v1/checkpoint/{run_id}/async",
+        "/v1/runs/{run_id}/metadata",
+        "/v1/traces/userland",
         "/v0/gql",
         "/v0/connect/start",
         "/openapi.json",
