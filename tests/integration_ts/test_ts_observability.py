@@ -109,6 +109,9 @@ def test_metadata_from_steps_and_rest_shows_in_the_run_trace_and_graphql(obs: Ts
         "kind": "userland.rest",
         "values": {"via": "rest"},
     }
+    page = obs.api.http.get(f"/runs/{run_id}").text
+    assert 'id="run-metadata"' in page and 'data-kind="userland.outside"' in page
+    assert 'data-kind="userland.rest"' in page  # in step "tagged" of the timeline
 
 
 def post_metadata(obs: TsStack, run_id: str, body: Any) -> httpx.Response:

@@ -220,26 +220,12 @@ class Executor:
         """Commit what the reply means; True when the same item should call the app again."""
         now = self._clock()
         first_call = not state.start_recorded
-        if isinstance(decision, opcodes.Complete):
+        if isinstance(decision, (opcodes.Complete, opcodes.Fail)):
+            failed = isinstance(decision, opcodes.Fail)
+            status = RunStatus.FAILED if failed else RunStatus.COMPLETED
+            error = decision.error if isinstance(decision, opcodes.Fail) else None
             await self._finish(
-                state,
-                item,
-                RunStatus.COMPLETED,
-                decision.output,
-                None,
-                first_call,
-                decision.sidecar,
-            )
-            return False
-        if isinstance(decision, opcodes.Fail):
-            await self._finish(
-                state,
-                item,
-                RunStatus.FAILED,
-                decision.output,
-                decision.error,
-                first_call,
-                decision.sidecar,
+                state, item, status, decision.output, error, first_call, decision.sidecar
             )
             return False
         if isinstance(decision, opcodes.Retry):
