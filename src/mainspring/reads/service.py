@@ -36,6 +36,7 @@ from mainspring.store.repos import runs as runs_repo
 from mainspring.store.repos import spans as spans_repo
 
 MAX_LIMIT = 1000
+_Added = list[dict[str, Any]]  # what an SDK added to a run (metadata updates, defers)
 
 
 class Reads:
@@ -63,9 +64,7 @@ class Reads:
         while its next call waits for a resume (paused function or kill switch), and the
         metadata and defers the SDK added."""
 
-        Added = list[dict[str, Any]]
-
-        def unit(tx: Tx) -> tuple[Row | None, Row | None, bool, Added, Added]:
+        def unit(tx: Tx) -> tuple[Row | None, Row | None, bool, _Added, _Added]:
             row = runs_repo.get_run(tx, run_id)
             if row is None:
                 return None, None, False, [], []
