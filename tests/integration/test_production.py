@@ -77,6 +77,8 @@ def test_the_server_logs_key_hashes_never_keys(prod: CloudStack) -> None:
         ("GET", "/v0/runs/01J00000000000000000000000/actions"),
         ("GET", "/v0/runs/01J00000000000000000000000/batch"),
         ("POST", "/v1/checkpoint/01J00000000000000000000000/async"),
+        ("POST", "/v1/traces/userland"),
+        ("POST", "/v1/runs/01J00000000000000000000000/metadata"),
     ],
 )
 def test_sdk_calls_without_the_signing_key_are_refused(
@@ -106,6 +108,20 @@ def test_register_with_the_key_hash_in_either_form_is_accepted(prod: CloudStack)
         )
         # past the gate: the payload itself is then judged (an empty app name is a 400)
         assert resp.status_code == 400, resp.text
+
+
+def test_metadata_and_userland_traces_take_the_signing_key_bearer(prod: CloudStack) -> None:
+    auth = bearer(prod.server.signing_key)
+    metadata = {"target": {}, "metadata": [{"kind": "userland.x", "values": {}}]}
+    resp = httpx.post(
+        f"{prod.server.url}/v1/runs/01J00000000000000000000000/metadata",
+        json=metadata,
+        headers=auth,
+        timeout=10,
+    )
+    assert resp.status_code == 404, resp.text  # past the gate: no such run
+    resp = httpx.post(f"{prod.server.url}/v1/traces/userland", json={}, headers=auth, timeout=10)
+    assert (resp.status_code, resp.json()) == (200, {}), resp.text
 
 
 def test_events_with_a_bad_key_are_refused_and_nothing_is_stored(prod: CloudStack) -> None:

@@ -61,6 +61,10 @@ FUNCTION_IDS = (
     "signal-sender",
 )
 CRON_EXPR = "* * * * *"
+# The second client of the app (app/observability.js: run metadata, userland traces, defers),
+# app id "ts-obs" (or "ts-obs-nocp"), served at its own path.
+OBS_SERVE_PATH = "/api/inngest-obs"
+OBS_FUNCTION_IDS = ("metadata", "traced", "deferred-note", "defers")
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -166,19 +170,26 @@ class TsStack:
 
 @contextlib.contextmanager
 def running_ts_stack(
-    workdir: Path, *, checkpointing: bool, server_args: Sequence[str] = ()
+    workdir: Path,
+    *,
+    checkpointing: bool,
+    server_args: Sequence[str] = (),
+    serve_path: str = SERVE_PATH,
+    app_name: str = "ts-app",
+    function_ids: tuple[str, ...] = FUNCTION_IDS,
 ) -> Iterator[TsStack]:
-    """Start the Node app and a server on fresh ports, wait for the sync, yield, tear down."""
+    """Start the Node app and a server on fresh ports, wait for the sync, yield, tear down.
+    The server syncs one client of the app: the main one, or the one at `serve_path`."""
     server_port, app_port = free_port(), free_port()
     while app_port == server_port:
         app_port = free_port()
     sidefx_path = workdir / "side_effects.jsonl"
-    app_id = "ts-app" if checkpointing else "ts-app-nocp"
+    app_id = app_name if checkpointing else f"{app_name}-nocp"
     server = ServerProcess(
         port=server_port,
         db_path=workdir / "mainspring.db",
         log_dir=workdir,
-        app_urls=[f"http://127.0.0.1:{app_port}{SERVE_PATH}"],
+        app_urls=[f"http://127.0.0.1:{app_port}{serve_path}"],
         backoff_base=0.2,
         extra_args=server_args,
     )
@@ -199,7 +210,7 @@ def running_ts_stack(
     try:
         app.start()
         server.start()
-        stack.api.wait_for_sync(f"{app_id}-{fn}" for fn in FUNCTION_IDS)
+        stack.api.wait_for_sync(f"{app_id}-{fn}" for fn in function_ids)
         yield TsStack(
             stack=stack, checkpointing=checkpointing, app_id=app_id, synced_at=time.time()
         )

@@ -20,6 +20,9 @@ CASES = [
     ("GET", "/v1/checkpoint/01H/output", Zone.PUBLIC),  # the run token is checked by the route
     ("GET", "/v1/http/runs/01H/output", Zone.PUBLIC),
     ("GET", "/v1/http/runs/01H", Zone.API),
+    ("POST", "/v1/traces/userland", Zone.SDK),
+    ("POST", "/v1/runs/01H/metadata", Zone.SDK),
+    ("GET", "/v1/runs/01H/metadata", Zone.API),
     ("POST", "/e/some-key", Zone.EVENT),
     ("POST", "/e/", Zone.EVENT),
     ("POST", "/v1/events", Zone.EVENT),

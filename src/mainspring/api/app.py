@@ -27,9 +27,11 @@ from mainspring.api import (
     observability,
     operations,
     rest,
+    run_metadata,
     runs,
     sdk,
     signals,
+    traces,
 )
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
 from mainspring.api.nul_guard import RejectNul
@@ -246,6 +248,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *operations.routes,
             *admin.routes,
             *runs.routes,
+            *run_metadata.routes,
+            *traces.routes,
             *observability.routes,
             *docs.routes,
             *rest.routes,

@@ -51,10 +51,33 @@ class RunListItem(Run):
     duration_ms: int | None
 
 
+class RunMetadata(BaseModel):
+    """One metadata group of the run, after every update (`merge`/`set`/`delete`/`add`)."""
+
+    scope: Literal["run", "step", "extended_trace"]
+    kind: str = Field(description="`userland.<name>` or a reserved `inngest.*` kind")
+    step_id: str | None = Field(description="the hashed step id; null for the run's own")
+    span_id: str | None
+    values: dict[str, Any]
+    updated_at: str | None
+
+
+class Defer(BaseModel):
+    id: str | None = Field(description="the id given to `defer()`")
+    hashed_id: str
+    function_id: str = Field(description="the slug of the `createDefer` function")
+    status: Literal["live", "aborted", "scheduled"]
+    input: dict[str, Any]
+    added_at: str | None
+    event_id: str | None = Field(description="its `inngest/deferred.schedule` event, once sent")
+
+
 class RunDetail(Run):
     original_run_id: str | None
     replay_id: str | None
     held: bool = Field(description="waiting for a resume")
+    metadata: list[RunMetadata]
+    defers: list[Defer]
 
 
 class Event(BaseModel):
@@ -110,6 +133,27 @@ class SpanEntry(BaseModel):
     data: Any
 
 
+class UserlandSpan(BaseModel):
+    """A span the app exported (OTLP), with the spans it parents."""
+
+    span_id: str
+    trace_id: str
+    parent_span_id: str | None
+    step_id: str | None
+    attempt: int | None
+    name: str
+    kind: str
+    scope_name: str | None
+    service_name: str | None
+    status: Literal["UNSET", "OK", "ERROR"]
+    status_message: str | None
+    started_at: str | None
+    ended_at: str | None
+    duration_ms: float
+    attributes: dict[str, Any]
+    children: list[UserlandSpan]
+
+
 class Span(BaseModel):
     step_id: str
     name: str | None
@@ -123,6 +167,8 @@ class Span(BaseModel):
     ended_at: str | None
     duration_ms: int | None
     history: list[SpanEntry]
+    metadata: list[RunMetadata]
+    userland: list[UserlandSpan]
 
 
 class Trace(BaseModel):
@@ -130,6 +176,7 @@ class Trace(BaseModel):
     trigger: dict[str, Any]
     spans: list[Span]
     history: list[HistoryEntry]
+    userland: list[UserlandSpan] = Field(description="userland spans outside any step")
 
 
 class EventsAccepted(BaseModel):

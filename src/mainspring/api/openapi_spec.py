@@ -47,6 +47,8 @@ UNDOCUMENTED = frozenset(
         "/v1/checkpoint/{run_id}/output",
         "/v1/http/runs/{run_id}/output",
         "/v1/realtime/publish/tee",
+        "/v1/runs/{run_id}/metadata",
+        "/v1/traces/userland",
         "/v0/gql",
         "/v0/connect/start",
         "/openapi.json",

@@ -1,5 +1,6 @@
 """Reading runs: `GET /v1/runs` and `GET /v2/runs` with filters, cursor and a CEL `query`; one run
-(`/v1/runs/{id}`, `/v2/runs/{id}`), its trace, steps, history and queue items."""
+(`/v1/runs/{id}`, `/v2/runs/{id}`, with its metadata and defers), its trace (step spans with their
+metadata and userland spans), steps, history and queue items."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.rest import envelope
 from mainspring.api.state import services
 from mainspring.domain.durations import rfc3339
+from mainspring.reads import sdk_data
 from mainspring.reads.filters import parse_run_filter
 from mainspring.reads.trace import spans
 
@@ -48,11 +50,15 @@ async def run_trace(request: Request) -> Response:
     state = await reads.state(run_id)
     steps = await reads.steps(run_id)
     history = await reads.history(run_id)
+    userland = sdk_data.nest(await reads.userland_spans(run_id))
+    step_spans = spans(steps, history)
+    run_level = sdk_data.annotate_spans(step_spans, run["metadata"], userland)
     trace = {
         "run": run,
         "trigger": {"events": state.events if state else []},
-        "spans": spans(steps, history),
+        "spans": step_spans,
         "history": history,
+        "userland": run_level,
     }
     return envelope(request, trace)
 

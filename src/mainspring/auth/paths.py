@@ -1,7 +1,8 @@
 """Which kind of credential a request path needs in production mode (pure; unit-tested).
 
 Agreed with the dashboard: API prefixes are `/e/ /fn/ /v0/ /v1/ /v2/ /invoke/ /health /metrics
-/openapi.json /docs`; SDK→server routes take the signing-key bearer hash, `/e/{key}` the event
+/openapi.json /docs`; SDK→server routes (register, `use_api` reads, checkpoints, userland traces,
+`POST /v1/runs/{id}/metadata`) take the signing-key bearer hash, `/e/{key}` the event
 key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public, and so is a
 durable endpoint's run output (its run token is checked by the route); every other path is the
 dashboard and needs a login session.
@@ -24,7 +25,7 @@ class Zone(enum.Enum):
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PUBLIC_EXACT = frozenset({"/health", "/login", "/favicon.ico"})
 _PUBLIC_PREFIXES = ("/static/",)
-_SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/")
+_SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/", "/v1/traces/")
 _API_PREFIXES = ("/fn/", "/v0/", "/v1/", "/v2/", "/invoke/")
 _API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v1", "/v2"})
 # POSTs that may only read: the gate asks for the read scope and the handler for admin when the
@@ -40,7 +41,11 @@ def _run_output(path: str) -> bool:
 def classify(method: str, path: str) -> Zone:
     if path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES) or _run_output(path):
         return Zone.PUBLIC
-    if path in ("/fn/register", "/v1/checkpoint") or path.startswith(_SDK_PREFIXES):
+    if (
+        path in ("/fn/register", "/v1/checkpoint")
+        or path.startswith(_SDK_PREFIXES)
+        or _run_metadata(method, path)
+    ):
         return Zone.SDK
     if path.startswith("/e/") or (path == "/v1/events" and method == "POST"):
         return Zone.EVENT
@@ -49,6 +54,11 @@ def classify(method: str, path: str) -> Zone:
     if path in _API_EXACT or path.startswith(_API_PREFIXES) or path.startswith("/docs/"):
         return Zone.API
     return Zone.DASHBOARD
+
+
+def _run_metadata(method: str, path: str) -> bool:
+    """`POST /v1/runs/{id}/metadata`: the SDKs send run metadata with the signing key."""
+    return method == "POST" and path.startswith("/v1/runs/") and path.endswith("/metadata")
 
 
 def needed_scope(zone: Zone, method: str, path: str = "") -> str:

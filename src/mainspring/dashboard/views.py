@@ -11,7 +11,7 @@ from mainspring import errors
 from mainspring.api.state import Services
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
-from mainspring.reads import trace
+from mainspring.reads import sdk_data, trace
 from mainspring.reads.events import parse_event_filter
 from mainspring.reads.filters import RunFilter, ulid_floor
 from mainspring.reads.runs import RunPage
@@ -50,9 +50,12 @@ async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
     state = await reads.state(run_id)
     events = state.events if state is not None else []
     line = trace.build(run, history, steps, services.clock())
+    userland = sdk_data.nest(await reads.userland_spans(run_id))
     for step in line.steps:
         if step.kind == "invoke":
             step.detail["child_run_id"] = await _child_run(services, run_id, step)
+        step.detail["metadata"] = sdk_data.of_step(run["metadata"], step.step_id)
+        step.detail["spans"] = userland.pop(step.step_id, [])
     function = services.registry.get(run["function_id"])
     return {
         "run": run,
@@ -62,6 +65,9 @@ async def run_detail(services: Services, run_id: str) -> dict[str, Any] | None:
         "history": history,
         "function": function,
         "error": run["output"] if run["status"] == "Failed" else None,
+        "run_metadata": sdk_data.of_step(run["metadata"], sdk_data.RUN),
+        "run_spans": [span for roots in userland.values() for span in roots],
+        "defers": run["defers"],
     }
 
 

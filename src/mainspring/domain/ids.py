@@ -42,6 +42,12 @@ def ulids_from_seed(seed: str, count: int) -> list[str] | None:
     return ids
 
 
+def derived_ulid(parent: str, entropy: bytes) -> str:
+    """A ULID with `parent`'s time and the first 10 bytes of `entropy`: the same inputs always
+    give the same id (ids of events derived from a run, e.g. its defers' schedule events)."""
+    return str(ULID.from_bytes(ULID.from_str(parent).bytes[:6] + entropy[:10]))
+
+
 # The highest id any run can have: the upper bound when neither a cursor nor a time is given.
 ID_CEILING = "7" + "Z" * 25
 

@@ -34,3 +34,8 @@ class RunState:
     request_version: int = -1
     started_at: int | None = None
     start_recorded: bool = False
+    # Its defers by hashed id → live | aborted | scheduled (`domain.defers`): sent to the SDK,
+    # and what tells a run's end whether it has schedule events to emit.
+    defers: dict[str, str] = field(default_factory=dict)
+    # A checkpoint this state has not seen may have carried defers: the run's end looks.
+    defers_stale: bool = False

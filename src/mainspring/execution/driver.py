@@ -11,7 +11,7 @@ import aiohttp
 import orjson
 
 from mainspring import codec
-from mainspring.protocol import signing
+from mainspring.protocol import signing, tracecontext
 from mainspring.protocol.endpoints import EndpointCall
 
 SDK_HEADER = "x-inngest-sdk"
@@ -104,6 +104,7 @@ class Driver:
             "X-Inngest-Server-Kind": self._server_kind,
             "X-Run-ID": run_id,
             "X-Inngest-Step-ID": step_id,
+            "traceparent": tracecontext.traceparent(run_id, step_id),
         }
         if version > 0:
             headers["X-Inngest-Req-Version"] = str(version)

@@ -22,8 +22,10 @@ from mainspring.execution import gateway, opcodes, recording, retry
 from mainspring.execution.driver import CallFailed, CallRefused, Driver, Reply, step_url
 from mainspring.execution.egress import Egress
 from mainspring.ingest import accept
-from mainspring.protocol import endpoints
+from mainspring.protocol import endpoints, sidecar
+from mainspring.protocol.sidecar import Sidecar
 from mainspring.registry import Registry
+from mainspring.runs import sidecar as run_sidecar
 from mainspring.runs import transitions
 from mainspring.runs.checkpoints import CheckpointLog, may_have_checkpointed
 from mainspring.runs.transitions import Effects
@@ -67,6 +69,8 @@ def build_request(
         "version": state.request_version,
         "use_api": False,
     }
+    if state.defers:  # defers it reported already: not again; `abortable` while still live
+        request["defers"] = {key: {"abortable": st == "live"} for key, st in state.defers.items()}
     body = encode(request)
     if len(body) <= state_limit:
         return body
@@ -128,16 +132,22 @@ class Executor:
 
     async def _drive(self, state: RunState, item: QueueItem, function: FunctionDef) -> None:
         attempt = item.attempt
+        checkpoints = self._checkpoints
         for _ in range(MAX_CALLS_PER_LEASE):
-            seen = self._checkpoints.count(state.run_id)
+            seen, seen_defers = (
+                checkpoints.count(state.run_id),
+                checkpoints.defer_count(state.run_id),
+            )
             planning = state.force_plan
             decision, sdk = await self._call(state, item, function, attempt)
-            # Steps the SDK checkpointed during the call are in the store, not in `state`:
-            # this process saw them arrive, or (another process took them) it cannot know.
-            stale = self._checkpoints.count(state.run_id) != seen or (
-                self._shared_store
-                and may_have_checkpointed(sdk, attempt, item.step_id is not None, planning)
+            # Steps (and defers) the SDK checkpointed during the call are in the store, not in
+            # `state`: this process saw them arrive, or (another process took them) it cannot
+            # know. A run that ends now looks for its defers in the store then.
+            elsewhere = self._shared_store and may_have_checkpointed(
+                sdk, attempt, item.step_id is not None, planning
             )
+            stale = checkpoints.count(state.run_id) != seen or elsewhere
+            state.defers_stale = checkpoints.defer_count(state.run_id) != seen_defers or elsewhere
             if not await self._record(state, item, function, decision, attempt):
                 return
             if stale:  # the next call must carry every memoized step, or they would run again
@@ -153,7 +163,7 @@ class Executor:
         """Steps checkpointed by the SDK during the call are in the store, not in memory."""
         fresh = await self._connector.read(lambda tx: runs_repo.load_state(tx, state.run_id))
         if fresh is not None:
-            state.steps, state.stack = fresh.steps, fresh.stack
+            state.steps, state.stack, state.defers = fresh.steps, fresh.stack, fresh.defers
 
     async def _hand_back(self, item: QueueItem) -> None:
         now = self._clock()
@@ -228,12 +238,12 @@ class Executor:
         """Commit what the reply means; True when the same item should call the app again."""
         now = self._clock()
         first_call = not state.start_recorded
-        if isinstance(decision, opcodes.Complete):
-            await self._finish(state, item, RunStatus.COMPLETED, decision.output, None, first_call)
-            return False
-        if isinstance(decision, opcodes.Fail):
+        if isinstance(decision, (opcodes.Complete, opcodes.Fail)):
+            failed = isinstance(decision, opcodes.Fail)
+            status = RunStatus.FAILED if failed else RunStatus.COMPLETED
+            error = decision.error if isinstance(decision, opcodes.Fail) else None
             await self._finish(
-                state, item, RunStatus.FAILED, decision.output, decision.error, first_call
+                state, item, status, decision.output, error, first_call, decision.sidecar
             )
             return False
         if isinstance(decision, opcodes.Retry):
@@ -269,7 +279,9 @@ class Executor:
         if attempt + 1 >= function.max_attempts:
             error = decision.error if isinstance(decision.error, dict) else {}
             summary = opcodes.error_summary(None, error)
-            await self._finish(state, item, RunStatus.FAILED, error, summary, first_call)
+            await self._finish(
+                state, item, RunStatus.FAILED, error, summary, first_call, decision.sidecar
+            )
             return False
 
         def unit(tx: Tx) -> None:
@@ -295,6 +307,7 @@ class Executor:
         output: Any,
         error: dict[str, Any] | None,
         first_call: bool = False,
+        riders: Sidecar = sidecar.NONE,
     ) -> None:
         now = self._clock()
         registry = self._registry
@@ -302,6 +315,8 @@ class Executor:
         def unit(tx: Tx, effects: Effects) -> None:
             if first_call:
                 transitions.mark_started(tx, state, now)
+            if riders:  # defers reported with the last answer: stored before the run ends
+                run_sidecar.record(tx, state.run_id, riders, now, state.defers)
             if not accept.end_run(tx, state, status, output, error, now, registry, effects):
                 queue_repo.delete(tx, item.id)
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from mainspring.domain.durations import deadline_ms
 from mainspring.execution.driver import Reply
 from mainspring.execution.retry import retry_after_ms
+from mainspring.protocol import sidecar
 from mainspring.protocol.gateway import GATEWAY_OPS
 from mainspring.protocol.opcodes import SAVED_OPS, Op, parse_ops, step_detail
+from mainspring.protocol.sidecar import Sidecar
 
 MAX_SLEEP_MS = 366 * 24 * 3600 * 1000
+# The id the TypeScript SDK gives the function's own result when defers ride with it
+# ([DeferAdd, StepError|StepFailed] instead of an error reply): the run's error, not a step's.
+RUN_COMPLETE_ID = hashlib.sha1(b"complete").hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +65,21 @@ class Scheduled:
     opts: dict[str, Any] = field(default_factory=dict)
 
 
+# `sidecar`: defers and step metadata that rode with the reply (`protocol.sidecar`), recorded
+# with whatever the decision records.
+
+
 @dataclass(frozen=True, slots=True)
 class Complete:
     output: Any
+    sidecar: Sidecar = sidecar.NONE
 
 
 @dataclass(frozen=True, slots=True)
 class Fail:
     output: Any
     error: dict[str, Any]
+    sidecar: Sidecar = sidecar.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +90,7 @@ class Retry:
     step_name: str | None = None
     saved: tuple[SavedStep, ...] = ()  # results to memoize before the retry
     notes: tuple[Note, ...] = ()
+    sidecar: Sidecar = sidecar.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +101,7 @@ class Progress:
     errors: list[tuple[str, str | None, Any]] = field(default_factory=list)
     requests: list[GatewayCall] = field(default_factory=list)  # made before recording
     notes: list[Note] = field(default_factory=list)
+    sidecar: Sidecar = sidecar.NONE
 
     @property
     def continues_at_once(self) -> bool:
@@ -129,7 +144,9 @@ def decide(reply: Reply, context: CallContext) -> Decision:
     if reply.status == 200:
         return Complete(reply.body)
     if reply.status == 206:
-        return _decide_ops(parse_ops(reply.body), reply, context)
+        decision = _decide_ops(parse_ops(reply.body), reply, context)
+        riders = sidecar.from_ops(reply.body)
+        return dataclasses.replace(decision, sidecar=riders) if riders else decision
     error = reply.body if isinstance(reply.body, dict) else {"message": str(reply.body)}
     if reply.no_retry:
         return Fail(error, error_summary(reply.status, error))
@@ -155,6 +172,8 @@ def _decide_ops(ops: list[Op], reply: Reply, context: CallContext) -> Decision:
     for op in ops:
         if op.op == "RunComplete":
             return Complete(op.data)
+        if op.id == RUN_COMPLETE_ID and op.op in ("StepError", "StepFailed"):
+            return _run_error(op, reply, context)
     if len(ops) == 1 and ops[0].op == "StepError":
         op = ops[0]
         if not reply.no_retry and context.attempt + 1 < context.max_attempts:
@@ -172,6 +191,16 @@ def _decide_ops(ops: list[Op], reply: Reply, context: CallContext) -> Decision:
         if outcome is not None:
             return outcome
     return progress
+
+
+def _run_error(op: Op, reply: Reply, context: CallContext) -> Fail | Retry:
+    """The function's own error, sent as an op (with defers beside it)."""
+    error = op.error if isinstance(op.error, dict) else {"message": str(op.error)}
+    final = op.op == "StepFailed" or reply.no_retry
+    if final or context.attempt + 1 >= context.max_attempts:
+        return Fail(error, error_summary(None, error))
+    delay = retry_after_ms(reply.retry_after, context.now)
+    return Retry(context.retry_delay_ms if delay is None else delay, error)
 
 
 def _apply_op(op: Op, progress: Progress, context: CallContext) -> Fail | None:

@@ -13,7 +13,7 @@ from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import opcodes, signal_waits
 from mainspring.ingest import accept
 from mainspring.ingest import events as event_input
-from mainspring.runs import transitions
+from mainspring.runs import sidecar, transitions
 from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
 from mainspring.store.repos import pauses as pauses_repo
@@ -37,6 +37,8 @@ def record_retry(
     _write_notes(tx, state, decision.notes)
     for saved in decision.saved:  # results that came with the error (server-side requests)
         _save(tx, state, saved, attempt + 1, now)
+    if decision.sidecar:
+        sidecar.record(tx, state.run_id, decision.sidecar, now, state.defers)
     runs_repo.add_history(
         tx,
         state.run_id,
@@ -78,6 +80,8 @@ def record_progress(
         return STOP
     _write_notes(tx, state, progress.notes)
     writes = [_save(tx, state, saved, attempt + 1, now) for saved in progress.saved]
+    if progress.sidecar:
+        sidecar.record(tx, state.run_id, progress.sidecar, now, state.defers)
     # The hot path (results only, the same item calls the app again): nothing written below
     # depends on the writes, so their outcome is read after commit (`Recorded.all_written`).
     deferred = _stays_on(item, progress)
@@ -151,7 +155,7 @@ def after_refusal(tx: Tx, state: RunState, item: QueueItem) -> bool:
     if fresh is None or fresh.status != RunStatus.RUNNING:
         queue_repo.delete(tx, item.id)
         return False
-    state.steps, state.stack = fresh.steps, fresh.stack
+    state.steps, state.stack, state.defers = fresh.steps, fresh.stack, fresh.defers
     return True
 
 

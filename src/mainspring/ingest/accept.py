@@ -2,9 +2,10 @@
 
 An event is stored (deduplicated by its sender id), starts the functions it matches, resumes the
 pauses it satisfies (waits, invoke results) and cancels the runs whose cancel rules it meets.
-A run that ends emits `inngest/function.finished` (and `…failed` / `…cancelled`), which is
-itself an event: on-failure handlers and invoking parents hear about it the same way. The run's
-own state changes are `runs.transitions`; this module adds the events around them.
+A run that ends emits `inngest/function.finished` (and `…failed` / `…cancelled`, and one
+`inngest/deferred.schedule` per live defer), which is itself an event: on-failure handlers and
+invoking parents hear about it the same way. The run's own state changes are
+`runs.transitions`; this module adds the events around them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mainspring.domain.events import NewEvent
 from mainspring.domain.functions import FunctionDef, Functions
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.ingest import collect as flow_collect
+from mainspring.ingest import deferred
 from mainspring.ingest import events as event_input
 from mainspring.runs import transitions
 from mainspring.runs.transitions import Effects
@@ -192,6 +194,8 @@ def end_run(
     )
     if not transitions.finish(tx, state, status, output, now, finished, functions):
         return False
+    # Its defers' schedule events: only the transaction that ended the run gets here.
+    emitted = [*emitted, *deferred.schedule(tx, state, now, functions)]
     if not emitted:
         return True
     # The candidates of the lifecycle events' names, shared by the batch's finishing runs.

@@ -13,6 +13,7 @@ from mainspring import errors
 from mainspring.domain.runs import RunState
 from mainspring.reads import events as event_lists
 from mainspring.reads import runs as run_lists
+from mainspring.reads import sdk_data
 from mainspring.reads.events import EventFilter
 from mainspring.reads.filters import RunFilter
 from mainspring.reads.runs import RunPage
@@ -26,12 +27,16 @@ from mainspring.reads.views import (
 )
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import apps as apps_repo
+from mainspring.store.repos import defers as defers_repo
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import metadata as metadata_repo
 from mainspring.store.repos import operations as ops_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
+from mainspring.store.repos import spans as spans_repo
 
 MAX_LIMIT = 1000
+_Added = list[dict[str, Any]]  # what an SDK added to a run (metadata updates, defers)
 
 
 class Reads:
@@ -55,15 +60,37 @@ class Reads:
         return None if row is None else run_view(row)
 
     async def run_detail(self, run_id: str) -> dict[str, Any] | None:
-        """The run view plus `original_run_id` / `replay_id` when it is a rerun, and `held`:
-        true while its next call waits for a resume (paused function or kill switch)."""
+        """The run view plus `original_run_id` / `replay_id` when it is a rerun, `held`: true
+        while its next call waits for a resume (paused function or kill switch), and the
+        metadata and defers the SDK added."""
 
-        def unit(tx: Tx) -> tuple[Row | None, Row | None, bool]:
+        def unit(tx: Tx) -> tuple[Row | None, Row | None, bool, _Added, _Added]:
             row = runs_repo.get_run(tx, run_id)
-            return row, ops_repo.origin(tx, run_id), ops_repo.run_held(tx, run_id)
+            if row is None:
+                return None, None, False, [], []
+            added = metadata_repo.list_for_run(tx, run_id), defers_repo.list_for_run(tx, run_id)
+            return row, ops_repo.origin(tx, run_id), ops_repo.run_held(tx, run_id), *added
 
-        row, origin, held = await self._connector.read(unit)
-        return None if row is None else run_detail_view(run_view(row), origin, held)
+        row, origin, held, updates, defers = await self._connector.read(unit)
+        if row is None:
+            return None
+        return run_detail_view(
+            run_view(row),
+            origin,
+            held,
+            sdk_data.metadata_views(updates),
+            [sdk_data.defer_view(defer) for defer in defers],
+        )
+
+    async def metadata(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's metadata rolled up: one entry per (scope, step, span, kind)."""
+        updates = await self._connector.read(lambda tx: metadata_repo.list_for_run(tx, run_id))
+        return sdk_data.metadata_views(updates)
+
+    async def userland_spans(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's userland spans in start order, flat (`sdk_data.nest` makes trees)."""
+        rows = await self._connector.read(lambda tx: spans_repo.list_for_run(tx, run_id))
+        return [sdk_data.span_view(row) for row in rows]
 
     async def runs(
         self,

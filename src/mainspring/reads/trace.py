@@ -199,4 +199,6 @@ def _span(step: TimelineStep) -> dict[str, Any]:
             {"at": rfc3339(entry["at"]), "kind": entry["kind"], "data": entry["data"]}
             for entry in entries
         ],
+        "metadata": [],  # filled by `reads.sdk_data.annotate_spans`
+        "userland": [],
     }

@@ -66,6 +66,7 @@ class Span:
     kind: str = "step"  # run | step | attempt | finalization
     detail: dict[str, Any] = field(default_factory=dict)
     children: list[Span] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)  # SpanMetadata's shape
 
     @property
     def step_type(self) -> str:
@@ -93,11 +94,15 @@ def tree(
     *,
     started_at: int | None,
     ended_at: int | None,
+    metadata: list[dict[str, Any]] | None = None,
 ) -> Span:
-    """The run's span with its steps and, once it has ended, its finalization."""
+    """The run's span with its steps and, once it has ended, its finalization. `metadata`:
+    the run's (`reads.sdk_data.metadata_views`), on the run's span and on its steps'."""
     run_id = str(run["run_id"])
     found, run_errors = read(history, steps)
     children = [_step_span(run_id, step) for step in sorted(found.values(), key=_start)]
+    for child in children:
+        child.metadata = _metadata(metadata, child.step_id)
     status = str(run["status"])
     if status in _ENDED:
         last = max([entry["at"] for entry in history], default=started_at)
@@ -112,7 +117,22 @@ def tree(
         ended_at=ended_at,
         kind="run",
         children=children,
+        metadata=_metadata(metadata, None),
     )
+
+
+def _metadata(entries: list[dict[str, Any]] | None, step_id: str | None) -> list[dict[str, Any]]:
+    """Inngest's `SpanMetadata` ({scope, kind, values, updatedAt}) of the run or one step."""
+    return [
+        {
+            "scope": entry["scope"],
+            "kind": entry["kind"],
+            "values": entry["values"],
+            "updatedAt": entry["updated_at"],
+        }
+        for entry in entries or ()
+        if entry["step_id"] == step_id
+    ]
 
 
 def _start(step: TimelineStep) -> int:

@@ -41,11 +41,20 @@ def run_list_view(row: Row) -> dict[str, Any]:
     }
 
 
-def run_detail_view(run: dict[str, Any], origin: Row | None, held: bool) -> dict[str, Any]:
-    """The run view plus `original_run_id` / `replay_id` when it is a rerun, and `held`."""
+def run_detail_view(
+    run: dict[str, Any],
+    origin: Row | None,
+    held: bool,
+    metadata: list[dict[str, Any]] | None = None,
+    defers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The run view plus `original_run_id` / `replay_id` when it is a rerun, `held`, and what
+    the SDK added: its `metadata` and `defers` (`reads.sdk_data`)."""
     run["original_run_id"] = origin["original_run_id"] if origin else None
     run["replay_id"] = origin["replay_id"] if origin else None
     run["held"] = held
+    run["metadata"] = metadata or []
+    run["defers"] = defers or []
     return run
 
 

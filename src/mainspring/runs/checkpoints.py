@@ -6,7 +6,9 @@ from collections import Counter
 from typing import Any
 
 from mainspring.domain.runs import RunStatus
-from mainspring.protocol import opcodes
+from mainspring.protocol import opcodes, sidecar
+from mainspring.protocol.sidecar import Sidecar
+from mainspring.runs import sidecar as run_sidecar
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import runs as runs_repo
 
@@ -29,21 +31,33 @@ class CheckpointLog:
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
+        self._defers: Counter[str] = Counter()  # of those, the ones that carried defers
 
-    def bump(self, run_id: str) -> None:
+    def bump(self, run_id: str, *, defers: bool = False) -> None:
         self._counts[run_id] += 1
+        if defers:
+            self._defers[run_id] += 1
 
     def count(self, run_id: str) -> int:
         return self._counts.get(run_id, 0)
 
+    def defer_count(self, run_id: str) -> int:
+        return self._defers.get(run_id, 0)
+
     def forget(self, run_id: str) -> None:
         self._counts.pop(run_id, None)
+        self._defers.pop(run_id, None)
 
 
-def save_checkpoint(tx: Tx, run_id: str, ops: list[opcodes.Op], now: int) -> bool:
-    """Memoize each finished step; False when the run is not running (the SDK should stop)."""
+def save_checkpoint(
+    tx: Tx, run_id: str, ops: list[opcodes.Op], now: int, riders: Sidecar = sidecar.NONE
+) -> bool:
+    """Memoize each finished step (and record the defers and metadata beside them); False when
+    the run is not running (the SDK should stop)."""
     if runs_repo.status(tx, run_id) != RunStatus.RUNNING:
         return False
+    if riders:
+        run_sidecar.record(tx, run_id, riders, now)
     for op in ops:
         if op.op not in opcodes.SAVED_OPS:
             continue
@@ -68,7 +82,8 @@ async def checkpoint(
     connector: Connector, log: CheckpointLog, run_id: str, body: Any, now: int
 ) -> bool:
     steps = body.get("steps") if isinstance(body, dict) else None
-    ops = opcodes.parse_ops(steps if isinstance(steps, list) else [])
-    accepted: bool = await connector.write(lambda tx: save_checkpoint(tx, run_id, ops, now))
-    log.bump(run_id)
+    items = steps if isinstance(steps, list) else []
+    ops, riders = opcodes.parse_ops(items), sidecar.from_ops(items)
+    accepted: bool = await connector.write(lambda tx: save_checkpoint(tx, run_id, ops, now, riders))
+    log.bump(run_id, defers=bool(riders.defers))
     return accepted

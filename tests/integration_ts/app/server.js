@@ -9,7 +9,8 @@
 //   CHECKPOINTING      "0" → `checkpointing: false` on the client (app id "ts-app-nocp");
 //                      anything else → the SDK default (async checkpointing on, app id "ts-app")
 //
-// Function slugs are `<app id>-<fn id>`. Every step body is wrapped by `traced()`, which logs
+// Function slugs are `<app id>-<fn id>`. A second client (observability.js: run metadata, userland
+// traces, defers) is served at /api/inngest-obs. Every step body is wrapped by `traced()`, which logs
 // {kind: "START"|"END", run_id, step, attempt, t, mono, pid, ok?, error?}; every entry into a
 // function handler logs {kind: "CALL", fn, run_id, attempt} (one per SDK request that ran it).
 
@@ -19,6 +20,7 @@ import { Inngest, NonRetriableError, referenceFunction, step } from "inngest";
 import { getAsyncCtx } from "inngest/experimental";
 import { endpointAdapter, serve, serveEndpoint } from "inngest/node";
 import { gatewayFunctions } from "./gateway.js";
+import { observabilityClient } from "./observability.js";
 
 const PORT = Number.parseInt(process.env.PORT ?? "3000", 10);
 const SIDE_EFFECT_LOG = process.env.SIDE_EFFECT_LOG;
@@ -453,6 +455,15 @@ const endpointListeners = Object.fromEntries(
 
 const handler = serve({ client: inngest, functions });
 
+// Run metadata, userland traces and defers: a second client, served at its own path.
+const OBS_SERVE_PATH = "/api/inngest-obs";
+const obs = observabilityClient({
+  checkpointing: CHECKPOINTING,
+  isDev: process.env.INNGEST_DEV === "1" || process.env.INNGEST_DEV === "true",
+  record,
+});
+const obsHandler = serve({ client: obs.client, functions: obs.functions, servePath: OBS_SERVE_PATH });
+
 const server = http.createServer((req, res) => {
   const path = (req.url ?? "/").split("?")[0];
   if (path === SERVE_PATH) {
@@ -461,6 +472,10 @@ const server = http.createServer((req, res) => {
   }
   if (endpointListeners[path]) {
     endpointListeners[path](req, res);
+    return;
+  }
+  if (path === OBS_SERVE_PATH) {
+    obsHandler(req, res);
     return;
   }
   res.writeHead(404, { "Content-Type": "application/json" });

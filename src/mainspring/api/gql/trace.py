@@ -35,6 +35,7 @@ async def _trace(info: Info, run: dict[str, Any]) -> dict[str, Any]:
         steps,
         started_at=_ms(run["run_started_at"]),
         ended_at=_ms(run["ended_at"]),
+        metadata=await reads.metadata(run_id),
     )
     common = {
         "runID": run_id,
@@ -77,6 +78,7 @@ def _span_node(
         "stepInfo": _step_info(span),
         "stepType": span.step_type,
         "isRoot": span.kind == "run",
+        "metadata": span.metadata,
     }
     node["childrenSpans"] = [
         _span_node(child, node, common, queued_at=queued_at) for child in span.children
@@ -95,7 +97,6 @@ _NOTHING: dict[str, Any] = {
     "debugPaused": False,
     "skipReason": None,
     "skipExistingRunID": None,
-    "metadata": [],
     "response": None,
 }
 

@@ -11,6 +11,9 @@ _RUN_TABLES = (
     "prune_run_pauses",
     "prune_run_queue",
     "prune_run_origin",
+    "prune_run_metadata",
+    "prune_run_spans",
+    "prune_run_defers",
     "prune_run",
 )
 

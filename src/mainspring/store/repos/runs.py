@@ -104,6 +104,7 @@ def load_state(tx: Tx, run_id: str) -> RunState | None:
         request_version=row["request_version"],
         started_at=row["started_at"],
         start_recorded=row["started_at"] is not None,
+        defers=codec.loads(row["defers"]) if row["defers"] else {},
     )
     for step in codec.loads(row["steps"]):
         state.steps[step["step_id"]] = step["memo"]

@@ -138,7 +138,8 @@ SELECT id FROM runs WHERE id = %(id)s FOR UPDATE;
 
 -- name: load_run_state
 -- What the executor needs to call the SDK, in one round trip: the run, its events in trigger
--- order and its memoized steps in order, both as JSON text (json, not jsonb: kept verbatim).
+-- order and its memoized steps in order, both as JSON text (json, not jsonb: kept verbatim),
+-- and its defers' states (hashed id → status).
 SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_version,
     r.started_at,
     (SELECT COALESCE(json_agg(json_build_object(
@@ -151,7 +152,9 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
          LIMIT 1) e) AS events,
     (SELECT COALESCE(json_agg(json_build_object('step_id', s.step_id, 'memo', s.memo::json)
             ORDER BY s.seq, s.completed_at, s.step_id), '[]')::text
-     FROM steps s WHERE s.run_id = r.id) AS steps
+     FROM steps s WHERE s.run_id = r.id) AS steps,
+    (SELECT COALESCE(json_object_agg(d.hashed_id, d.status), '{}')::text
+     FROM run_defers d WHERE d.run_id = r.id) AS defers
 FROM runs r WHERE r.id = %(id)s;
 
 -- name: list_runs_by_events

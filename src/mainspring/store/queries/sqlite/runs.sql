@@ -111,7 +111,8 @@ SELECT id FROM runs WHERE id = :id;
 
 -- name: load_run_state
 -- What the executor needs to call the SDK: the run, its events in trigger order and its
--- memoized steps in order, both as JSON text (the same shape as on PostgreSQL).
+-- memoized steps in order, both as JSON text (the same shape as on PostgreSQL), and its
+-- defers' states (hashed id → status).
 SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_version,
     r.started_at,
     (SELECT json_group_array(json_object(
@@ -121,7 +122,8 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
            JOIN events ON events.internal_id = ids.value ORDER BY ids.key) AS e) AS events,
     (SELECT json_group_array(json_object('step_id', s.step_id, 'memo', json(s.memo)))
      FROM (SELECT step_id, memo FROM steps WHERE run_id = r.id
-           ORDER BY seq, completed_at, step_id) AS s) AS steps
+           ORDER BY seq, completed_at, step_id) AS s) AS steps,
+    (SELECT json_group_object(hashed_id, status) FROM run_defers WHERE run_id = r.id) AS defers
 FROM runs r WHERE r.id = :id;
 
 -- name: list_runs_by_events
