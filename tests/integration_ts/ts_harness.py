@@ -54,6 +54,7 @@ FUNCTION_IDS = (
     "fanout",
     "fanout-child",
     "cron-tick",
+    "realtime-publisher",
 )
 CRON_EXPR = "* * * * *"
 

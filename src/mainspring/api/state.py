@@ -11,6 +11,7 @@ from mainspring.ingest import Ingest
 from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.service import Operations
 from mainspring.reads import Reads
+from mainspring.realtime import Realtime
 from mainspring.registry import Registry
 from mainspring.registry.sync import AppSync
 from mainspring.runs.checkpoints import CheckpointLog
@@ -32,6 +33,7 @@ class Services:
     connector: Connector
     operations: Operations
     supervisor: Supervisor
+    realtime: Realtime
 
 
 def services(request: Request) -> Services:

@@ -2,8 +2,10 @@
 
 Agreed with the dashboard: API prefixes are `/e/ /fn/ /v0/ /v1/ /v2/ /invoke/ /health /metrics
 /openapi.json /docs`; SDK→server routes take the signing-key bearer hash, `/e/{key}` the event
-key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public; every other
-path is the dashboard and needs a login session.
+key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public; realtime
+subscribers (`/v1/realtime/sse`, `/v1/realtime/connect`) bring a subscription token, which the
+handler checks, and realtime publishers the signing key; every other path is the dashboard and
+needs a login session.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class Zone(enum.Enum):
     EVENT = "event"
     API = "api"
     ADMIN_API = "admin_api"
+    REALTIME = "realtime"  # subscribers: the handler checks their subscription token
     DASHBOARD = "dashboard"
 
 
@@ -24,6 +27,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PUBLIC_EXACT = frozenset({"/health", "/login", "/favicon.ico"})
 _PUBLIC_PREFIXES = ("/static/",)
 _SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/")
+_SDK_EXACT = frozenset({"/fn/register", "/v1/realtime/publish", "/v1/realtime/token"})
+_REALTIME_EXACT = frozenset({"/v1/realtime/sse", "/v1/realtime/connect"})
 _API_PREFIXES = ("/fn/", "/v0/", "/v1/", "/v2/", "/invoke/")
 _API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v1", "/v2"})
 
@@ -31,8 +36,10 @@ _API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v
 def classify(method: str, path: str) -> Zone:
     if path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES):
         return Zone.PUBLIC
-    if path == "/fn/register" or path.startswith(_SDK_PREFIXES):
+    if path in _SDK_EXACT or path.startswith(_SDK_PREFIXES):
         return Zone.SDK
+    if path in _REALTIME_EXACT:
+        return Zone.REALTIME
     if path.startswith("/e/") or (path == "/v1/events" and method == "POST"):
         return Zone.EVENT
     if path.startswith("/v1/admin/") or path == "/v1/admin":

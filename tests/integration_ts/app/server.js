@@ -15,7 +15,7 @@
 
 import fs from "node:fs";
 import http from "node:http";
-import { Inngest, NonRetriableError, referenceFunction } from "inngest";
+import { Inngest, NonRetriableError, realtime, referenceFunction, staticSchema } from "inngest";
 import { serve } from "inngest/node";
 
 const PORT = Number.parseInt(process.env.PORT ?? "3000", 10);
@@ -299,6 +299,34 @@ const cronTick = inngest.createFunction(
   },
 );
 
+// ---- 14. realtime: publish `count` messages to the channel named by the event ------------------
+// `via: "step"` uses step.realtime.publish (a planned step each), `via: "client"` the client's
+// publish inside one step.run; the subscriber (realtime_subscriber.js) expects data {i, of}.
+const progress = realtime.channel({
+  name: (id) => `progress:${id}`,
+  topics: { tick: { schema: staticSchema() }, other: { schema: staticSchema() } },
+});
+
+const realtimePublisher = inngest.createFunction(
+  { id: "realtime-publisher", triggers: [{ event: "ts/realtime.publish" }] },
+  async (ctx) => {
+    called("realtime-publisher", ctx);
+    const { channel, count, via, topic } = ctx.event.data;
+    const ch = progress(channel);
+    const ref = ch[topic ?? "tick"];
+    if (via === "client") {
+      await ctx.step.run("publish-all", async () => {
+        for (let i = 0; i < count; i++) await inngest.realtime.publish(ref, { i, of: count });
+      });
+    } else {
+      for (let i = 0; i < count; i++) {
+        await ctx.step.realtime.publish(`tick-${i}`, ref, { i, of: count });
+      }
+    }
+    return { published: count };
+  },
+);
+
 export const functions = [
   chain,
   sleeper,
@@ -317,6 +345,7 @@ export const functions = [
   fanout,
   fanoutChild,
   cronTick,
+  realtimePublisher,
 ];
 
 // ---- HTTP server -----------------------------------------------------------------------------
