@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
-from mainspring.api.realtime_streams import sse_response, websocket_session
+from mainspring.api.realtime_streams import SseStream, websocket_session
 from mainspring.api.state import Services
 from mainspring.realtime import Realtime, tokens
 from mainspring.realtime.messages import Topic, json_value
@@ -117,7 +117,7 @@ async def sse(request: Request) -> Response:
     except errors.MainspringError as exc:
         return _refusal(exc)
     realtime = _realtime(request)
-    return sse_response(realtime, realtime.subscribe(granted))
+    return SseStream(realtime, realtime.subscribe(granted))
 
 
 async def connect(websocket: WebSocket) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mainspring.realtime.messages import Outgoing, Topic
@@ -37,12 +37,23 @@ SLOW = Closing(
     f"{MAX_BUFFERED_BYTES // (1024 * 1024)} MiB waiting; reconnect to resume",
 )
 SHUTDOWN = Closing("server_closing", "the server is shutting down; reconnect")
+GONE = Closing("disconnected", "the subscriber went away")
 
 
 class Subscriber:
     """One subscription: the topics it receives and what is waiting to be written to it."""
 
-    __slots__ = ("_bytes", "_max_bytes", "_max_messages", "_queue", "_ready", "closing", "topics")
+    __slots__ = (
+        "_bytes",
+        "_max_bytes",
+        "_max_messages",
+        "_nudged",
+        "_queue",
+        "_waiter",
+        "closing",
+        "direct",
+        "topics",
+    )
 
     def __init__(
         self,
@@ -55,30 +66,49 @@ class Subscriber:
         self.closing: Closing | None = None
         self._queue: deque[Outgoing] = deque()
         self._bytes = 0
-        self._ready = asyncio.Event()
+        # A bare future rather than an Event, and no timer per wait: with a thousand
+        # subscribers every wake-up costs a thousand times over.
+        self._waiter: asyncio.Future[None] | None = None
+        self._nudged = False
+        # Set by the transport while its writer waits: writes `message` to the connection at
+        # once, on the publisher's stack (no task switch per subscriber); False when it
+        # cannot, and the message is buffered as usual.
+        self.direct: Callable[[Outgoing], bool] | None = None
         self._max_messages = max_messages
         self._max_bytes = max_bytes
 
     def offer(self, message: Outgoing) -> bool:
         """Buffer `message`; False when the buffer is full (the caller drops this subscriber)."""
+        if not self._queue and self.direct is not None and self.direct(message):
+            return True
         size = len(message)
         if len(self._queue) >= self._max_messages or self._bytes + size > self._max_bytes:
             return False
         self._queue.append(message)
         self._bytes += size
-        self._ready.set()
+        self._wake()
         return True
 
-    async def take(self, timeout_s: float) -> list[Outgoing]:
-        """Everything buffered, waiting up to `timeout_s` for something; [] when that passed
-        or the subscription ended (`closing` says why)."""
-        if not self._queue and self.closing is None:
-            self._ready.clear()
+    def nudge(self) -> None:
+        """Make a waiting `take` return (empty-handed if nothing came): time for a keep-alive."""
+        self._nudged = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(self) -> list[Outgoing]:
+        """Everything buffered, once there is something; [] after a `nudge`, or once the
+        subscription ended (`closing` says why)."""
+        if not self._queue and self.closing is None and not self._nudged:
+            self._waiter = asyncio.get_running_loop().create_future()
             try:
-                async with asyncio.timeout(timeout_s):
-                    await self._ready.wait()
-            except TimeoutError:
-                return []
+                await self._waiter
+            finally:
+                self._waiter = None
+        self._nudged = False
         batch = list(self._queue)
         self._queue.clear()
         self._bytes = 0
@@ -87,7 +117,7 @@ class Subscriber:
     def close(self, closing: Closing) -> None:
         if self.closing is None:
             self.closing = closing
-        self._ready.set()
+        self._wake()
 
 
 class Hub:
@@ -136,6 +166,10 @@ class Hub:
             self.remove(subscriber)
             subscriber.close(SLOW)
         return count
+
+    def nudge_all(self) -> None:
+        for subscriber in self._subscribers:
+            subscriber.nudge()
 
     def close_all(self, closing: Closing) -> None:
         for subscriber in list(self._subscribers):

@@ -7,6 +7,8 @@ theirs. On SQLite there is one process and the hub is all there is.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -29,12 +31,13 @@ from mainspring.realtime.messages import (
     encode,
 )
 from mainspring.store.base import Connector, PubSub
-from mainspring.supervision import Component
+from mainspring.supervision import Component, start_supervised
 
 log = logging.getLogger("mainspring.realtime")
 CHANNEL = "mainspring_realtime"  # the PubSub channel between processes
 MAX_MESSAGE_BYTES = 512 * 1024  # one published message (Inngest's limit)
 MAX_STREAM_BYTES = 1024 * 1024  # one streamed publish, all chunks together (Inngest's limit)
+KEEPALIVE_S = 15.0  # idle SSE streams get a comment this often, so proxies keep them open
 _WARN_EVERY_S = 10.0
 
 
@@ -55,15 +58,25 @@ class Realtime:
         self.production = production
         self._keys = tuple(keys.derived(key) for key in signing_keys) if production else ()
         self._last_warning = 0.0
+        self._keepalive = Component("realtime-keepalive")
+        self._ticker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if not self.production:
             self._keys = (await keys.dev_key(self._connector, self._clock),)
         if self._pubsub is not None:
             self._pubsub.subscribe(CHANNEL, self._heard)
+        self._ticker = start_supervised(self._keepalive, self._nudge_forever)
+
+    async def _nudge_forever(self) -> None:
+        """One timer for every subscriber, rather than one per subscriber and wait."""
+        while True:
+            await asyncio.sleep(KEEPALIVE_S)
+            self.hub.nudge_all()
 
     def components(self) -> list[Component]:
-        return [] if self._pubsub is None else self._pubsub.components()
+        pubsub = [] if self._pubsub is None else self._pubsub.components()
+        return [self._keepalive, *pubsub]
 
     async def publish(self, message: Outgoing) -> int:
         """Deliver `message` here and to the other processes; returns this process's count of
@@ -137,6 +150,10 @@ class Realtime:
 
     async def stop(self) -> None:
         self.close_streams()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
         if self._pubsub is not None:
             await self._pubsub.close()
 
