@@ -12,6 +12,7 @@ subscriber process.
 
     .venv/bin/python bench/bench_realtime.py
     .venv/bin/python bench/bench_realtime.py --subscribers 200 --messages 50 --transports sse
+    PROF=/tmp/server.prof .venv/bin/python bench/bench_realtime.py   # the server under cProfile
 
 Targets (issue 16): p50 ≤ 10 ms and p99 ≤ 50 ms with 1,000 subscribers.
 """
@@ -140,7 +141,8 @@ def subscribe_all(port: int, transport: str, count: int, messages: int) -> None:
 @contextlib.contextmanager
 def server(workdir: Path, subscribers: int) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
-    command = [sys.executable, "-m", "mainspring", "dev", "--port", str(port), "--db"]
+    profile = ["-m", "cProfile", "-o", os.environ["PROF"]] if os.environ.get("PROF") else []
+    command = [sys.executable, *profile, "-m", "mainspring", "dev", "--port", str(port), "--db"]
     command += [str(workdir / "bench.db"), "--no-discovery", "--no-ui"]
     command += ["--max-connections", str(subscribers + 100)]
     log = (workdir / "server.log").open("wb")

@@ -216,3 +216,54 @@ def test_unused_path_is_not_a_subscription(cloud: CloudStack) -> None:
     """The realtime routes are exact: nothing under them is open without credentials."""
     resp = httpx.get(f"{cloud.server.url}/v1/realtime/other")
     assert resp.status_code == 401
+
+
+def test_a_websocket_adds_and_removes_topics_in_band(cloud: CloudStack) -> None:
+    url, channel = cloud.server.url, _channel()
+    ws = WsSubscriber(url, {"token": _token(cloud, [(channel, "a")])})
+    ws.send({"kind": "sub", "data": _token(cloud, [(channel, "b")])})
+    ws.send({"kind": "sub", "data": "not-a-token"})  # ignored, as Inngest does
+    ws.send({"kind": "unsub", "data": [{"channel": channel, "name": "a"}]})
+    # The requests travel apart from the publishes: publish to b until it is heard (then the
+    # requests before it were handled), then a must be silent.
+    deadline = time.monotonic() + 10
+    heard: list[dict[str, Any]] = []
+    while not heard and time.monotonic() < deadline:
+        assert _publish(cloud, channel, "b", {"to": "b"}).status_code == 200
+        heard = ws.messages(1, timeout=0.2)
+    assert heard and heard[0]["topic"] == "b"
+    assert _publish(cloud, channel, "a", {"to": "a"}).status_code == 200
+    assert _publish(cloud, channel, "b", {"to": "b", "last": True}).status_code == 200
+    rest = [m for m in ws.messages(timeout=1.0) if m["data"].get("last") or m["topic"] == "a"]
+    assert [(m["topic"], m["data"]) for m in rest] == [("b", {"to": "b", "last": True})]
+    ws.close()
+
+
+def test_a_streamed_publish_arrives_as_a_stream(cloud: CloudStack) -> None:
+    url, channel = cloud.server.url, _channel()
+    sse = SseSubscriber(url, {"token": _token(cloud, [(channel, "t")])})
+
+    def body() -> Iterator[bytes]:
+        yield "première partie, ".encode()
+        yield b"then the rest"
+
+    resp = httpx.post(
+        f"{url}/v1/realtime/publish",
+        params={"channel": channel, "topic": "t", "run_id": "01RUN"},
+        content=body(),
+        headers={**_sdk(cloud), "Content-Type": "text/stream"},
+    )
+    assert resp.status_code == 200
+    events: list[dict[str, Any]] = []
+    while not events or events[-1]["kind"] != "datastream-end":
+        more = sse.events(1, timeout=5)
+        assert more, events
+        events.append(more[0]["data"])
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "datastream-start" and kinds[-1] == "datastream-end", kinds
+    assert set(kinds[1:-1]) == {"chunk"}
+    stream_id = events[0]["data"]
+    assert events[-1]["data"] == stream_id
+    assert all(e["stream_id"] == stream_id and e["run_id"] == "01RUN" for e in events[1:-1])
+    assert "".join(e["data"] for e in events[1:-1]) == "première partie, then the rest"
+    sse.close()
