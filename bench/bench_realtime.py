@@ -6,7 +6,8 @@ publishes, one every `--interval-ms` (50), each `POST /v1/realtime/publish` carr
 `time.time_ns()`. The subscriber sockets ask the kernel to stamp each packet they receive
 (SO_TIMESTAMPNS, the same clock): a (message, subscriber) latency is that stamp minus the
 publish time, so it is the server's part, however long the subscriber process itself takes
-to read 1,000 sockets on a shared 2-core machine. Run once over SSE and once over WebSockets
+to read 1,000 sockets on a shared 2-core machine; that process runs at nice 19, so that it
+takes CPU the server does not need rather than the server's. Run once over SSE and once over WebSockets
 (`--transports`). Also reported: the CPU per published message of the server and of the
 subscriber process.
 
@@ -108,6 +109,7 @@ def _stamp(ancillary: list[tuple[int, int, bytes]]) -> int:
 def subscribe_all(port: int, transport: str, count: int, messages: int) -> None:
     """Latency = when the subscriber's kernel received the bytes (SO_TIMESTAMPNS) minus when
     the publisher sent the request: the server's part, whatever this process's own lag."""
+    os.nice(19)  # the server first: our own lag does not count (kernel stamps), its would
     request, marker = _request(transport)
     sockets, buffers, latencies = {}, {}, {}
     for _ in range(count):
