@@ -7,9 +7,9 @@ publishes, one every `--interval-ms` (50), each `POST /v1/realtime/publish` carr
 (SO_TIMESTAMPNS, the same clock): a (message, subscriber) latency is that stamp minus the
 publish time, so it is the server's part, however long the subscriber process itself takes
 to read 1,000 sockets on a shared 2-core machine; that process runs at nice 19, so that it
-takes CPU the server does not need rather than the server's. Run once over SSE and once over WebSockets
-(`--transports`). Also reported: the CPU per published message of the server and of the
-subscriber process.
+takes CPU the server does not need rather than the server's. Run once over SSE and once over
+WebSockets (`--transports`). Also reported: the CPU per published message of the server and of
+the subscriber process.
 
     .venv/bin/python bench/bench_realtime.py
     .venv/bin/python bench/bench_realtime.py --subscribers 200 --messages 50 --transports sse
