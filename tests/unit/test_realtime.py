@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 import jwt
 import orjson
@@ -146,3 +147,34 @@ def test_large_payloads_are_split_within_notify_s_limit_and_joined_again() -> No
     assert Reassembly("aaaa0001").add(parts[0]) is None  # one's own messages are skipped
     assert other.add(frames("aaaa0001", 8, b"small")[0]) == b"small"
     assert other.add(parts[1]) is None  # a part without its beginning is dropped
+
+
+async def test_direct_writes_keep_their_order_when_the_connection_pushes_back() -> None:
+    """A write that has to wait for the connection finishes in a task; what comes meanwhile
+    is buffered and written after it, in order."""
+    from mainspring.api.realtime_streams import _Writer
+
+    loop = asyncio.get_running_loop()
+    gate: asyncio.Future[None] = loop.create_future()
+    written: list[int] = []
+
+    async def send(message: Any) -> None:
+        n = orjson.loads(message.json)["data"]
+        if n == 1:
+            await gate  # the connection is full: this write waits
+        written.append(n)
+
+    hub = Hub()
+    subscriber = Subscriber([T])
+    hub.add(subscriber)
+    writer = _Writer(subscriber, send)
+    taking = asyncio.create_task(writer.take())
+    await asyncio.sleep(0)  # parked: direct writes from now on
+    for n in range(4):
+        hub.deliver(encode(DATA, T, str(n).encode(), 0))
+    assert written == [0]  # 0 went straight through; 1 waits; 2 and 3 are buffered
+    gate.set_result(None)
+    batch = await taking
+    for message in batch:
+        await send(message)
+    assert written == [0, 1, 2, 3]
