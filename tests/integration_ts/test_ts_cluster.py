@@ -1,6 +1,7 @@
 """The TypeScript SDK against two servers on one PostgreSQL database, where the server that
 calls the app is not the one the app sends its checkpoints to: what one process learns from a
-checkpoint must reach the process driving the run (through the database)."""
+checkpoint must reach the process driving the run (through the database), and what one
+process is told to publish must reach the realtime subscribers of the other."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import pytest
 
 from integration.harness import Cluster, requires_postgres_dialect, wait_until
 
+from .node_subscriber import NodeSubscriber
 from .ts_harness import running_ts_cluster
 
 RUNS = 8
+COUNT = 100  # realtime messages
 pytestmark = requires_postgres_dialect()
 
 
@@ -74,3 +77,31 @@ def test_a_signal_reaches_a_run_waiting_on_another_server(cluster: Cluster) -> N
         run = driver.wait_for_run_status(run_id, "Completed", timeout=30)
         assert run["output"]["after"] == data, run
     driver.assert_no_zombies()
+
+
+@pytest.mark.parametrize("transport", ["ws", "sse"])
+def test_a_subscriber_on_one_server_hears_what_the_app_published_on_the_other(
+    cluster: Cluster, transport: str, tmp_path: Path
+) -> None:
+    """The app publishes to server 1 (its API origin); the subscriber is on server 0, with a
+    token server 0 signed (dev mode: one key per database, so server 1 would take it too)."""
+    channel = uuid.uuid4().hex[:10]
+    subscriber = NodeSubscriber(
+        cluster.servers[0].url,
+        f"progress:{channel}",
+        count=COUNT,
+        transport=transport,
+        log_dir=tmp_path,
+    )
+    try:
+        subscriber.wait_ready()
+        event_id = cluster.apis[0].send_event(
+            "ts/realtime.publish", {"channel": channel, "count": COUNT, "via": "step"}
+        )
+        run_id = str(cluster.apis[0].run_for_event(event_id)["run_id"])
+        cluster.apis[0].wait_for_run_status(run_id, "Completed", timeout=120)
+        got = subscriber.messages(timeout=30)
+    finally:
+        subscriber.stop()
+    assert [m["data"] for m in got] == [{"i": i, "of": COUNT} for i in range(COUNT)]
+    assert {m["runId"] for m in got} == {run_id}

@@ -59,6 +59,7 @@ FUNCTION_IDS = (
     "ai",
     "signal-waiter",
     "signal-sender",
+    "realtime-publisher",
 )
 CRON_EXPR = "* * * * *"
 # The second client of the app (app/observability.js: run metadata, userland traces, defers),

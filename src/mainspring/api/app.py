@@ -26,6 +26,7 @@ from mainspring.api import (
     health,
     observability,
     operations,
+    realtime,
     rest,
     run_metadata,
     runs,
@@ -56,11 +57,12 @@ from mainspring.queue.dispatch import Dispatch
 from mainspring.queue.timers import Timers
 from mainspring.queue.worker import Worker
 from mainspring.reads import Reads
+from mainspring.realtime import Realtime
 from mainspring.registry import Registry
 from mainspring.registry.sync import AppSync
 from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.settings import Settings
-from mainspring.store import redact_url
+from mainspring.store import open_pubsub, redact_url
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
 
@@ -81,6 +83,7 @@ class _Engine:
     dispatch: Dispatch
     operations: Operations
     sync: AppSync
+    realtime: Realtime
 
 
 def build_app(settings: Settings, connector: Connector) -> Starlette:
@@ -152,6 +155,13 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
     registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
     sync = AppSync(settings, registry, clock)
+    live = Realtime(
+        connector,
+        open_pubsub(settings.db),
+        clock,
+        production=settings.production,
+        signing_keys=settings.signing_keys,
+    )
     services = Services(
         settings=settings,
         clock=clock,
@@ -164,13 +174,20 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         connector=connector,
         operations=ops,
         supervisor=Supervisor(
-            [connector.components, worker.components, ops.components, sync.components]
+            [
+                connector.components,
+                worker.components,
+                ops.components,
+                sync.components,
+                live.components,
+            ]
         ),
         endpoints=endpoint_runs,
         run_tokens=RunTokens(settings.signing_key if settings.production else None),
+        realtime=live,
     )
     engine = _Engine(
-        settings, connector, registry, driver, egress, executor, worker, dispatch, ops, sync
+        settings, connector, registry, driver, egress, executor, worker, dispatch, ops, sync, live
     )
     return services, engine
 
@@ -214,6 +231,7 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
         await engine.operations.start()
         connector.listen("mainspring_queue", engine.worker.notify)
         connector.listen("mainspring_registry", lambda: _spawn(_reload(engine.registry)))
+        await engine.realtime.start()
         await engine.worker.start(engine.dispatch)
         engine.sync.start()
         log.info(
@@ -228,6 +246,7 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
         finally:
             log.info("shutting down: finishing in-flight calls")
             await engine.sync.stop()
+            await engine.realtime.stop()
             engine.executor.drain()
             await engine.worker.stop(settings.shutdown_timeout_s)
             await engine.driver.close()
@@ -253,6 +272,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *observability.routes,
             *docs.routes,
             *rest.routes,
+            *realtime.routes,
             *health.routes,
             *admin_apps.routes,
             *gql.routes,
@@ -306,3 +326,10 @@ def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(coroutine)
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+def close_streams(app: Starlette) -> None:
+    """End the long-lived realtime streams, so that a stopping server's wait for requests in
+    flight is not held up by subscribers (the server calls this as it begins to stop)."""
+    services: Services = app.state.services
+    services.realtime.close_streams()

@@ -59,8 +59,9 @@ class AuthMiddleware:
         self.signing_keys = signing_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":  # none today; a future one must not bypass the login
-            if self._session(HTTPConnection(scope)) is None:
+        if scope["type"] == "websocket":  # realtime checks its token; others need the login
+            realtime = classify("GET", scope["path"]) is Zone.REALTIME
+            if not realtime and self._session(HTTPConnection(scope)) is None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
         if scope["type"] != "http":

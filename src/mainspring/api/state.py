@@ -13,6 +13,7 @@ from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.service import Operations
 from mainspring.protocol.run_tokens import RunTokens
 from mainspring.reads import Reads
+from mainspring.realtime import Realtime
 from mainspring.registry import Registry
 from mainspring.registry.sync import AppSync
 from mainspring.runs.checkpoints import CheckpointLog
@@ -53,6 +54,7 @@ class Services:
     supervisor: Supervisor
     endpoints: EndpointRuns
     run_tokens: RunTokens
+    realtime: Realtime
 
 
 def services(request: Request) -> Services:

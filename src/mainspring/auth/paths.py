@@ -2,10 +2,11 @@
 
 Agreed with the dashboard: API prefixes are `/e/ /fn/ /v0/ /v1/ /v2/ /invoke/ /health /metrics
 /openapi.json /docs`; SDK→server routes (register, `use_api` reads, checkpoints, userland traces,
-`POST /v1/runs/{id}/metadata`) take the signing-key bearer hash, `/e/{key}` the event
-key, the rest of the API an API token; `/health`, `/static/…` and `/login` are public, and so is a
-durable endpoint's run output (its run token is checked by the route); every other path is the
-dashboard and needs a login session.
+`POST /v1/runs/{id}/metadata`, realtime publishing and tokens) take the signing-key bearer hash,
+`/e/{key}` the event key, the rest of the API an API token; `/health`, `/static/…` and `/login` are
+public, and so is a durable endpoint's run output (its run token is checked by the route); realtime
+subscribers (`/v1/realtime/sse`, `/v1/realtime/connect`) bring a subscription token, which the
+handler checks; every other path is the dashboard and needs a login session.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Zone(enum.Enum):
     EVENT = "event"
     API = "api"
     ADMIN_API = "admin_api"
+    REALTIME = "realtime"  # subscribers: the handler checks their subscription token
     DASHBOARD = "dashboard"
 
 
@@ -26,6 +28,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PUBLIC_EXACT = frozenset({"/health", "/login", "/favicon.ico"})
 _PUBLIC_PREFIXES = ("/static/",)
 _SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/", "/v1/traces/")
+_SDK_EXACT = frozenset(
+    {"/fn/register", "/v1/checkpoint", "/v1/realtime/publish", "/v1/realtime/token"}
+)
+_REALTIME_EXACT = frozenset({"/v1/realtime/sse", "/v1/realtime/connect"})
 _API_PREFIXES = ("/fn/", "/v0/", "/v1/", "/v2/", "/invoke/")
 _API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v1", "/v2"})
 # POSTs that may only read: the gate asks for the read scope and the handler for admin when the
@@ -41,12 +47,10 @@ def _run_output(path: str) -> bool:
 def classify(method: str, path: str) -> Zone:
     if path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES) or _run_output(path):
         return Zone.PUBLIC
-    if (
-        path in ("/fn/register", "/v1/checkpoint")
-        or path.startswith(_SDK_PREFIXES)
-        or _run_metadata(method, path)
-    ):
+    if path in _SDK_EXACT or path.startswith(_SDK_PREFIXES) or _run_metadata(method, path):
         return Zone.SDK
+    if path in _REALTIME_EXACT:
+        return Zone.REALTIME
     if path.startswith("/e/") or (path == "/v1/events" and method == "POST"):
         return Zone.EVENT
     if path.startswith("/v1/admin/") or path == "/v1/admin":

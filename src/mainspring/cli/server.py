@@ -144,7 +144,11 @@ def serve(settings: Settings) -> None:
                 yield
                 self._captured_signals.clear()
 
-    from mainspring.api.app import build_app
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            close_streams(app)  # realtime subscribers would hold up the wait for requests
+            await super().shutdown(sockets)
+
+    from mainspring.api.app import build_app, close_streams
     from mainspring.serving.limits import ConnectionLimits
     from mainspring.serving.protocol import protocol_class
     from mainspring.store import open_connector
@@ -165,6 +169,9 @@ def serve(settings: Settings) -> None:
                 ConnectionLimits(settings.header_timeout_s, settings.max_connections)
             ),
             timeout_keep_alive=settings.keep_alive_s,
+            # Realtime sends one message to many WebSockets: compressing it once per
+            # connection would cost more than the bytes saved on small JSON messages.
+            ws_per_message_deflate=False,
             lifespan="on",
             access_log=False,
             log_level=max(settings.logging_level, logging.WARNING),

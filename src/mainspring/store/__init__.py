@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mainspring.store.base import Connector
+from mainspring.store.base import Connector, PubSub
 from mainspring.store.urls import redact_url as redact_url
 
 
@@ -21,3 +21,12 @@ def open_connector(url: str) -> Connector:
     from mainspring.store.sqlite import SqliteConnector
 
     return SqliteConnector(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+
+
+def open_pubsub(url: str) -> PubSub | None:
+    """Messages between processes on one PostgreSQL database; None for SQLite (one process)."""
+    if not is_postgres(url):
+        return None
+    from mainspring.store.pg_pubsub import PgPubSub
+
+    return PgPubSub(url)

@@ -105,3 +105,27 @@ class Connector(Protocol):
     async def close(self) -> None:
         """Finish pending work and release the database."""
         ...
+
+
+class PubSub(Protocol):
+    """Messages with a payload between the processes sharing one database (PostgreSQL's
+    LISTEN/NOTIFY). Best effort: at most once, nothing is stored, a process that is not
+    listening when a message is sent never sees it."""
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        """Send `payload` (UTF-8 text, any size) to the other processes' `subscribe` callbacks;
+        returns once the database has taken it. One process's messages arrive in the order
+        their `publish` calls were made; its own messages are not delivered back to it."""
+        ...
+
+    def subscribe(self, channel: str, callback: Callable[[bytes], None]) -> None:
+        """Call `callback` on the running loop with each payload another process publishes."""
+        ...
+
+    def components(self) -> list[Component]:
+        """Its supervised threads, for `/health`."""
+        ...
+
+    async def close(self) -> None:
+        """Stop listening and release the connections."""
+        ...

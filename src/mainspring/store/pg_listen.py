@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 
@@ -19,20 +20,31 @@ LISTEN_POLL_S = 1.0
 
 class Listener(threading.Thread):
     """LISTENs on the given channels and calls back on the event loop; reconnects on loss,
-    and on any other failure too (it is supervised: it never ends before `stop`)."""
+    and on any other failure too (it is supervised: it never ends before `stop`).
 
-    def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(name="mainspring-pg-listen", daemon=True)
+    `add` callbacks are told "something happened" (and, after a reconnect, told anyway);
+    `add_payload` callbacks get each notification's payload, and nothing for what was sent
+    while the connection was down."""
+
+    def __init__(
+        self, url: str, loop: asyncio.AbstractEventLoop, name: str = "db-listener"
+    ) -> None:
+        super().__init__(name=f"mainspring-{name}", daemon=True)
         self._url = url
         self._loop = loop
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
+        self._payload_callbacks: dict[str, list[Callable[[str], None]]] = {}
         self._stop = threading.Event()
         self._failures = 0  # in a row; reset once LISTENing again
-        self.component = Component("db-listener")
+        self._role = name.removeprefix("db-")
+        self.component = Component(name)
         watch_thread(self.component, self)
 
     def add(self, channel: str, callback: Callable[[], None]) -> None:
         self._callbacks.setdefault(channel, []).append(callback)
+
+    def add_payload(self, channel: str, callback: Callable[[str], None]) -> None:
+        self._payload_callbacks.setdefault(channel, []).append(callback)
 
     def stop(self) -> None:
         self._stop.set()
@@ -60,25 +72,41 @@ class Listener(threading.Thread):
         return delay
 
     def _listen(self, *, catch_up: bool) -> None:
-        with connect(self._url, "listener") as conn:
-            for channel in self._callbacks:
-                conn.execute(f"LISTEN {channel}".encode())
+        with connect(self._url, self._role) as conn:
+            listening = self._listen_to_new(conn, set())
             self._failures = 0
             self.component.up()
             if catch_up:  # notifications sent while we were deaf are lost: act as if told
                 self._fire_all()
             while not self._stop.is_set():
+                listening = self._listen_to_new(conn, listening, catch_up=True)
                 for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
                     for callback in self._callbacks.get(notify.channel, []):
                         self._call_soon(callback)
+                    for with_payload in self._payload_callbacks.get(notify.channel, []):
+                        self._call_soon(with_payload, notify.payload)
+
+    def _listen_to_new(
+        self, conn: psycopg.Connection[Any], listening: set[str], *, catch_up: bool = False
+    ) -> set[str]:
+        """LISTEN to the channels added since (one added after the thread started was missed
+        until now: its callbacks are told, as after a reconnect)."""
+        for channel in [*self._callbacks, *self._payload_callbacks]:
+            if channel not in listening:
+                conn.execute(f"LISTEN {channel}".encode())
+                listening.add(channel)
+                if catch_up:
+                    for callback in self._callbacks.get(channel, []):
+                        self._call_soon(callback)
+        return listening
 
     def _fire_all(self) -> None:
         for callbacks in self._callbacks.values():
             for callback in callbacks:
                 self._call_soon(callback)
 
-    def _call_soon(self, callback: Callable[[], None]) -> None:
+    def _call_soon(self, callback: Callable[..., None], *args: object) -> None:
         try:
-            self._loop.call_soon_threadsafe(callback)
+            self._loop.call_soon_threadsafe(callback, *args)
         except RuntimeError:  # the loop is closed: the process is shutting down
             self._stop.set()

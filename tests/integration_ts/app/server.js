@@ -16,7 +16,14 @@
 
 import fs from "node:fs";
 import http from "node:http";
-import { Inngest, NonRetriableError, referenceFunction, step } from "inngest";
+import {
+  Inngest,
+  NonRetriableError,
+  realtime,
+  referenceFunction,
+  staticSchema,
+  step,
+} from "inngest";
 import { getAsyncCtx } from "inngest/experimental";
 import { endpointAdapter, serve, serveEndpoint } from "inngest/node";
 import { gatewayFunctions } from "./gateway.js";
@@ -330,6 +337,34 @@ const signalSender = inngest.createFunction(
   },
 );
 
+// ---- 15. realtime: publish `count` messages to the channel named by the event ------------------
+// `via: "step"` uses step.realtime.publish (a planned step each), `via: "client"` the client's
+// publish inside one step.run; the subscriber (realtime_subscriber.js) expects data {i, of}.
+const progress = realtime.channel({
+  name: (id) => `progress:${id}`,
+  topics: { tick: { schema: staticSchema() }, other: { schema: staticSchema() } },
+});
+
+const realtimePublisher = inngest.createFunction(
+  { id: "realtime-publisher", triggers: [{ event: "ts/realtime.publish" }] },
+  async (ctx) => {
+    called("realtime-publisher", ctx);
+    const { channel, count, via, topic } = ctx.event.data;
+    const ch = progress(channel);
+    const ref = ch[topic ?? "tick"];
+    if (via === "client") {
+      await ctx.step.run("publish-all", async () => {
+        for (let i = 0; i < count; i++) await inngest.realtime.publish(ref, { i, of: count });
+      });
+    } else {
+      for (let i = 0; i < count; i++) {
+        await ctx.step.realtime.publish(`tick-${i}`, ref, { i, of: count });
+      }
+    }
+    return { published: count };
+  },
+);
+
 export const functions = [
   chain,
   sleeper,
@@ -351,6 +386,7 @@ export const functions = [
   ...gatewayFunctions(inngest, { traced, called }),
   signalWaiter,
   signalSender,
+  realtimePublisher,
 ];
 
 // ---- durable endpoints (`inngest.endpoint`: steps inside the caller's own request) -------------
