@@ -95,6 +95,29 @@ def test_event_sent_before_wait_does_not_match(waits: Stack) -> None:
     assert run["output"]["event"]["data"] == {"id": key, "note": "late"}
 
 
+def test_an_event_sent_while_the_call_reaching_the_wait_is_in_flight_matches(
+    waits: Stack,
+) -> None:
+    """The race of "start a run, then send the event it waits for": the event arrives while
+    the call that reaches the wait is in flight, before the wait is recorded."""
+    api = waits.api
+    key = new_key()
+    run_id = start_run(api, "waits/start", {"id": key, "delay": 1.0})
+    waits.sidefx.wait_for(
+        lambda es: any(e["kind"] == "WAITING" and e["run_id"] == run_id for e in es),
+        timeout=10,
+        what="the call that reaches the wait to be in flight",
+    )
+    api.send_event("waits/reply", {"id": "someone-else", "note": "wrong"})
+    api.send_event("waits/reply", {"id": key, "note": "during the call"})
+
+    run = api.wait_for_run_status(run_id, "Completed", timeout=8)  # the wait's timeout is 10 s
+    assert run["output"]["event"]["data"] == {"id": key, "note": "during the call"}
+    kinds = [h["kind"] for h in run_history(api, run_id)]
+    assert kinds.count("step.waiting") == 1 and "step.resumed" in kinds, kinds
+    assert api.get_json("/v1/runs/" + run_id + "/jobs")["data"] == []  # no timeout left queued
+
+
 def test_one_event_resumes_every_run_waiting_for_it_once(waits: Stack) -> None:
     api = waits.api
     key = new_key()

@@ -34,6 +34,9 @@ class RunState:
     request_version: int = -1
     started_at: int | None = None
     start_recorded: bool = False
+    # When the call being recorded went out: a wait it declares also takes the events that
+    # arrived while it was in flight (`execution.recording`).
+    call_started_at: int | None = None
     # Its defers by hashed id → live | aborted | scheduled (`domain.defers`): sent to the SDK,
     # and what tells a run's end whether it has schedule events to emit.
     defers: dict[str, str] = field(default_factory=dict)

@@ -183,6 +183,7 @@ class Executor:
             attempt + 1, settings.backoff_base_ms, settings.backoff_max_ms, self._rng
         )
         started = time.perf_counter()
+        state.call_started_at = self._clock()
         try:
             reply = await self._send(state, item, function, attempt)
         except errors.InvalidInput as exc:  # an endpoint run whose trigger is no HTTP request

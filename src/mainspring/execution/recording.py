@@ -16,6 +16,7 @@ from mainspring.ingest import events as event_input
 from mainspring.runs import sidecar, transitions
 from mainspring.runs.transitions import Effects
 from mainspring.store.base import Tx
+from mainspring.store.repos import events as events_repo
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
@@ -172,7 +173,7 @@ def _schedule(
     if later.kind in ("planned", "sleep"):
         _queue_step(tx, state, later, now)
     elif later.kind == "wait":
-        _wait(tx, state, later, now)
+        _wait(tx, state, later, now, effects)
     elif later.kind == "signal":
         return signal_waits.wait(tx, state, later, now, functions, effects)
     else:
@@ -205,7 +206,27 @@ def _queue_step(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> 
     )
 
 
-def _wait(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:
+# How many events that arrived during the call a new wait looks at (oldest first).
+ARRIVED_LOOKBACK = 100
+
+
+def _wait(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int, effects: Effects) -> None:
+    arrived = _arrived_during_call(tx, state, later)
+    if arrived is not None:  # sent while the call that reached the wait was in flight
+        runs_repo.add_history(
+            tx,
+            state.run_id,
+            now,
+            "step.waiting",
+            step_id=later.step_id,
+            step_name=later.name,
+            data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
+        )
+        transitions.resume_step(
+            tx, state.run_id, later.step_id, later.name, "WaitForEvent", arrived, now
+        )
+        effects.woken += 1
+        return
     _pause(tx, state, later, "wait", later.opts["event"], later.opts.get("if"), now)
     runs_repo.add_history(
         tx,
@@ -216,6 +237,26 @@ def _wait(tx: Tx, state: RunState, later: opcodes.Scheduled, now: int) -> None:
         step_name=later.name,
         data={"event": later.opts["event"], "if": later.opts.get("if"), "until": later.at_ms},
     )
+
+
+def _arrived_during_call(
+    tx: Tx, state: RunState, later: opcodes.Scheduled
+) -> dict[str, Any] | None:
+    """The oldest matching event received since the call that declared this wait went out.
+
+    Closes the race of "start a run, then send the event it will wait for" (the TypeScript
+    SDK's example suite does exactly that): the function reached the wait during that call, so
+    an event received meanwhile came after the wait began, though before it was recorded."""
+    since = state.call_started_at
+    if since is None:
+        return None
+    trigger = state.events[0] if state.events else {}
+    expression = later.opts.get("if")
+    for event in events_repo.events_since(tx, later.opts["event"], since, ARRIVED_LOOKBACK):
+        payload = event.payload()
+        if pauses_repo.matches(expression, trigger, payload):
+            return payload
+    return None
 
 
 def _pause(

@@ -1,7 +1,8 @@
 """Test app for step.wait_for_event. App id `waits`.
 
 - `waits-match` (event `waits/start`): waits for `waits/reply` with
-  `if_exp="event.data.id == async.data.id"`; timeout `event.data.timeout` seconds (default 10).
+  `if_exp="event.data.id == async.data.id"`; timeout `event.data.timeout` seconds (default 10);
+  each call first sleeps `event.data.delay` seconds (default 0) after logging `WAITING`.
 - `waits-literal` (event `waits/literal.start`): waits for `waits/decision` with
   `if_exp="async.data.kind == 'approved'"`, timeout 10 s.
 - `waits-any` (event `waits/any.start`): waits for `waits/any.reply` with no `if`, timeout 10 s.
@@ -14,6 +15,7 @@ wait returned) and returns what the wait gave it: `{"event": null}` on timeout, 
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import Any
 
@@ -32,9 +34,16 @@ def describe(event: inngest.Event | None) -> dict[str, Any] | None:
 
 
 async def wait_and_report(
-    ctx: inngest.Context, fn: str, *, event: str, if_exp: str | None, seconds: int
+    ctx: inngest.Context,
+    fn: str,
+    *,
+    event: str,
+    if_exp: str | None,
+    seconds: int,
+    delay: float = 0.0,
 ) -> dict[str, Any]:
     record("WAITING", run_id=ctx.run_id, fn=fn)
+    await asyncio.sleep(delay)  # the call that reaches the wait stays in flight this long
     got = await ctx.step.wait_for_event(
         "w", event=event, if_exp=if_exp, timeout=datetime.timedelta(seconds=seconds)
     )
@@ -52,6 +61,7 @@ async def match(ctx: inngest.Context) -> dict[str, Any]:
         event="waits/reply",
         if_exp="event.data.id == async.data.id",
         seconds=seconds,
+        delay=float(ctx.event.data.get("delay", 0)),  # type: ignore[arg-type]
     )
 
 

@@ -97,6 +97,12 @@ def get_events(tx: Tx, internal_ids: list[str]) -> list[Event]:
     return [row_to_event(row) for row in rows]
 
 
+def events_since(tx: Tx, name: str, since: int, limit: int) -> list[Event]:
+    """Events named `name` received at or after `since`, oldest first."""
+    rows = tx.fetchall("events_since", {"name": name, "since": since, "limit": limit})
+    return [row_to_event(row) for row in rows]
+
+
 def list_events(tx: Tx, name: str | None, limit: int) -> list[Event]:
     if name:
         rows = tx.fetchall("list_events_by_name", {"name": name, "limit": limit})

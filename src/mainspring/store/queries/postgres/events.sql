@@ -30,3 +30,10 @@ ORDER BY received_at DESC, internal_id DESC LIMIT %(limit)s;
 -- Several events by internal id (`ids`: a JSON array), in no particular order.
 SELECT internal_id, id, name, data, "user", ts, v, received_at FROM events
 WHERE internal_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb)));
+
+-- name: events_since
+-- Events of a name received since an instant, oldest first: a wait declared by a call also takes
+-- what arrived while that call was in flight.
+SELECT internal_id, id, name, data, "user", ts, v, received_at FROM events
+WHERE name = %(name)s AND received_at >= %(since)s
+ORDER BY received_at, internal_id LIMIT %(limit)s;
