@@ -41,27 +41,34 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-# The whole suite on SQLite and, at the same time, the store contract, the integration suite, the
-# TypeScript SDK's multi-process tests (PostgreSQL only) and the browser tests again with every
-# server on PostgreSQL ($(PG_URL); fresh databases cloned from a per-session template). The two passes share nothing but the PostgreSQL server, so they run side
-# by side (output prefixed with the pass); the tests that stop or restart that server (the outage
-# test, the chaos suite's restart file) run alone afterwards. An unreachable PostgreSQL skips
-# those tests loudly; under CI=true it fails them.
+# The whole suite on SQLite, in two halves side by side (the Python-SDK and store half; the
+# TypeScript SDK and browser half), and at the same time the store contract, the integration
+# suite, the TypeScript SDK's multi-process tests (PostgreSQL only) and the browser tests again
+# with every server on PostgreSQL ($(PG_URL); fresh databases cloned from a per-session
+# template). The passes share nothing but the PostgreSQL server, and their tests mostly wait on
+# servers and apps rather than compute, so three run at once (output prefixed with the pass);
+# the tests that stop or restart that server (the outage test, the chaos suite's restart file)
+# run alone afterwards. An unreachable PostgreSQL skips those tests loudly; under CI=true it
+# fails them.
 PG_ENV = MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)}
 OUTAGE_TEST := tests/integration/test_pg_outage.py
 RESTART_TESTS := tests/chaos/test_pg_restarts.py
+SQLITE_B := tests/integration_ts tests/dashboard
 test: $(VENV)/.installed-test services ts-deps chromium lint typecheck
 	@set -o pipefail; \
-	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
+	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests \
+		$(addprefix --ignore=,$(SQLITE_B)) $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[sqlite] /' ) & sqlite=$$!; \
+	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(SQLITE_B) $(PYTEST_ARGS) 2>&1 \
+		| sed -u 's/^/[sqlite-ts] /' ) & sqlite_ts=$$!; \
 	( $(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
 		tests/store tests/integration tests/integration_ts/test_ts_cluster.py tests/dashboard \
 		tests/chaos --ignore=$(OUTAGE_TEST) \
 		--ignore=$(RESTART_TESTS) $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[postgres] /' ) & postgres=$$!; \
-	wait $$sqlite; s=$$?; wait $$postgres; p=$$?; \
-	echo "make test: SQLite pass exit $$s, PostgreSQL pass exit $$p"; \
-	[ $$s -eq 0 ] && [ $$p -eq 0 ]
+	wait $$sqlite; s=$$?; wait $$sqlite_ts; t=$$?; wait $$postgres; p=$$?; \
+	echo "make test: SQLite pass exit $$s, SQLite TS/browser pass exit $$t, PostgreSQL pass exit $$p"; \
+	[ $$s -eq 0 ] && [ $$t -eq 0 ] && [ $$p -eq 0 ]
 	$(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
 		$(OUTAGE_TEST) $(RESTART_TESTS) $(PYTEST_ARGS)
 
