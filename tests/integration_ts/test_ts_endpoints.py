@@ -4,7 +4,7 @@ The Node app serves plain HTTP endpoints at `/api/endpoint/<name>` (app/server.j
 run steps in the caller's request: the SDK checkpoints them to `POST /v1/checkpoint` and
 `/v1/checkpoint/{run}/steps`. When a step fails, sleeps or runs in parallel, the SDK redirects
 its caller to `/v1/http/runs/{run}/output?token=` and the server continues the run by replaying
-the request. The last test kills the server with SIGKILL while a run is held in a step; the
+the request. One test kills the server with SIGKILL while a run is held in a step; the
 streaming test follows an endpoint's `stream.push()` output from the caller's request to the
 server's `/v1/realtime/publish/tee` → `/v1/realtime/sse` once the server took the run over.
 """
