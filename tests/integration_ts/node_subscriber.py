@@ -1,5 +1,6 @@
-"""`node app/realtime_subscriber.js`: the TypeScript SDK's own `subscribe` (or an SSE reader
-with the SDK's token) as a subprocess whose stdout is one JSON line per message."""
+"""Node scripts of the TS suite as subprocesses whose stdout is one JSON line per message:
+`app/realtime_subscriber.js` (the TypeScript SDK's own `subscribe`, or an SSE reader with the
+SDK's token) and others (`NodeScript`)."""
 
 from __future__ import annotations
 
@@ -18,42 +19,25 @@ from .ts_harness import NODE_APP_DIR
 SCRIPT = NODE_APP_DIR / "realtime_subscriber.js"
 
 
-def _node_args() -> list[str]:
+def _node_args(script: Path) -> list[str]:
     node = shutil.which("node")
     assert node is not None, "node is required"
     probe = [node, "-e", "process.stdout.write(typeof WebSocket)"]
     out = subprocess.run(probe, capture_output=True, check=False)
     # Node 20 has the WebSocket the SDK needs behind a flag; 22+ has it on by default.
     flag = [] if out.stdout == b"function" else ["--experimental-websocket"]
-    return [node, *flag, str(SCRIPT)]
+    return [node, *flag, str(script)]
 
 
-class NodeSubscriber:
-    def __init__(
-        self,
-        server_url: str,
-        channel: str,
-        *,
-        count: int,
-        transport: str = "ws",
-        topics: tuple[str, ...] = ("tick",),
-        log_dir: Path,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        self.log_path = log_dir / f"subscriber-{channel}-{transport}.log"
-        variables = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "INNGEST_BASE_URL": server_url,
-            "INNGEST_DEV": "1",
-            "CHANNEL": channel,
-            "TOPICS": ",".join(topics),
-            "COUNT": str(count),
-            "TRANSPORT": transport,
-            **(env or {}),
-        }
+class NodeScript:
+    """`node <script>` with `env`, its stdout read as one JSON object per line."""
+
+    def __init__(self, script: Path, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        variables = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            _node_args(),
+            _node_args(script),
             cwd=NODE_APP_DIR,
             env=variables,
             stdout=subprocess.PIPE,
@@ -70,18 +54,18 @@ class NodeSubscriber:
                 self._lines.put(json.loads(line))
         self._lines.put(None)
 
+    def next_line(self, timeout: float) -> dict[str, Any] | None:
+        """The next line, or None once the script ended or `timeout` passed."""
+        return self._next(time.monotonic() + timeout)
+
     def _next(self, deadline: float) -> dict[str, Any] | None:
         try:
             return self._lines.get(timeout=max(0.01, deadline - time.monotonic()))
         except queue.Empty:
             return None
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        line = self._next(time.monotonic() + timeout)
-        assert line == {"ready": True}, f"subscriber not ready: {line}\n{self.stderr()}"
-
     def messages(self, timeout: float = 60.0) -> list[dict[str, Any]]:
-        """Every message until the subscriber exits (after `count`) or `timeout` passes."""
+        """Every line until the script exits (a subscriber: after `count`) or `timeout` passes."""
         deadline = time.monotonic() + timeout
         found: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
@@ -101,3 +85,32 @@ class NodeSubscriber:
             self.proc.kill()
         self.proc.wait(timeout=10)
         self._log.close()
+
+
+class NodeSubscriber(NodeScript):
+    def __init__(
+        self,
+        server_url: str,
+        channel: str,
+        *,
+        count: int,
+        transport: str = "ws",
+        topics: tuple[str, ...] = ("tick",),
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        variables = {
+            "INNGEST_BASE_URL": server_url,
+            "INNGEST_DEV": "1",
+            "CHANNEL": channel,
+            "TOPICS": ",".join(topics),
+            "COUNT": str(count),
+            "TRANSPORT": transport,
+            **(env or {}),
+        }
+        log_path = log_dir / f"subscriber-{channel}-{transport}.log"
+        super().__init__(SCRIPT, variables, log_path)
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        line = self._next(time.monotonic() + timeout)
+        assert line == {"ready": True}, f"subscriber not ready: {line}\n{self.stderr()}"

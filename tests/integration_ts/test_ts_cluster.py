@@ -14,6 +14,7 @@ import pytest
 
 from integration.harness import Cluster, requires_postgres_dialect, wait_until
 
+from .endpoint_stream import IN_REQUEST, THROUGH_SERVER, stream_from_endpoint
 from .node_subscriber import NodeSubscriber
 from .ts_harness import running_ts_cluster
 
@@ -105,3 +106,20 @@ def test_a_subscriber_on_one_server_hears_what_the_app_published_on_the_other(
         subscriber.stop()
     assert [m["data"] for m in got] == [{"i": i, "of": COUNT} for i in range(COUNT)]
     assert {m["runId"] for m in got} == {run_id}
+
+
+def test_an_endpoint_streams_to_a_caller_subscribed_on_the_other_server(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The app tees its endpoint's stream to server 1 (its API origin); its caller follows the
+    SDK to the run's stream on server 0 instead, which hears the tee through PostgreSQL."""
+    streamed = stream_from_endpoint(
+        cluster.app.port, tmp_path, cluster.apis[0], sse_origin=cluster.servers[0].url
+    )
+
+    assert streamed.subscribed_at().startswith(f"{cluster.servers[0].url}/v1/realtime/sse?")
+    assert streamed.status_while_held == "Running"
+    assert streamed.data() == IN_REQUEST + THROUGH_SERVER
+    assert streamed.response()["status"] == 200
+    run = cluster.apis[0].wait_for_run_status(streamed.run_id, "Completed", timeout=30)
+    assert run["output"]["status"] == 200

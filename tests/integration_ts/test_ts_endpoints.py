@@ -4,21 +4,26 @@ The Node app serves plain HTTP endpoints at `/api/endpoint/<name>` (app/server.j
 run steps in the caller's request: the SDK checkpoints them to `POST /v1/checkpoint` and
 `/v1/checkpoint/{run}/steps`. When a step fails, sleeps or runs in parallel, the SDK redirects
 its caller to `/v1/http/runs/{run}/output?token=` and the server continues the run by replaying
-the request. The last test kills the server with SIGKILL while a run is held in a step.
+the request. One test kills the server with SIGKILL while a run is held in a step; the
+streaming test follows an endpoint's `stream.push()` output from the caller's request to the
+server's `/v1/realtime/publish/tee` → `/v1/realtime/sse` once the server took the run over.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from integration.harness import JSONDict
 
+from .endpoint_stream import IN_REQUEST, THROUGH_SERVER, stream_from_endpoint
 from .ts_harness import TsStack, running_ts_stack
 
 SYNC_TIMEOUT_S = 3  # --endpoint-sync-timeout: the server takes a silent run over after this
@@ -200,3 +205,33 @@ def test_a_run_survives_a_server_kill_and_finishes(ts: TsStack, tmp_path: Path) 
     ts.api.assert_no_zombies()
     jobs: list[JSONDict] = ts.api.data(f"/v1/runs/{run_id}/jobs")
     assert jobs == []
+
+
+def test_a_streaming_endpoint_streams_to_its_caller_through_the_server(
+    ts: TsStack, tmp_path: Path
+) -> None:
+    """The SDK streams to its caller directly while the steps run in the request; after the
+    sleep the server replays the request, the SDK tees its output to `/v1/realtime/publish/tee`
+    and the caller, sent to `/v1/realtime/sse` with the run's realtime token, hears it live."""
+    streamed = stream_from_endpoint(ts.stack.app.port, tmp_path, ts.api)
+
+    assert streamed.status_while_held == "Running"  # "three" came while the run went on
+    assert streamed.data() == IN_REQUEST + THROUGH_SERVER
+    kinds = streamed.kinds()
+    assert kinds.index("subscribe") < streamed.index_of(THROUGH_SERVER[0])
+    assert kinds.count("commit") == 2  # each step's pieces, committed once it was recorded
+    response = streamed.response()
+    assert response["status"] == 200
+    assert json.loads(response["body"]) == {"run_id": streamed.run_id, "total": 3}
+    run = ts.api.wait_for_run_status(streamed.run_id, "Completed")
+    assert run["output"]["status"] == 200
+    assert [started(ts, streamed.run_id, step) for step in ("first", "second")] == [1, 1]
+
+    # The SDK's realtime token opens this run's stream, and nothing else.
+    url = httpx.URL(streamed.subscribed_at())
+    assert str(url).startswith(f"{ts.stack.server.url}/v1/realtime/sse?token=")
+    claims = jwt.decode(url.params["token"], options={"verify_signature": False})
+    assert claims["topics"] == [{"kind": "run", "channel": streamed.run_id, "name": "$stream"}]
+    assert claims["exp"] - claims["iat"] == 16 * 60
+    other = {"token": url.params["token"], "channel": "another-run", "topic": "$stream"}
+    assert ts.api.http.get("/v1/realtime/sse", params=other).status_code == 403

@@ -19,6 +19,7 @@ from integration.fake_http import Answer, FakeHttp, running_fake_http
 from integration.harness import AppProcess, wait_until
 from integration.production import CloudStack, new_signing_key, running_cloud_stack
 
+from .endpoint_stream import IN_REQUEST, THROUGH_SERVER, stream_from_endpoint
 from .ts_harness import FUNCTION_IDS, NodeAppProcess
 
 
@@ -126,3 +127,19 @@ def test_a_durable_endpoint_in_cloud_mode(cloud_ts: CloudStack) -> None:
     assert run["output"]["status"] == 200
     unsigned = httpx.post(f"{cloud_ts.server.url}/v1/checkpoint", json={}, timeout=10)
     assert unsigned.status_code == 401
+
+
+def test_a_streaming_endpoint_in_cloud_mode(cloud_ts: CloudStack, tmp_path: Path) -> None:
+    """The SDK tees its endpoint's stream with the signing key; its caller subscribes with the
+    run's realtime token (in production the only way in); the tee refuses anyone else."""
+    streamed = stream_from_endpoint(cloud_ts.app.port, tmp_path, cloud_ts.api)
+
+    assert streamed.data() == IN_REQUEST + THROUGH_SERVER
+    assert streamed.response()["status"] == 200
+    tee = f"{cloud_ts.server.url}/v1/realtime/publish/tee"
+    params = {"channel": streamed.run_id}
+    assert httpx.post(tee, params=params, content=b"x", timeout=10).status_code == 401
+    subscription = httpx.URL(streamed.subscribed_at()).params["token"]
+    as_subscriber = {"Authorization": f"Bearer {subscription}"}  # no publish claim
+    refused = httpx.post(tee, params=params, content=b"x", headers=as_subscriber, timeout=10)
+    assert refused.status_code == 401

@@ -27,6 +27,7 @@ CASES = [
     ("POST", "/v1/realtime/token", Zone.SDK),
     ("GET", "/v1/realtime/sse", Zone.REALTIME),
     ("GET", "/v1/realtime/connect", Zone.REALTIME),
+    ("POST", "/v1/realtime/publish/tee", Zone.REALTIME),  # the handler checks the credential
     ("GET", "/v1/realtime/other", Zone.API),
     ("POST", "/e/some-key", Zone.EVENT),
     ("POST", "/e/", Zone.EVENT),

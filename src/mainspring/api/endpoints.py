@@ -3,7 +3,8 @@
 `POST /v1/checkpoint` (start a run), `POST /v1/checkpoint/{run}/steps` (signing-key bearer in
 production, like every SDK call), and `GET /v1/http/runs/{run}/output?token=` (also under
 `/v1/checkpoint/{run}/output`), which answers with the token alone: it is where the SDK
-redirects the endpoint's caller once the run went on asynchronously.
+redirects the endpoint's caller once the run went on asynchronously. A streaming endpoint's
+output goes through `api/realtime_tee.py` instead.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
 from mainspring.protocol import endpoints as wire
 from mainspring.protocol import run_tokens
+from mainspring.realtime.messages import STREAM_TOPIC, Topic
 
 OUTPUT_WAIT_S = 300.0  # Inngest's CheckpointOutputWaitMax
+STREAM_TOKEN_TTL_S = 16 * 60  # Inngest: the longest an endpoint streams (15 min), plus a minute
 POLL_FIRST_S, POLL_MAX_S = 0.05, 1.0  # read the run again after this long, doubling
 
 
@@ -50,8 +53,11 @@ async def new_run(request: Request) -> Response:
                 "app_id": started.app_id,
                 "run_id": started.run_id,
                 "token": tokens.issue(started.run_id, run_tokens.OUTPUT, now_s),
-                # Required by the SDK; subscribing to the run's stream is the realtime API's.
-                "realtime_token": tokens.issue(started.run_id, run_tokens.REALTIME, now_s),
+                # Subscribes to the run's stream (what the SDK tees to `$stream` of the channel
+                # named by the run id): the SDK sends its caller to `/v1/realtime/sse` with it.
+                "realtime_token": app.realtime.token(
+                    [Topic(started.run_id, STREAM_TOPIC)], STREAM_TOKEN_TTL_S
+                ),
             }
         }
     )
@@ -98,16 +104,9 @@ async def run_output(request: Request) -> Response:
     return Response(response.body, status_code=response.status, headers=response.headers)
 
 
-async def stream_tee(request: Request) -> Response:
-    """Streaming an endpoint's output to its caller through the realtime API is not served."""
-    message = "streaming durable endpoint output (realtime publish/tee) is not supported yet"
-    return JSONResponse(error_body(501, message, code="not_implemented"), status_code=501)
-
-
 routes = [
     Route("/v1/checkpoint", new_run, methods=["POST"]),
     Route("/v1/checkpoint/{run_id}/steps", checkpoint_steps, methods=["POST"]),
     Route("/v1/checkpoint/{run_id}/output", run_output, methods=["GET"]),
     Route("/v1/http/runs/{run_id}/output", run_output, methods=["GET"]),
-    Route("/v1/realtime/publish/tee", stream_tee, methods=["POST"]),
 ]

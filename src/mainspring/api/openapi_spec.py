@@ -46,12 +46,12 @@ UNDOCUMENTED = frozenset(
         "/v1/checkpoint/{run_id}/steps",
         "/v1/checkpoint/{run_id}/output",
         "/v1/http/runs/{run_id}/output",
-        "/v1/realtime/publish/tee",
         "/v1/runs/{run_id}/metadata",
         "/v1/traces/userland",
         "/v0/gql",
         "/v0/connect/start",
         "/v1/realtime/publish",  # realtime: docs/realtime.md (streams do not fit a schema)
+        "/v1/realtime/publish/tee",  # a durable endpoint's raw stream (api/realtime_tee.py)
         "/v1/realtime/token",
         "/v1/realtime/sse",
         "/openapi.json",

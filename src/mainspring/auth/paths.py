@@ -5,8 +5,9 @@ Agreed with the dashboard: API prefixes are `/e/ /fn/ /v0/ /v1/ /v2/ /invoke/ /h
 `POST /v1/runs/{id}/metadata`, realtime publishing and tokens) take the signing-key bearer hash,
 `/e/{key}` the event key, the rest of the API an API token; `/health`, `/static/…` and `/login` are
 public, and so is a durable endpoint's run output (its run token is checked by the route); realtime
-subscribers (`/v1/realtime/sse`, `/v1/realtime/connect`) bring a subscription token, which the
-handler checks; every other path is the dashboard and needs a login session.
+subscribers (`/v1/realtime/sse`, `/v1/realtime/connect`) bring a subscription token and a durable
+endpoint's stream (`/v1/realtime/publish/tee`) the signing key or a publish token, which the
+handlers check; every other path is the dashboard and needs a login session.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ _SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/", "/v1/traces/")
 _SDK_EXACT = frozenset(
     {"/fn/register", "/v1/checkpoint", "/v1/realtime/publish", "/v1/realtime/token"}
 )
-_REALTIME_EXACT = frozenset({"/v1/realtime/sse", "/v1/realtime/connect"})
+# Subscribers bring a subscription token; the tee takes the signing key or a publish token.
+_REALTIME_EXACT = frozenset(
+    {"/v1/realtime/sse", "/v1/realtime/connect", "/v1/realtime/publish/tee"}
+)
 _API_PREFIXES = ("/fn/", "/v0/", "/v1/", "/v2/", "/invoke/")
 _API_EXACT = frozenset({"/metrics", "/openapi.json", "/docs", "/dev", "/v0", "/v1", "/v2"})
 # POSTs that may only read: the gate asks for the read scope and the handler for admin when the

@@ -14,7 +14,6 @@ import hmac
 from mainspring.protocol import signing
 
 OUTPUT = "output"  # GET /v1/http/runs/{id}/output?token=
-REALTIME = "realtime"  # the run's stream channel (`realtime_token`; see api/endpoints.py)
 TTL_S = 24 * 3600  # Inngest: 1 h; a run that sleeps longer would lock its caller out
 _DEV_SECRET = b"mainspring-dev-run-tokens"
 

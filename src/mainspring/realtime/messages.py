@@ -3,6 +3,9 @@
 The shape is the Go server's `streamingtypes.Message`, as the TypeScript SDK's `subscribe`
 parses it: `{kind, data, created_at, channel, topic, run_id?, stream_id?}`. Absent fields are
 left out rather than sent as null: the SDK's schema takes a missing `run_id`, not a null one.
+
+A raw message (`raw`) is different: text a durable endpoint tees to its run's `$stream` topic,
+already made of SSE events, which subscribers receive exactly as it came (no envelope).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ DATA = "data"  # a published value
 STREAM_START = "datastream-start"  # data: the stream id; chunks follow
 STREAM_END = "datastream-end"
 CHUNK = "chunk"  # data: a piece of text of the stream `stream_id`
+STREAM_TOPIC = "$stream"  # a durable endpoint's raw output, on the channel named by its run id
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +62,18 @@ def _not_json(name: str) -> None:
 
 class Outgoing:
     """One message, encoded once: the JSON object, the SSE event and the WebSocket text are
-    each built at most once, however many subscribers receive it."""
+    each built at most once, however many subscribers receive it. `json` is what goes to the
+    other processes; for all but a raw message it is also what subscribers receive."""
 
     __slots__ = ("_sse", "_text", "json", "topic")
 
-    def __init__(self, topic: Topic, json: bytes) -> None:
+    def __init__(
+        self, topic: Topic, json: bytes, *, sse: bytes | None = None, text: str | None = None
+    ) -> None:
         self.topic = topic
         self.json = json
-        self._sse: bytes | None = None
-        self._text: str | None = None
+        self._sse = sse
+        self._text = text
 
     @property
     def sse(self) -> bytes:
@@ -108,6 +115,14 @@ def encode(
     return Outgoing(topic, orjson.dumps(fields))
 
 
+def raw(topic: Topic, text: str) -> Outgoing:
+    """Text passed on as it is: an SSE subscriber gets exactly these characters (they are SSE
+    events already), a WebSocket one text frame. Between processes it travels as JSON
+    `{"raw", "channel", "topic"}` (NOTIFY takes text only, and no NUL)."""
+    envelope = orjson.dumps({"raw": text, "channel": topic.channel, "topic": topic.name})
+    return Outgoing(topic, envelope, sse=text.encode(), text=text)
+
+
 def decode(json: bytes) -> Outgoing | None:
     """A message another process published (its JSON as sent); None if it is not one."""
     try:
@@ -115,4 +130,7 @@ def decode(json: bytes) -> Outgoing | None:
         topic = Topic(str(fields["channel"]), str(fields["topic"]))
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return None
+    text = fields.get("raw")
+    if isinstance(text, str):
+        return Outgoing(topic, json, sse=text.encode(), text=text)
     return Outgoing(topic, json)

@@ -25,10 +25,12 @@ from mainspring.realtime.messages import (
     DATA,
     STREAM_END,
     STREAM_START,
+    STREAM_TOPIC,
     Outgoing,
     Topic,
     decode,
     encode,
+    raw,
 )
 from mainspring.store.base import Connector, PubSub
 from mainspring.supervision import Component, start_supervised
@@ -60,6 +62,8 @@ class Realtime:
         self._last_warning = 0.0
         self._keepalive = Component("realtime-keepalive")
         self._ticker: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
+        self._stopped = False
 
     async def start(self) -> None:
         if not self.production:
@@ -83,12 +87,15 @@ class Realtime:
         subscribers. Best effort across processes: a database outage loses messages there
         (logged), never delays the subscribers here."""
         count = self.hub.deliver(message)
+        await self._forward(message)
+        return count
+
+    async def _forward(self, message: Outgoing) -> None:
         if self._pubsub is not None:
             try:
                 await self._pubsub.publish(CHANNEL, message.json)
             except errors.StoreError as exc:
                 self._warn(f"realtime message not sent to other processes: {exc}")
-        return count
 
     async def publish_data(self, topic: Topic, data: bytes, run_id: str | None) -> int:
         return await self.publish(encode(DATA, topic, data, self._clock(), run_id=run_id))
@@ -115,13 +122,34 @@ class Realtime:
         finally:
             await self.publish(encode(STREAM_END, topic, marker, self._clock(), run_id=run_id))
 
+    async def tee(self, channel: str, pieces: AsyncIterator[str]) -> None:
+        """Pass each piece on, as it is and in order, to the subscribers of `channel`'s
+        `$stream` topic (a durable endpoint's output, its SSE events, as the SDK sends it)."""
+        topic = Topic(channel, STREAM_TOPIC)
+        forwarding: set[asyncio.Task[None]] = set()
+        async for piece in pieces:
+            message = raw(topic, piece)
+            self.hub.deliver(message)
+            if self._pubsub is not None:
+                # Not awaited one by one: what arrives while a NOTIFY is on its way leaves
+                # with the next one, in order (tasks start in the order they were made, and
+                # each queues its message before it waits).
+                task = asyncio.create_task(self._forward(message))
+                forwarding.add(task)
+                task.add_done_callback(forwarding.discard)
+        await asyncio.gather(*forwarding)  # answered once the other processes can have it all
+
     def _heard(self, payload: bytes) -> None:
         message = decode(payload)
         if message is not None:
             self.hub.deliver(message)
 
-    def token(self, topics: Iterable[Topic]) -> str:
-        return tokens.issue(self._keys[0], topics, self._clock() // 1000)
+    def token(self, topics: Iterable[Topic], ttl_s: int = tokens.TOKEN_TTL_S) -> str:
+        return tokens.issue(self._keys[0], topics, self._clock() // 1000, ttl_s)
+
+    def may_publish(self, token: str) -> bool:
+        """`token` is one of ours with the publish claim (Inngest's publish JWT)."""
+        return tokens.may_publish(self._keys, token)
 
     def grants(self, token: str | None, channel: str | None, names: list[str]) -> frozenset[Topic]:
         """The topics a subscriber may receive: its token's (narrowed to `channel`/`names`
@@ -144,8 +172,20 @@ class Realtime:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.hub.remove(subscriber)
 
+    def stopping(self) -> asyncio.Future[None]:
+        """Done once the server stops: what publishes for long (a tee) ends then."""
+        if self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_future()
+            if self._stopped:
+                self._stopping.set_result(None)
+        return self._stopping
+
     def close_streams(self) -> None:
-        """End every subscription (the server is stopping): its transport says so and closes."""
+        """End every subscription (the server is stopping): its transport says so and closes.
+        Tees still open end too."""
+        self._stopped = True
+        if self._stopping is not None and not self._stopping.done():
+            self._stopping.set_result(None)
         self.hub.close_all(SHUTDOWN)
 
     async def stop(self) -> None:

@@ -3,6 +3,8 @@
 Claims are the Go server's: `topics: [{kind, channel, name}]`, `publish: false`, plus `iss`,
 `iat`, `exp` and a random `jti`. A token is checked when a subscriber connects; a connection
 outlives its token (as on Inngest), so the expiry bounds how long a token may wait unused.
+A token with `publish: true` may tee a durable endpoint's stream (`may_publish`); the server
+issues none today (the SDKs publish with the signing key), but takes Inngest's kind.
 """
 
 from __future__ import annotations
@@ -37,7 +39,14 @@ class TopicNotGranted(errors.MainspringError):
     status = 403
 
 
-def issue(key: bytes, topics: Iterable[Topic], now_s: int, ttl_s: int = TOKEN_TTL_S) -> str:
+def issue(
+    key: bytes,
+    topics: Iterable[Topic],
+    now_s: int,
+    ttl_s: int = TOKEN_TTL_S,
+    *,
+    publish: bool = False,
+) -> str:
     claims = {
         "iss": ISSUER,
         "sub": "mainspring",
@@ -45,13 +54,25 @@ def issue(key: bytes, topics: Iterable[Topic], now_s: int, ttl_s: int = TOKEN_TT
         "exp": now_s + ttl_s,
         "jti": secrets.token_hex(8),
         "topics": [{"kind": "run", "channel": t.channel, "name": t.name} for t in topics],
-        "publish": False,
+        "publish": publish,
     }
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def verify(keys: Sequence[bytes], token: str) -> frozenset[Topic]:
     """The topics `token` opens, if one of `keys` signed it and it has not expired."""
+    return _granted(_claims(keys, token))
+
+
+def may_publish(keys: Sequence[bytes], token: str) -> bool:
+    """Whether `token` is valid, unexpired and carries the publish claim."""
+    try:
+        return _claims(keys, token).get("publish") is True
+    except TokenRejected:
+        return False
+
+
+def _claims(keys: Sequence[bytes], token: str) -> dict[str, Any]:
     for key in keys:
         try:
             claims = jwt.decode(
@@ -67,7 +88,7 @@ def verify(keys: Sequence[bytes], token: str) -> frozenset[Topic]:
             raise TokenRejected("the subscription token has expired") from None
         except jwt.PyJWTError as exc:
             raise TokenRejected(f"invalid subscription token: {exc}") from None
-        return _granted(claims)
+        return claims
     raise TokenRejected("invalid subscription token: the signature does not match")
 
 

@@ -25,6 +25,7 @@ import {
   step,
 } from "inngest";
 import { getAsyncCtx } from "inngest/experimental";
+import { stream } from "inngest/experimental/durable-endpoints";
 import { endpointAdapter, serve, serveEndpoint } from "inngest/node";
 import { gatewayFunctions } from "./gateway.js";
 import { observabilityClient } from "./observability.js";
@@ -481,6 +482,25 @@ const endpointHandlers = {
     });
     const last = await endpointStep("last", async () => first + held);
     return { run_id: (await execution()).runId, last };
+  }),
+  // Streams to a caller that accepts SSE: "one", "two" in the request; the sleep hands the run to
+  // the server, which replays the request: "three", then (once ?gate= exists) "four" reach the
+  // caller through the server (`/v1/realtime/publish/tee` → `/v1/realtime/sse`).
+  streams: endpoints.endpoint(async (req) => {
+    const gate = new URL(req.url).searchParams.get("gate");
+    const first = await endpointStep("first", async () => {
+      stream.push("one");
+      stream.push("two");
+      return 1;
+    });
+    await step.sleep("nap", "1s");
+    const second = await endpointStep("second", async () => {
+      stream.push("three");
+      while (gate && !fs.existsSync(gate)) await new Promise((r) => setTimeout(r, 50));
+      stream.push("four");
+      return 2;
+    });
+    return { run_id: (await execution()).runId, total: first + second };
   }),
 };
 const endpointListeners = Object.fromEntries(
