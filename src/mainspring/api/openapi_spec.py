@@ -51,6 +51,7 @@ UNDOCUMENTED = frozenset(
         "/v1/traces/userland",
         "/v0/gql",
         "/v0/connect/start",
+        "/v0/connect/flush",
         "/v1/realtime/publish",  # realtime: docs/realtime.md (streams do not fit a schema)
         "/v1/realtime/token",
         "/v1/realtime/sse",

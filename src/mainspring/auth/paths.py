@@ -29,7 +29,14 @@ _PUBLIC_EXACT = frozenset({"/health", "/login", "/favicon.ico"})
 _PUBLIC_PREFIXES = ("/static/",)
 _SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/", "/v1/traces/")
 _SDK_EXACT = frozenset(
-    {"/fn/register", "/v1/checkpoint", "/v1/realtime/publish", "/v1/realtime/token"}
+    {
+        "/fn/register",
+        "/v1/checkpoint",
+        "/v1/realtime/publish",
+        "/v1/realtime/token",
+        "/v0/connect/start",
+        "/v0/connect/flush",
+    }
 )
 _REALTIME_EXACT = frozenset({"/v1/realtime/sse", "/v1/realtime/connect"})
 _API_PREFIXES = ("/fn/", "/v0/", "/v1/", "/v2/", "/invoke/")

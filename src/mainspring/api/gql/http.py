@@ -1,5 +1,5 @@
-"""The HTTP side: `POST /v0/gql` runs one GraphQL request; `POST /v0/connect/start` (200 `{}`)
-is the dev server's readiness probe.
+"""The HTTP side: `POST /v0/gql` runs one GraphQL request; `POST /v0/connect/start` hands a
+Connect worker its gateway and tokens (and answers the SDK suites' readiness probe, any body).
 
 In production mode the auth middleware lets a GraphQL request through with a read token or
 session (it reads); a document that holds a mutation also needs the admin scope here, as the
@@ -79,10 +79,26 @@ async def gql(request: Request) -> Response:
 
 
 async def connect_start(request: Request) -> Response:
-    return JSONResponse({})
+    """Connect's first call: where the gateway is, and the tokens to open it with (protobuf).
+    In production the auth middleware has checked the signing-key bearer already."""
+    gateway = request.app.state.services.connect
+    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    host = request.headers.get("host") or f"{request.url.hostname}"
+    body = gateway.start_response(await request.body(), host, secure)
+    return Response(body, media_type="application/protobuf")
+
+
+async def connect_flush(request: Request) -> Response:
+    """A reply the worker sent over its WebSocket without a WORKER_REPLY_ACK back, sent again
+    over HTTP. Taken if its call is still awaited in this process (otherwise the call goes back
+    to the queue after its lease and runs again)."""
+    gateway = request.app.state.services.connect
+    request_id = gateway.flush(await request.body())
+    return Response(request_id, media_type="application/protobuf")
 
 
 routes = [
     Route("/v0/gql", gql, methods=["POST"]),
     Route("/v0/connect/start", connect_start, methods=["POST"]),
+    Route("/v0/connect/flush", connect_flush, methods=["POST"]),
 ]
