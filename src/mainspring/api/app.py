@@ -19,6 +19,7 @@ from mainspring import errors
 from mainspring.api import (
     admin,
     admin_apps,
+    connect_workers,
     docs,
     endpoints,
     events,
@@ -305,6 +306,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *health.routes,
             *admin_apps.routes,
             *gql.routes,
+            *connect_workers.routes,
             *_auth_routes(settings),
             *(dashboard.routes if settings.ui else []),
         ]

@@ -52,6 +52,7 @@ UNDOCUMENTED = frozenset(
         "/v0/gql",
         "/v0/connect/start",
         "/v0/connect/flush",
+        "/v1/connect/workers",  # Connect: docs/connect.md
         "/v1/realtime/publish",  # realtime: docs/realtime.md (streams do not fit a schema)
         "/v1/realtime/token",
         "/v1/realtime/sse",

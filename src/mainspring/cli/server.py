@@ -131,6 +131,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _bind_gateway(host: str, port: int) -> socket.socket:
+    """The Connect gateway's socket. Workers learn its address from `/v0/connect/start`, so
+    when the port is taken (a second server on one machine) any free port serves as well."""
+    try:
+        return _bind(host, port)
+    except errors.ConfigError as exc:
+        logging.getLogger("mainspring").warning("%s; the Connect gateway takes a free port", exc)
+        return _bind(host, 0)
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -161,13 +171,14 @@ def serve(settings: Settings) -> None:
             "dev mode has no authentication; listening on %s exposes it", settings.host
         )
     sock = _bind(settings.host, settings.port)
-    gateway_sock = _bind(settings.host, settings.connect_gateway_port)
+    gateway_sock = _bind_gateway(settings.host, settings.connect_gateway_port)
     connector = open_connector(settings.db)
     app = build_app(settings, connector)
     gateway = app.state.services.connect
+    gateway.port = gateway_sock.getsockname()[1]  # what /v0/connect/start hands out
     server = _Server(
         uvicorn.Config(
-            by_port(app, gateway.asgi(), settings.connect_gateway_port),
+            by_port(app, gateway.asgi(), gateway.port),
             loop="uvloop",
             http=protocol_class(
                 ConnectionLimits(settings.header_timeout_s, settings.max_connections)

@@ -1,0 +1,64 @@
+"""Connect workers for the integration suite: `apps/connect_worker.py` processes (official
+Python SDK, `inngest.connect`) that dial in to a server instead of serving HTTP."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .harness import APPS_DIR, Api, _clean_env, _tail, wait_until
+
+
+class ConnectWorker:
+    def __init__(self, instance: str, *, server_url: str, log_dir: Path, sidefx: Path) -> None:
+        self.instance = instance
+        self.server_url = server_url
+        self.log_path = log_dir / f"{instance}.log"
+        self.sidefx = sidefx
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, api: Api, *, timeout: float = 30.0) -> None:
+        env = _clean_env(
+            {
+                "INNGEST_DEV": "1",
+                "INNGEST_BASE_URL": self.server_url,
+                "SIDE_EFFECT_LOG": str(self.sidefx),
+                "TZ": "UTC",
+            }
+        )
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(APPS_DIR / "connect_worker.py"), self.instance],
+                cwd=APPS_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        wait_until(
+            lambda: self.instance in connected(api) or None,
+            timeout=timeout,
+            what=f"connect worker {self.instance} to join",
+            on_timeout=lambda: _tail(self.log_path),
+        )
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def connected(api: Api) -> set[str]:
+    """Instance ids of the workers connected to the server."""
+    return {str(worker["instance_id"]) for worker in api.data("/v1/connect/workers")}
