@@ -6,14 +6,28 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .harness import APPS_DIR, Api, _clean_env, _tail, wait_until
 
 
 class ConnectWorker:
-    def __init__(self, instance: str, *, server_url: str, log_dir: Path, sidefx: Path) -> None:
+    """One worker process; `command` defaults to the Python SDK worker (argv: instance id)."""
+
+    def __init__(
+        self,
+        instance: str,
+        *,
+        server_url: str,
+        log_dir: Path,
+        sidefx: Path,
+        command: Sequence[str] = (),
+        cwd: Path = APPS_DIR,
+    ) -> None:
         self.instance = instance
+        self.command = list(command) or [sys.executable, str(APPS_DIR / "connect_worker.py")]
+        self.cwd = cwd
         self.server_url = server_url
         self.log_path = log_dir / f"{instance}.log"
         self.sidefx = sidefx
@@ -26,12 +40,13 @@ class ConnectWorker:
                 "INNGEST_BASE_URL": self.server_url,
                 "SIDE_EFFECT_LOG": str(self.sidefx),
                 "TZ": "UTC",
+                "INSTANCE_ID": self.instance,
             }
         )
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, str(APPS_DIR / "connect_worker.py"), self.instance],
-                cwd=APPS_DIR,
+                [*self.command, self.instance],
+                cwd=self.cwd,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -167,8 +167,13 @@ def to_reply(response: wire.SDKResponse, sdk: str) -> Reply:
         body = orjson.loads(raw) if raw.strip() else None
     except orjson.JSONDecodeError:
         body = {"message": raw[:2000].decode(errors="replace")}
+    status = _STATUS.get(response.status, 500)
+    if status == 200 and response.no_retry:
+        # The TypeScript SDK reports its 400 (a NonRetriableError ending the function) as DONE
+        # with no_retry: the HTTP path reads that answer as a failure, and so do we.
+        status = 400
     return Reply(
-        status=_STATUS.get(response.status, 500),
+        status=status,
         body=body,
         from_sdk=True,
         no_retry=response.no_retry,
