@@ -114,10 +114,11 @@ class Hub:
             free = [w for w in candidates if w.free()]
             if free:
                 return min(free, key=lambda w: len(w.in_flight))
+            if not candidates:
+                raise WorkerLost(f"no connect worker of app {app_name} is connected here")
             left = deadline - time.monotonic()
             if left <= 0:
-                state = "busy" if candidates else "connected"
-                raise WorkerLost(f"no connect worker of app {app_name} is {state}")
+                raise WorkerLost(f"every connect worker of app {app_name} is busy")
             self._freed.clear()
             try:
                 await asyncio.wait_for(self._freed.wait(), left)
