@@ -145,6 +145,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         settings.connect_gateway_port,
         settings.signing_key if settings.production else None,
         lambda body: _register_connected(registry, clock, body),
+        open_pubsub(settings.db),
     )
     executor = Executor(
         connector,
@@ -189,7 +190,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
                 ops.components,
                 sync.components,
                 live.components,
-                lambda: [connect.component],
+                connect.components,
             ]
         ),
         endpoints=endpoint_runs,

@@ -15,12 +15,14 @@ from starlette.websockets import WebSocket
 from ulid import ULID
 
 from mainspring.connect import routes
+from mainspring.connect.cluster import Cluster
 from mainspring.connect.hub import HEARTBEAT_S, Hub, Worker
 from mainspring.connect.session import Register, Session
 from mainspring.connect.tokens import Tokens
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Reply
 from mainspring.protocol import connect as wire
+from mainspring.store.base import PubSub
 from mainspring.supervision import Component, start_supervised
 
 log = logging.getLogger("mainspring.connect")
@@ -29,14 +31,23 @@ SWEEP_S = 1.0
 
 
 class Gateway:
-    def __init__(self, port: int, signing_key: str | None, register: Register) -> None:
+    def __init__(
+        self,
+        port: int,
+        signing_key: str | None,
+        register: Register,
+        pubsub: PubSub | None = None,
+    ) -> None:
         self.port = port
         self.hub = Hub()
+        # several processes on PostgreSQL: calls forwarded to the process holding a worker
+        self.cluster = Cluster(self.hub, pubsub) if pubsub is not None else None
         self._tokens = Tokens(signing_key)
         self._register = register
         self._sessions: set[Session] = set()
         self.component = Component("connect-sweep", deadline_s=HEARTBEAT_S * 3)
         self._task: asyncio.Task[None] | None = None
+        self._presence: asyncio.Task[None] | None = None
 
     # --- the start call --------------------------------------------------------------------
 
@@ -100,12 +111,21 @@ class Gateway:
             request_payload=body,
             run_id=run_id,
         )
-        return await self.hub.call(request)
+        if self.cluster is None or self.hub.serves(app_name):
+            return await self.hub.call(request)
+        return await self.cluster.forward(request)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         self._task = start_supervised(self.component, self._sweep_loop)
+        if self.cluster is not None:
+            self._presence = self.cluster.start()
+
+    def components(self) -> list[Component]:
+        return (
+            [self.component] if self.cluster is None else [self.component, self.cluster.component]
+        )
 
     async def _sweep_loop(self) -> None:
         while True:
@@ -127,8 +147,9 @@ class Gateway:
                 pass
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._presence):
+            if task is not None:
+                task.cancel()
         for session in list(self._sessions):
             await session.close()
 

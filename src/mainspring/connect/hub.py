@@ -61,17 +61,20 @@ class Hub:
         self._workers: dict[str, Worker] = {}
         self._pending: dict[str, _Pending] = {}
         self._freed = asyncio.Event()
+        self.changed = asyncio.Event()  # a worker joined or left (the cluster announces it)
 
     # --- workers -------------------------------------------------------------------------
 
     def add(self, worker: Worker) -> None:
         self._workers[worker.connection_id] = worker
         self._freed.set()
+        self.changed.set()
 
     def remove(self, worker: Worker, reason: str) -> None:
         """The worker is gone: each call it held goes back to the queue."""
         if self._workers.get(worker.connection_id) is worker:
             del self._workers[worker.connection_id]
+            self.changed.set()
         for request_id, pending in list(worker.in_flight.items()):
             self._drop(request_id, pending, f"connect worker {worker.instance_id} {reason}")
 
