@@ -15,11 +15,24 @@ from mainspring.execution.driver import WorkerLost
 from mainspring.protocol import connect as wire
 
 
-def _worker(name: str, capacity: int | None = None) -> tuple[Worker, list[wire.ConnectMessage]]:
-    sent: list[wire.ConnectMessage] = []
+class Sent(list[wire.ConnectMessage]):
+    """What the gateway sent one worker; `arrived` is set at each message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+
+
+def _worker(
+    name: str, capacity: int | None = None, any_sent: asyncio.Event | None = None
+) -> tuple[Worker, Sent]:
+    sent = Sent()
 
     async def send(data: bytes) -> None:
         sent.append(wire.unframe(data))
+        sent.arrived.set()
+        if any_sent is not None:
+            any_sent.set()
 
     async def close() -> None:
         return None
@@ -32,23 +45,21 @@ def _request() -> wire.GatewayExecutorRequestData:
     return wire.GatewayExecutorRequestData(app_name="app", function_slug="app-fn", step_id="step")
 
 
-async def _sent_request(sent: list[wire.ConnectMessage]) -> wire.GatewayExecutorRequestData:
-    while not sent:
-        await asyncio.sleep(0)
+async def _sent_request(sent: Sent) -> wire.GatewayExecutorRequestData:
+    await sent.arrived.wait()
     request = wire.GatewayExecutorRequestData()
     request.ParseFromString(sent[-1].payload)
     return request
 
 
 async def test_a_call_goes_to_the_least_busy_worker_and_returns_its_reply() -> None:
-    hub = Hub()
-    busy, busy_sent = _worker("busy")
-    idle, idle_sent = _worker("idle")
+    hub, any_sent = Hub(), asyncio.Event()
+    busy, busy_sent = _worker("busy", any_sent=any_sent)
+    idle, idle_sent = _worker("idle", any_sent=any_sent)
     hub.add(busy)
     hub.add(idle)
     first = asyncio.create_task(hub.call(_request()))
-    while not (busy_sent or idle_sent):
-        await asyncio.sleep(0)
+    await any_sent.wait()
     second = asyncio.create_task(hub.call(_request()))
     await asyncio.sleep(0.01)
     assert len(busy_sent) == 1 and len(idle_sent) == 1  # one each: fair
