@@ -115,3 +115,11 @@ def test_a_worker_killed_mid_step_loses_its_call_to_another(stack: ConnectStack)
     assert survivor.proc is not None
     assert done["output"] == f"done by {survivor.proc.pid}"
     victim.start(stack.api)  # back for any test after this one
+
+
+def test_the_apps_page_shows_the_app_connected_with_its_workers(stack: ConnectStack) -> None:
+    page = stack.api.http.get("/apps")
+    assert page.status_code == 200
+    html = page.text
+    assert 'data-url="wss://connect/cw"' in html and ">connected<" in html
+    assert 'data-worker="w1"' in html and 'data-worker="w2"' in html

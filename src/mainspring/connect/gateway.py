@@ -156,6 +156,14 @@ class Gateway:
     def workers(self) -> list[Worker]:
         return self.hub.workers()
 
+    def connected(self, app_url: str) -> bool | None:
+        """None for an HTTP app; for a connect app, whether some process holds a worker of it."""
+        if not routes.is_connect(app_url):
+            return None
+        app_name, _ = routes.target(app_url)
+        local = self.hub.serves(app_name)
+        return local or (self.cluster is not None and self.cluster.serves(app_name))
+
 
 def by_port(api: ASGIApp, gateway: ASGIApp, port: int) -> ASGIApp:
     """One server, two sockets: a connection to the gateway port goes to the gateway (which

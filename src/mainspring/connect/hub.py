@@ -14,10 +14,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from ulid import ULID
 
+from mainspring.domain.durations import rfc3339
 from mainspring.execution.driver import Reply, WorkerLost
 from mainspring.protocol import connect as wire
 
@@ -162,6 +164,20 @@ class Hub:
             del self._pending[request_id]
         if pending.worker.in_flight.pop(request_id, None) is not None:
             self._freed.set()
+
+
+def worker_view(worker: Worker) -> dict[str, Any]:
+    """A worker as the API and the Apps page show it."""
+    return {
+        "connection_id": worker.connection_id,
+        "instance_id": worker.instance_id,
+        "apps": list(worker.apps),
+        "sdk": worker.sdk,
+        "connected_at": rfc3339(int(worker.connected_at * 1000)),
+        "last_heartbeat_at": rfc3339(int(worker.last_heartbeat * 1000)),
+        "in_flight": len(worker.in_flight),
+        "capacity": worker.capacity,
+    }
 
 
 def to_reply(response: wire.SDKResponse, sdk: str) -> Reply:
