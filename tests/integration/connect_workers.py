@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .harness import APPS_DIR, Api, _clean_env, _tail, wait_until
@@ -24,7 +24,9 @@ class ConnectWorker:
         sidefx: Path,
         command: Sequence[str] = (),
         cwd: Path = APPS_DIR,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
+        self.extra_env = dict(extra_env or {})
         self.instance = instance
         self.command = list(command) or [sys.executable, str(APPS_DIR / "connect_worker.py")]
         self.cwd = cwd
@@ -33,7 +35,7 @@ class ConnectWorker:
         self.sidefx = sidefx
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, api: Api, *, timeout: float = 30.0) -> None:
+    def spawn(self) -> None:
         env = _clean_env(
             {
                 "INNGEST_DEV": "1",
@@ -41,6 +43,7 @@ class ConnectWorker:
                 "SIDE_EFFECT_LOG": str(self.sidefx),
                 "TZ": "UTC",
                 "INSTANCE_ID": self.instance,
+                **self.extra_env,
             }
         )
         with self.log_path.open("ab") as log:
@@ -52,6 +55,9 @@ class ConnectWorker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+
+    def start(self, api: Api, *, timeout: float = 30.0) -> None:
+        self.spawn()
         wait_until(
             lambda: self.instance in connected(api) or None,
             timeout=timeout,

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from mainspring import errors
 from mainspring.connect import routes
 from mainspring.connect.hub import EXTEND_LEASE_S, HEARTBEAT_S, Hub, Worker
 from mainspring.connect.tokens import Tokens
@@ -110,7 +111,10 @@ class Session:
             raise Refused("invalid or expired session token")
         sdk = sdk_name(request.sdk_language, request.sdk_version)
         for app in request.apps:
-            await self._register(register_body(app, sdk))
+            try:
+                await self._register(register_body(app, sdk))
+            except (errors.MainspringError, ValueError) as exc:  # an invalid function config
+                raise Refused(f"app {app.app_name} could not be synced: {exc}") from None
         ready = wire.GatewayConnectionReadyData(
             heartbeat_interval=f"{HEARTBEAT_S}s", extend_lease_interval=f"{EXTEND_LEASE_S}s"
         )
