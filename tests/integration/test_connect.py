@@ -15,7 +15,7 @@ from mainspring.protocol import connect as wire
 from .connect_workers import ConnectWorker, connected
 from .harness import Api, ServerProcess, SideEffects, free_port, wait_until
 
-SLUGS = ("cw-chain", "cw-flaky", "cw-sleeper", "cw-slow")
+SLUGS = ("cw-chain", "cw-flaky", "cw-sleeper", "cw-parallel", "cw-slow")
 
 
 @dataclass
@@ -84,6 +84,22 @@ def test_a_sleep_resumes_on_a_worker(stack: ConnectStack) -> None:
     assert run["output"] == "woke"
 
 
+def test_a_parallel_group_runs_each_leg_once(stack: ConnectStack) -> None:
+    run = stack.api.trigger_and_wait("cw/parallel")
+    assert run["output"] == 6
+    ends = stack.sidefx.select(run_id=run["run_id"], kind="END")
+    assert sorted(e["step"] for e in ends) == ["p1", "p2", "p3"]
+
+
+def test_the_workers_share_the_load(stack: ConnectStack) -> None:
+    event_ids = stack.api.send_events([{"name": "cw/chain", "data": {"n": n}} for n in range(30)])
+    run_ids = [str(stack.api.run_for_event(e)["run_id"]) for e in event_ids]
+    for run_id in run_ids:
+        stack.api.wait_for_run_status(run_id, "Completed")
+    pids = {e["pid"] for e in stack.sidefx.read() if e.get("run_id") in run_ids}
+    assert pids == {w.proc.pid for w in stack.workers.values() if w.proc is not None}
+
+
 def test_the_apps_workers_are_listed(stack: ConnectStack) -> None:
     workers = stack.api.data("/v1/connect/workers")
     assert {w["instance_id"] for w in workers} == {"w1", "w2"}
@@ -115,6 +131,26 @@ def test_a_worker_killed_mid_step_loses_its_call_to_another(stack: ConnectStack)
     assert survivor.proc is not None
     assert done["output"] == f"done by {survivor.proc.pid}"
     victim.start(stack.api)  # back for any test after this one
+
+
+def test_a_server_restart_loses_nothing(stack: ConnectStack) -> None:
+    """Runs in flight while the server stops: the workers reconnect to the new process and
+    every run completes (a step whose call was in flight may run again: at least once)."""
+    event_ids = stack.api.send_events([{"name": "cw/chain", "data": {"n": n}} for n in range(10)])
+    event_ids += stack.api.send_events({"name": "cw/sleeper", "data": {}})
+    run_ids = [str(stack.api.run_for_event(e)["run_id"]) for e in event_ids]
+    stack.server.stop()
+    stack.server.start()
+    stack.api.reset()
+    wait_until(
+        lambda: connected(stack.api) == {"w1", "w2"} or None,
+        timeout=30,
+        what="both workers to reconnect",
+    )
+    for n, run_id in enumerate(run_ids[:-1]):
+        done = stack.api.wait_for_run_status(run_id, "Completed", timeout=30)
+        assert done["output"] == {"total": (n + 1) * 10 + 5}
+    assert stack.api.wait_for_run_status(run_ids[-1], "Completed", timeout=30)["output"] == "woke"
 
 
 def test_the_apps_page_shows_the_app_connected_with_its_workers(stack: ConnectStack) -> None:

@@ -61,6 +61,21 @@ async def sleeper(ctx: inngest.Context) -> str:
     return await run_step(ctx, "after", after)
 
 
+@client.create_function(fn_id="parallel", trigger=inngest.TriggerEvent(event="cw/parallel"))
+async def parallel(ctx: inngest.Context) -> int:
+    def leg(name: str, value: int) -> Any:
+        async def body() -> int:
+            return value
+
+        async def call() -> int:
+            return await run_step(ctx, name, body)
+
+        return call
+
+    outputs = await ctx.group.parallel((leg("p1", 1), leg("p2", 2), leg("p3", 3)))
+    return sum(outputs)
+
+
 @client.create_function(fn_id="slow", trigger=inngest.TriggerEvent(event="cw/slow"))
 async def slow(ctx: inngest.Context) -> str:
     """Its step takes `hold_s` seconds: a test kills the worker meanwhile."""
@@ -76,7 +91,7 @@ async def slow(ctx: inngest.Context) -> str:
 
 
 async def main() -> None:
-    connection = connect([(client, [chain, flaky, sleeper, slow])], instance_id=INSTANCE)
+    connection = connect([(client, [chain, flaky, sleeper, parallel, slow])], instance_id=INSTANCE)
     await connection.start()
 
 
