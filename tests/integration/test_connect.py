@@ -13,7 +13,15 @@ import pytest
 from mainspring.protocol import connect as wire
 
 from .connect_workers import ConnectWorker, connected
-from .harness import Api, ServerProcess, SideEffects, free_port, wait_until
+from .harness import (
+    SERVE_PATH,
+    Api,
+    AppProcess,
+    ServerProcess,
+    SideEffects,
+    free_port,
+    wait_until,
+)
 
 SLUGS = ("cw-chain", "cw-flaky", "cw-sleeper", "cw-parallel", "cw-slow")
 
@@ -29,28 +37,35 @@ class ConnectStack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectStack]:
     workdir: Path = tmp_path_factory.mktemp("connect")
+    app_port = free_port()
     server = ServerProcess(
         port=free_port(),
         db_path=workdir / "mainspring.db",
         log_dir=workdir,
+        app_urls=[f"http://127.0.0.1:{app_port}{SERVE_PATH}"],
         extra_args=["--connect-gateway-port", str(free_port())],
     )
     sidefx = workdir / "side_effects.jsonl"
+    invoker = AppProcess(
+        "connect_invoker_app", port=app_port, server_url=server.url, log_dir=workdir
+    )
     workers = {
         name: ConnectWorker(name, server_url=server.url, log_dir=workdir, sidefx=sidefx)
         for name in ("w1", "w2")
     }
     api = Api(server)
     try:
+        invoker.start()
         server.start()
         for worker in workers.values():
             worker.start(api)
-        api.wait_for_sync(SLUGS)
+        api.wait_for_sync((*SLUGS, "inv-caller"))
         yield ConnectStack(server, api, SideEffects(sidefx), workers)
     finally:
         api.close()
         for worker in workers.values():
             worker.stop()
+        invoker.stop()
         server.stop()
         server.release_db()
 
@@ -89,6 +104,11 @@ def test_a_parallel_group_runs_each_leg_once(stack: ConnectStack) -> None:
     assert run["output"] == 6
     ends = stack.sidefx.select(run_id=run["run_id"], kind="END")
     assert sorted(e["step"] for e in ends) == ["p1", "p2", "p3"]
+
+
+def test_an_http_app_invokes_a_connected_one(stack: ConnectStack) -> None:
+    run = stack.api.trigger_and_wait("inv/call")
+    assert run["output"] == {"total": 45}
 
 
 def test_the_workers_share_the_load(stack: ConnectStack) -> None:
