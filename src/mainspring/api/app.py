@@ -146,6 +146,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         settings.signing_key if settings.production else None,
         lambda body: _register_connected(registry, clock, body),
         open_pubsub(settings.db),
+        settings.connect_gateway_url,
     )
     executor = Executor(
         connector,

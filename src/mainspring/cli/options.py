@@ -55,6 +55,12 @@ ROWS = (
         ("--connect-gateway-port",),
         "Port of the Connect gateway (SDK workers dial in over WebSocket).",
     ),
+    Row(
+        "connect_gateway_url",
+        ("--connect-gateway-url",),
+        "The gateway's WebSocket URL as workers reach it (behind a proxy); default: the host "
+        "a worker used for the API, on the gateway port.",
+    ),
     Row("no_discovery", ("--no-discovery",), "Do not probe local ports for apps."),
     Row("no_poll", ("--no-poll",), "Do not re-sync apps periodically."),
     Row("poll_interval", ("--poll-interval",), "Seconds."),

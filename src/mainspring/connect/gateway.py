@@ -37,8 +37,10 @@ class Gateway:
         signing_key: str | None,
         register: Register,
         pubsub: PubSub | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.port = port
+        self._public_url = public_url
         self.hub = Hub()
         # several processes on PostgreSQL: calls forwarded to the process holding a worker
         self.cluster = Cluster(self.hub, pubsub) if pubsub is not None else None
@@ -61,7 +63,9 @@ class Gateway:
             pass
         connection_id = str(ULID())
         hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        endpoint = f"{'wss' if secure else 'ws'}://{hostname}:{self.port}{GATEWAY_PATH}"
+        endpoint = self._public_url or (
+            f"{'wss' if secure else 'ws'}://{hostname}:{self.port}{GATEWAY_PATH}"
+        )
         token = self._tokens.issue(connection_id)
         response = wire.StartResponse(
             connection_id=connection_id,

@@ -107,8 +107,10 @@ class Hub:
                 wire.frame(wire.Kind.GATEWAY_EXECUTOR_REQUEST, request.SerializeToString())
             )
             return await future
-        except (ConnectionError, RuntimeError, OSError) as exc:
-            raise WorkerLost(f"connect worker {worker.instance_id}: {exc}") from None
+        except WorkerLost:
+            raise
+        except Exception as exc:
+            raise WorkerLost(f"connect worker {worker.instance_id}: {exc!r}") from None
         finally:
             self._forget(request.request_id, pending)
 

@@ -42,6 +42,7 @@ FLAGS: dict[str, Flag] = {
         "connect_gateway_port",
         ("MAINSPRING_CONNECT_GATEWAY_PORT", "INNGEST_CONNECT_GATEWAY_PORT"),
     ),
+    "connect_gateway_url": Flag("connect_gateway_url", ("MAINSPRING_CONNECT_GATEWAY_URL",)),
     "db": Flag("db", ("MAINSPRING_DATABASE_URL", "MAINSPRING_DB", "INNGEST_POSTGRES_URI")),
     "no_discovery": Flag("discovery", ("MAINSPRING_NO_DISCOVERY",), DEV, negate=True),
     "no_poll": Flag("poll", ("MAINSPRING_NO_POLL",), negate=True),
