@@ -76,13 +76,16 @@ class Gateway:
         )
         return response.SerializeToString()
 
-    def flush(self, body: bytes) -> bytes:
-        """`/v0/connect/flush`: an SDKResponse sent again over HTTP; a FlushResponse back."""
+    def flush(self, body: bytes) -> bytes | None:
+        """`/v0/connect/flush`: an SDKResponse sent again over HTTP; a FlushResponse back
+        (None: the body is not an SDKResponse)."""
         reply = wire.SDKResponse()
         try:
             reply.ParseFromString(body)
         except Exception:
-            return b""
+            return None
+        if not reply.request_id:
+            return None
         self.hub.replied(reply)
         return wire.FlushResponse(request_id=reply.request_id).SerializeToString()
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from mainspring import codec, errors
 from mainspring.api.body import read_limited
-from mainspring.api.errors import JSONResponse
+from mainspring.api.errors import JSONResponse, error_body
 from mainspring.api.gql.context import Context
 from mainspring.api.gql.schema import SCHEMA
 from mainspring.api.state import services
@@ -81,10 +81,11 @@ async def gql(request: Request) -> Response:
 async def connect_start(request: Request) -> Response:
     """Connect's first call: where the gateway is, and the tokens to open it with (protobuf).
     In production the auth middleware has checked the signing-key bearer already."""
-    gateway = request.app.state.services.connect
+    app = services(request)
     secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
     host = request.headers.get("host") or f"{request.url.hostname}"
-    body = gateway.start_response(await request.body(), host, secure)
+    raw = await read_limited(request, app.settings.max_body_bytes)
+    body = app.connect.start_response(raw, host, secure)
     return Response(body, media_type="application/protobuf")
 
 
@@ -92,9 +93,11 @@ async def connect_flush(request: Request) -> Response:
     """A reply the worker sent over its WebSocket without a WORKER_REPLY_ACK back, sent again
     over HTTP. Taken if its call is still awaited in this process (otherwise the call goes back
     to the queue after its lease and runs again)."""
-    gateway = request.app.state.services.connect
-    request_id = gateway.flush(await request.body())
-    return Response(request_id, media_type="application/protobuf")
+    app = services(request)
+    answer = app.connect.flush(await read_limited(request, app.settings.max_body_bytes))
+    if answer is None:
+        return JSONResponse(error_body(400, "the body is not an SDKResponse"), status_code=400)
+    return Response(answer, media_type="application/protobuf")
 
 
 routes = [
