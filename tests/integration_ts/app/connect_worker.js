@@ -64,8 +64,19 @@ const fatal = inngest.createFunction(
   },
 );
 
+// A step that takes `hold_ms`: a test kills the worker running it.
+const slow = inngest.createFunction(
+  { id: "slow", triggers: [{ event: "ts-cw/slow" }] },
+  async (ctx) => {
+    return await traced(ctx, "hold", async () => {
+      await new Promise((resolve) => setTimeout(resolve, Number(ctx.event.data.hold_ms)));
+      return INSTANCE;
+    });
+  },
+);
+
 await connect({
-  apps: [{ client: inngest, functions: [chain, flaky, sleeper, fatal] }],
+  apps: [{ client: inngest, functions: [chain, flaky, sleeper, fatal, slow] }],
   instanceId: INSTANCE,
   handleShutdownSignals: ["SIGTERM", "SIGINT"],
   // Node 20 has WebSocket behind --experimental-websocket, which worker threads do not get.
