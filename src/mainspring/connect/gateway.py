@@ -53,14 +53,11 @@ class Gateway:
 
     # --- the start call --------------------------------------------------------------------
 
-    def start_response(self, body: bytes, host: str, secure: bool) -> bytes:
+    def start_response(self, host: str, secure: bool) -> bytes:
         """StartResponse for a worker that reached the API at `host`: the gateway is the same
-        host on the gateway port. An unparsable body is a readiness probe: answered alike."""
-        request = wire.StartRequest()
-        try:
-            request.ParseFromString(body)
-        except Exception:
-            pass
+        host on the gateway port. The StartRequest's `exclude_gateways` (gateways that failed
+        the worker) is not read: each process has one gateway, and a worker that wants another
+        process reaches it through its load balancer."""
         connection_id = str(ULID())
         hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         endpoint = self._public_url or (
