@@ -20,7 +20,9 @@ and the server process's CPU seconds (utime+stime from /proc) over the throughpu
 
 Targets: (a) ``sdk`` = a real Python SDK app (FastAPI + inngest 0.5.19 under uvicorn, one
 worker; bench/apps/sdk_app.py); (b) ``minimal`` = a hand-written endpoint answering instantly
-(bench/apps/minimal_endpoint.py). Results go to bench/results/<timestamp>.json.
+(bench/apps/minimal_endpoint.py); (c) ``connect`` = the same function as (a) on a Python SDK
+Connect worker dialling in over WebSocket (bench/apps/connect_app.py; not run by default).
+Results go to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ R = TypeVar("R")
 
 TARGETS: dict[str, dict[str, float]] = {
     "sdk": {"steps_per_s": 360.0},
+    # the same function on a Connect worker: at least the HTTP app's steps/s (issue 17)
+    "connect": {"steps_per_s": 360.0},
     "minimal": {"steps_per_s": 1000.0, "cpu_us_per_step": 500.0, "seq_p50_ms": 9.0},
 }
 REFERENCES = (
@@ -336,14 +340,20 @@ class Session:
     def start(self) -> None:
         self.server_port, self.app_port = free_port(), free_port()
         self.api, self.app_http = Http(self.server_port), Http(self.app_port)
-        self.start_app()
-        self.start_server()
+        if self.target == "connect":  # the worker dials in: the server first
+            self.start_server()
+            self.start_app()
+        else:
+            self.start_app()
+            self.start_server()
         self.wait_synced()
 
     def start_app(self) -> None:
         env = dict(os.environ, INNGEST_DEV="1", INNGEST_BASE_URL=self.server_url)
         env.pop("INNGEST_SIGNING_KEY", None)
-        script = "sdk_app.py" if self.target == "sdk" else "minimal_endpoint.py"
+        script = {"sdk": "sdk_app.py", "connect": "connect_app.py"}.get(
+            self.target, "minimal_endpoint.py"
+        )
         cmd = [sys.executable, str(APPS / script), "--port", str(self.app_port)]
         cmd += ["--app-id", self.app_id]
         if self.target == "minimal":
@@ -361,7 +371,11 @@ class Session:
 
     def server_cmd(self) -> list[str]:
         db = self.workdir / "x.db"
-        cmd = [sys.executable, "-m", "mainspring", "dev", "--db", str(db), "-u", self.app_url]
+        cmd = [sys.executable, "-m", "mainspring", "dev", "--db", str(db)]
+        if self.target == "connect":  # the worker dials in; nothing to sync
+            cmd += ["--connect-gateway-port", str(free_port())]
+        else:
+            cmd += ["-u", self.app_url]
         cmd += ["--no-discovery", "--port", str(self.server_port), "--host", HOST]
         cmd += list(self.args.server_arg or [])
         pyspy = shutil.which("py-spy") or shutil.which(
@@ -414,7 +428,9 @@ class Session:
                 slugs = {f.get("slug") for f in body.get("functions") or [] if isinstance(f, dict)}
                 if self.slug in slugs:
                     return True
-            if time.monotonic() - last_put > 5.0:  # nudge: anyone may PUT the app (§1.1)
+            if (
+                self.target != "connect" and time.monotonic() - last_put > 5.0
+            ):  # nudge: anyone may PUT the app (§1.1)
                 last_put = time.monotonic()
                 self.problem("function not synced after 5 s; sending the sync PUT ourselves")
                 self.app_http.request("PUT", "/api/inngest", {"url": self.app_url})
@@ -709,7 +725,7 @@ def check_runs(s: Session, stats: dict[str, Any], expected: int) -> dict[str, An
 
 
 def run_target(target: str, args: argparse.Namespace, base: Path) -> dict[str, Any]:
-    app_id = "bench-sdk" if target == "sdk" else "bench-min"
+    app_id = {"sdk": "bench-sdk", "connect": "bench-connect"}.get(target, "bench-min")
     workdir = base / f"{target}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
     s = Session(target=target, app_id=app_id, workdir=workdir, args=args)
@@ -831,8 +847,12 @@ ROWS: list[tuple[str, tuple[str, ...], str | None, bool, int]] = [
 
 
 def render_table(results: dict[str, dict[str, Any]]) -> str:
-    cols = [t for t in ("sdk", "minimal") if t in results]
-    heads = {"sdk": "(a) real SDK app", "minimal": "(b) minimal endpoint"}
+    cols = [t for t in ("sdk", "connect", "minimal") if t in results]
+    heads = {
+        "sdk": "(a) real SDK app",
+        "connect": "(c) SDK Connect worker",
+        "minimal": "(b) minimal endpoint",
+    }
     header = ["metric"]
     for t in cols:
         header += [heads[t], "target", ""]
@@ -915,7 +935,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seq-runs", type=int, default=200, help="runs in the sequential phase")
     p.add_argument("--warmup", type=int, default=50, help="warm-up runs (not measured)")
-    p.add_argument("--targets", default="sdk,minimal", help="comma list of: sdk, minimal")
+    p.add_argument("--targets", default="sdk,minimal", help="comma list of: sdk, connect, minimal")
     p.add_argument(
         "--db-dir",
         type=Path,

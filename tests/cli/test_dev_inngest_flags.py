@@ -83,7 +83,7 @@ def test_ignored_flags_are_accepted_and_logged(
     served: list[Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
     args = ["dev", "--tick", "150", "--persist", "--redis-uri", "redis://r:6379", "--json"]
-    args += ["--connect-gateway-port", "8289", "--postgres-max-open-conns", "5"]
+    args += ["--connect-gateway-grpc-port", "50052", "--postgres-max-open-conns", "5"]
     with caplog.at_level(logging.INFO, logger="mainspring"):
         assert _invoke(args).exit_code == 0
     notes = [r.getMessage() for r in caplog.records if "accepted and ignored" in r.getMessage()]
@@ -93,11 +93,16 @@ def test_ignored_flags_are_accepted_and_logged(
         "--persist",
         "--json",
         "--redis-uri",
-        "--connect-gateway-port",
+        "--connect-gateway-grpc-port",
         "--postgres-max-open-conns",
     ]
     assert all(": " in note and not note.endswith(": ") for note in notes)  # says why
     assert served[0].backoff_base_ms == 1000  # and changes nothing
+
+
+def test_the_connect_gateway_port_is_a_real_flag(served: list[Settings]) -> None:
+    assert _invoke(["dev", "--connect-gateway-port", "18289"]).exit_code == 0
+    assert served[0].connect_gateway_port == 18289
 
 
 def test_start_takes_the_inngest_start_flags(served: list[Settings]) -> None:

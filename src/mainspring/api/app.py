@@ -19,6 +19,7 @@ from mainspring import errors
 from mainspring.api import (
     admin,
     admin_apps,
+    connect_workers,
     docs,
     endpoints,
     events,
@@ -40,6 +41,7 @@ from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
 from mainspring.clock import Clock, now_ms
+from mainspring.connect.gateway import Gateway
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
 from mainspring.execution.driver import Driver
@@ -85,6 +87,7 @@ class _Engine:
     operations: Operations
     sync: AppSync
     realtime: Realtime
+    connect: Gateway
 
 
 def build_app(settings: Settings, connector: Connector) -> Starlette:
@@ -139,6 +142,13 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     ops = _operations(settings, connector, registry, ingest, cancellations, worker)
     driver, egress = _driver(settings), _egress(settings)
     checkpoints = CheckpointLog()
+    connect = Gateway(
+        settings.connect_gateway_port,
+        settings.signing_key if settings.production else None,
+        lambda body: _register_connected(registry, clock, body),
+        open_pubsub(settings.db),
+        settings.connect_gateway_url,
+    )
     executor = Executor(
         connector,
         registry,
@@ -150,6 +160,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         egress=egress,
         is_held=ops.is_held,
         on_call=ops.metrics.observe_call,
+        connect=connect,
     )
     endpoint_runs = Endpoints(connector, registry, settings, clock, worker.notify)
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
@@ -181,14 +192,27 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
                 ops.components,
                 sync.components,
                 live.components,
+                connect.components,
             ]
         ),
         endpoints=endpoint_runs,
         run_tokens=RunTokens(settings.signing_key if settings.production else None),
         realtime=live,
+        connect=connect,
     )
     engine = _Engine(
-        settings, connector, registry, driver, egress, executor, worker, dispatch, ops, sync, live
+        settings,
+        connector,
+        registry,
+        driver,
+        egress,
+        executor,
+        worker,
+        dispatch,
+        ops,
+        sync,
+        live,
+        connect,
     )
     return services, engine
 
@@ -213,6 +237,11 @@ def _operations(
     )
 
 
+async def _register_connected(registry: Registry, clock: Clock, body: dict[str, Any]) -> None:
+    """A connect worker's app, synced as its `/fn/register` would have been."""
+    await registry.register(body, clock())
+
+
 async def _install_schedules(
     connector: Connector,
     clock: Clock,
@@ -235,6 +264,7 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
         await engine.realtime.start()
         await engine.worker.start(engine.dispatch)
         engine.sync.start()
+        engine.connect.start()
         log.info(
             "mainspring %s listening on http://%s:%d (db %s)",
             settings.server_kind,
@@ -247,9 +277,11 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
         finally:
             log.info("shutting down: finishing in-flight calls")
             await engine.sync.stop()
+            await engine.connect.announce_closing()
             await engine.realtime.stop()
             engine.executor.drain()
             await engine.worker.stop(settings.shutdown_timeout_s)
+            await engine.connect.stop()
             await engine.driver.close()
             await engine.egress.close()
             await engine.operations.stop()
@@ -278,6 +310,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *health.routes,
             *admin_apps.routes,
             *gql.routes,
+            *connect_workers.routes,
             *_auth_routes(settings),
             *(dashboard.routes if settings.ui else []),
         ]

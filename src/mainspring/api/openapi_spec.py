@@ -50,6 +50,8 @@ UNDOCUMENTED = frozenset(
         "/v1/traces/userland",
         "/v0/gql",
         "/v0/connect/start",
+        "/v0/connect/flush",
+        "/v1/connect/workers",  # Connect: docs/connect.md
         "/v1/realtime/publish",  # realtime: docs/realtime.md (streams do not fit a schema)
         "/v1/realtime/publish/tee",  # a durable endpoint's raw stream (api/realtime_tee.py)
         "/v1/realtime/token",

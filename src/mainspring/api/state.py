@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from starlette.requests import Request
 
 from mainspring.clock import Clock
+from mainspring.connect.gateway import Gateway
 from mainspring.ingest import Ingest
 from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.service import Operations
@@ -55,6 +56,7 @@ class Services:
     endpoints: EndpointRuns
     run_tokens: RunTokens
     realtime: Realtime
+    connect: Gateway
 
 
 def services(request: Request) -> Services:

@@ -30,7 +30,14 @@ _PUBLIC_EXACT = frozenset({"/health", "/login", "/favicon.ico"})
 _PUBLIC_PREFIXES = ("/static/",)
 _SDK_PREFIXES = ("/v0/runs/", "/v1/checkpoint/", "/v1/traces/")
 _SDK_EXACT = frozenset(
-    {"/fn/register", "/v1/checkpoint", "/v1/realtime/publish", "/v1/realtime/token"}
+    {
+        "/fn/register",
+        "/v1/checkpoint",
+        "/v1/realtime/publish",
+        "/v1/realtime/token",
+        "/v0/connect/start",
+        "/v0/connect/flush",
+    }
 )
 # Subscribers bring a subscription token; the tee takes the signing key or a publish token.
 _REALTIME_EXACT = frozenset(

@@ -50,6 +50,17 @@ ROWS = (
     Row("sdk_urls", ("-u", "--sdk-url"), "URL of an app's serve endpoint to sync (repeatable)."),
     Row("port", ("-p", "--port")),
     Row("host", ("--host",)),
+    Row(
+        "connect_gateway_port",
+        ("--connect-gateway-port",),
+        "Port of the Connect gateway (SDK workers dial in over WebSocket).",
+    ),
+    Row(
+        "connect_gateway_url",
+        ("--connect-gateway-url",),
+        "The gateway's WebSocket URL as workers reach it (behind a proxy); default: the host "
+        "a worker used for the API, on the gateway port.",
+    ),
     Row("no_discovery", ("--no-discovery",), "Do not probe local ports for apps."),
     Row("no_poll", ("--no-poll",), "Do not re-sync apps periodically."),
     Row("poll_interval", ("--poll-interval",), "Seconds."),

@@ -131,6 +131,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _bind_gateway(host: str, port: int) -> socket.socket:
+    """The Connect gateway's socket. Workers learn its address from `/v0/connect/start`, so
+    when the port is taken (a second server on one machine) any free port serves as well."""
+    try:
+        return _bind(host, port)
+    except errors.ConfigError as exc:
+        logging.getLogger("mainspring").warning("%s; the Connect gateway takes a free port", exc)
+        return _bind(host, 0)
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -145,10 +155,12 @@ def serve(settings: Settings) -> None:
                 self._captured_signals.clear()
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await gateway.announce_closing()  # Connect workers reconnect to another process
             close_streams(app)  # realtime subscribers would hold up the wait for requests
             await super().shutdown(sockets)
 
     from mainspring.api.app import build_app, close_streams
+    from mainspring.connect.gateway import by_port
     from mainspring.serving.limits import ConnectionLimits
     from mainspring.serving.protocol import protocol_class
     from mainspring.store import open_connector
@@ -159,11 +171,14 @@ def serve(settings: Settings) -> None:
             "dev mode has no authentication; listening on %s exposes it", settings.host
         )
     sock = _bind(settings.host, settings.port)
+    gateway_sock = _bind_gateway(settings.host, settings.connect_gateway_port)
     connector = open_connector(settings.db)
     app = build_app(settings, connector)
+    gateway = app.state.services.connect
+    gateway.port = gateway_sock.getsockname()[1]  # what /v0/connect/start hands out
     server = _Server(
         uvicorn.Config(
-            app,
+            by_port(app, gateway.asgi(), gateway.port),
             loop="uvloop",
             http=protocol_class(
                 ConnectionLimits(settings.header_timeout_s, settings.max_connections)
@@ -178,6 +193,6 @@ def serve(settings: Settings) -> None:
             timeout_graceful_shutdown=int(settings.shutdown_timeout_s) + 5,
         )
     )
-    server.run(sockets=[sock])  # uvicorn's runner applies the uvloop loop factory
+    server.run(sockets=[sock, gateway_sock])  # uvicorn's runner applies the uvloop loop factory
     if not server.started:
         raise errors.ConfigError("the server failed to start (see the log above)")

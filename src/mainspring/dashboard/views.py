@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from mainspring import errors
 from mainspring.api.state import Services
+from mainspring.connect.hub import worker_view
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
 from mainspring.reads import sdk_data, trace
@@ -171,6 +172,10 @@ async def apps_page(services: Services) -> list[dict[str, Any]]:
                 "functions": counts.get(row["id"], 0),
                 "synced_at": rfc3339(row["synced_at"]),
                 "error": row["error"] or (state.error if state is not None else None),
+                "connected": services.connect.connected(row["url"]),
+                "workers": [
+                    worker_view(w) for w in services.connect.workers() if row["name"] in w.apps
+                ],
             }
         )
     known = {app["url"] for app in apps}
@@ -187,6 +192,8 @@ async def apps_page(services: Services) -> list[dict[str, Any]]:
                     "functions": 0,
                     "synced_at": rfc3339(state.synced_at),
                     "error": state.error or "not synced yet",
+                    "connected": None,
+                    "workers": [],
                 }
             )
     return apps

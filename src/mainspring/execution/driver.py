@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -13,6 +13,9 @@ import orjson
 from mainspring import codec
 from mainspring.protocol import signing, tracecontext
 from mainspring.protocol.endpoints import EndpointCall
+
+if TYPE_CHECKING:
+    from mainspring.domain.functions import FunctionDef
 
 SDK_HEADER = "x-inngest-sdk"
 STREAMING_STATUS = 201
@@ -205,3 +208,20 @@ class Driver:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+class WorkerLost(CallFailed):
+    """A Connect call that got no reply because its worker went away (or none was connected
+    or free): nothing was recorded, so the queue item goes back to the queue without counting
+    an attempt, and another worker takes it."""
+
+
+class ConnectCalls(Protocol):
+    """The Connect gateway as the executor sees it: functions of apps whose workers dial in
+    are called over the worker's WebSocket with the same body, and answer the same reply."""
+
+    def handles(self, function: FunctionDef) -> bool: ...
+
+    async def call(
+        self, function: FunctionDef, run_id: str, step_id: str, body: bytes
+    ) -> Reply: ...

@@ -19,7 +19,15 @@ from mainspring.domain.functions import FunctionDef
 from mainspring.domain.queue import Kind, QueueItem
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution import gateway, opcodes, recording, retry
-from mainspring.execution.driver import CallFailed, CallRefused, Driver, Reply, step_url
+from mainspring.execution.driver import (
+    CallFailed,
+    CallRefused,
+    ConnectCalls,
+    Driver,
+    Reply,
+    WorkerLost,
+    step_url,
+)
 from mainspring.execution.egress import Egress
 from mainspring.ingest import accept
 from mainspring.protocol import endpoints, sidecar
@@ -36,6 +44,7 @@ from mainspring.store.repos import runs as runs_repo
 
 log = logging.getLogger("mainspring.executor")
 MAX_CALLS_PER_LEASE = 1000
+WORKER_LOST_DELAY_MS = 500  # a Connect call whose worker went away is tried again after this
 
 
 def build_request(
@@ -93,6 +102,7 @@ class Executor:
         egress: Egress,
         is_held: Callable[[str], bool] = lambda slug: False,
         on_call: Callable[[str, float, bool], None] = lambda slug, seconds, ok: None,
+        connect: ConnectCalls | None = None,
     ) -> None:
         self._connector = connector
         self._registry = registry
@@ -108,6 +118,7 @@ class Executor:
         self._draining = False
         self._is_held = is_held  # paused / kill switch: stop at the next step boundary
         self._on_call = on_call  # metrics: (function slug, seconds, succeeded)
+        self._connect = connect  # the Connect gateway: apps whose workers dial in
 
     def drain(self) -> None:
         """Finish calls in flight but start no new call: the queue keeps the rest."""
@@ -139,7 +150,12 @@ class Executor:
                 checkpoints.defer_count(state.run_id),
             )
             planning = state.force_plan
-            decision, sdk = await self._call(state, item, function, attempt)
+            try:
+                decision, sdk = await self._call(state, item, function, attempt)
+            except WorkerLost as exc:
+                log.info("run %s: %s; the call goes back to the queue", state.run_id, exc)
+                await self._give_back(item, attempt)
+                return
             # Steps (and defers) the SDK checkpointed during the call are in the store, not in
             # `state`: this process saw them arrive, or (another process took them) it cannot
             # know. A run that ends now looks for its defers in the store then.
@@ -172,6 +188,14 @@ class Executor:
         )
         self._notify(None)  # leased again at once: run on, or parked if its function is held
 
+    async def _give_back(self, item: QueueItem, attempt: int) -> None:
+        """No reply and nothing recorded: the same call again soon, the attempt not counted."""
+        later = self._clock() + WORKER_LOST_DELAY_MS
+        await self._connector.write(
+            lambda tx: queue_repo.reschedule(tx, item.id, attempt=attempt, available_at=later)
+        )
+        self._notify(later)
+
     async def _call(
         self, state: RunState, item: QueueItem, function: FunctionDef, attempt: int
     ) -> tuple[opcodes.Decision, str]:
@@ -193,6 +217,8 @@ class Executor:
             log.error("run %s: %s", state.run_id, exc)
             error = {"name": "SignatureError", "message": str(exc)}
             return opcodes.Fail(error, opcodes.error_summary(None, error)), ""
+        except WorkerLost:
+            raise
         except CallFailed as exc:
             self._on_call(function.slug, time.perf_counter() - started, False)
             context = opcodes.CallContext(
@@ -225,6 +251,8 @@ class Executor:
             state_limit=self._settings.state_limit,
             encode=self._driver.encode,
         )
+        if self._connect is not None and self._connect.handles(function):
+            return await self._connect.call(function, state.run_id, step_id, body)
         url = step_url(function.url, step_id)
         return await self._driver.call(url, body, state.run_id, step_id, state.request_version)
 

@@ -154,6 +154,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    # Connect: SDK workers dial in over WebSocket on this port (inngest-cli's default)
+    connect_gateway_port: int = Field(default=8289, ge=1, le=65535)
+    # what /v0/connect/start hands workers, when they reach the gateway through a proxy
+    connect_gateway_url: str | None = None
     db: str = DEFAULT_DB
     sdk_urls: tuple[str, ...] = ()
     discovery: bool = True

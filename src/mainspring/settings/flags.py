@@ -38,6 +38,11 @@ FLAGS: dict[str, Flag] = {
     "sdk_urls": Flag("sdk_urls", ("MAINSPRING_SDK_URL", "INNGEST_SDK_URL")),
     "port": Flag("port", ("MAINSPRING_PORT", "INNGEST_PORT")),
     "host": Flag("host", ("MAINSPRING_HOST", "INNGEST_HOST")),
+    "connect_gateway_port": Flag(
+        "connect_gateway_port",
+        ("MAINSPRING_CONNECT_GATEWAY_PORT", "INNGEST_CONNECT_GATEWAY_PORT"),
+    ),
+    "connect_gateway_url": Flag("connect_gateway_url", ("MAINSPRING_CONNECT_GATEWAY_URL",)),
     "db": Flag("db", ("MAINSPRING_DATABASE_URL", "MAINSPRING_DB", "INNGEST_POSTGRES_URI")),
     "no_discovery": Flag("discovery", ("MAINSPRING_NO_DISCOVERY",), DEV, negate=True),
     "no_poll": Flag("poll", ("MAINSPRING_NO_POLL",), negate=True),
@@ -101,7 +106,7 @@ def _sqlite_in(directory: Any, mode: Mode) -> dict[str, Any]:
     return {"db": posixpath.join(str(directory), SQLITE_FILE[mode])}
 
 
-_CONNECT = "connect (SDK workers over WebSocket) is not served; apps are called over HTTP"
+_CONNECT = "the Connect gateway is served on --connect-gateway-port; it has no gRPC side"
 _PG_POOL = "each process keeps a fixed few PostgreSQL connections (writers, reader, LISTEN)"
 _TRACES = "no OTLP export; a run's trace is at /v2/runs/{id}/trace and in the dashboard"
 
@@ -115,7 +120,6 @@ INNGEST_FLAGS: dict[str, InngestFlag] = {
     "in_memory": InngestFlag(bool, ignored="state is always kept in --db", modes=DEV),
     "json": InngestFlag(bool, ignored="log lines are plain text"),
     "redis_uri": InngestFlag(str, ignored="queue and run state live in --db; no Redis"),
-    "connect_gateway_port": InngestFlag(int, ignored=_CONNECT),
     "connect_gateway_grpc_port": InngestFlag(int, ignored=_CONNECT),
     "connect_executor_grpc_port": InngestFlag(int, ignored=_CONNECT),
     "connect_gateway_grpc_ip": InngestFlag(str, ignored=_CONNECT),

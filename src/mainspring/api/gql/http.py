@@ -1,5 +1,5 @@
-"""The HTTP side: `POST /v0/gql` runs one GraphQL request; `POST /v0/connect/start` (200 `{}`)
-is the dev server's readiness probe.
+"""The HTTP side: `POST /v0/gql` runs one GraphQL request; `POST /v0/connect/start` hands a
+Connect worker its gateway and tokens (and answers the SDK suites' readiness probe, any body).
 
 In production mode the auth middleware lets a GraphQL request through with a read token or
 session (it reads); a document that holds a mutation also needs the admin scope here, as the
@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from mainspring import codec, errors
 from mainspring.api.body import read_limited
-from mainspring.api.errors import JSONResponse
+from mainspring.api.errors import JSONResponse, error_body
 from mainspring.api.gql.context import Context
 from mainspring.api.gql.schema import SCHEMA
 from mainspring.api.state import services
@@ -79,10 +79,29 @@ async def gql(request: Request) -> Response:
 
 
 async def connect_start(request: Request) -> Response:
-    return JSONResponse({})
+    """Connect's first call: where the gateway is, and the tokens to open it with (protobuf).
+    In production the auth middleware has checked the signing-key bearer already."""
+    app = services(request)
+    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    host = request.headers.get("host") or f"{request.url.hostname}"
+    await read_limited(request, app.settings.max_body_bytes)  # a StartRequest, or a probe's {}
+    body = app.connect.start_response(host, secure)
+    return Response(body, media_type="application/protobuf")
+
+
+async def connect_flush(request: Request) -> Response:
+    """A reply the worker sent over its WebSocket without a WORKER_REPLY_ACK back, sent again
+    over HTTP. Taken if its call is still awaited in this process (otherwise the call goes back
+    to the queue after its lease and runs again)."""
+    app = services(request)
+    answer = app.connect.flush(await read_limited(request, app.settings.max_body_bytes))
+    if answer is None:
+        return JSONResponse(error_body(400, "the body is not an SDKResponse"), status_code=400)
+    return Response(answer, media_type="application/protobuf")
 
 
 routes = [
     Route("/v0/gql", gql, methods=["POST"]),
     Route("/v0/connect/start", connect_start, methods=["POST"]),
+    Route("/v0/connect/flush", connect_flush, methods=["POST"]),
 ]

@@ -1,0 +1,1 @@
+"""Connect: SDK workers that dial in over WebSocket instead of serving HTTP."""
