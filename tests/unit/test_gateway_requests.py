@@ -167,5 +167,9 @@ def test_allow_list_matches_scheme_host_port_and_path() -> None:
     assert not allowed("http://api.openai.com/v1/", allow)
     assert not allowed("http://127.0.0.1:8081/", allow)
     assert not allowed("https://api.openai.com@evil.test/v1/", allow)
+    # Judged by the path the client sends: dot segments are resolved before the request.
+    assert not allowed("https://api.openai.com/v1/../admin", allow)
+    assert not allowed("https://api.openai.com/v1/%2e%2e/admin", allow)
+    assert allowed("https://api.openai.com/v1/a/../chat", allow)
     assert allowed("https://anything.test/", ("https://",))
     assert not allowed("https://anything.test/", ())

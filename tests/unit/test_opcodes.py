@@ -162,3 +162,14 @@ def test_wait_for_signal_defaults(opts: dict[str, Any], replace: bool, expires: 
 def test_wait_for_signal_without_a_name_or_with_a_bad_timeout_fails(opts: dict[str, Any]) -> None:
     body = [{"op": "WaitForSignal", "id": "w", "opts": opts}]
     assert isinstance(opcodes.decide(reply(206, body), CTX), opcodes.Fail)
+
+
+def test_a_wait_with_an_invalid_if_fails_when_declared() -> None:
+    """Compiled when the SDK declares the wait: a bad expression must not fail every later
+    match (the lookback at recording, or an event of that name arriving)."""
+    opts = {"event": "app/reply", "if": "async.data.id ==", "timeout": "1h"}
+    body = [{"op": "WaitForEvent", "id": "w", "displayName": "w", "opts": opts}]
+    decision = opcodes.decide(reply(206, body), CTX)
+    assert isinstance(decision, opcodes.Fail)
+    assert decision.output["name"] == "InvalidWait"
+    assert "invalid expression" in decision.output["message"]

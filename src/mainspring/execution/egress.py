@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 
 from mainspring.protocol import redaction
 from mainspring.protocol.gateway import OutgoingRequest
@@ -46,6 +47,9 @@ def allowed(url: str, allow: tuple[str, ...]) -> bool:
     try:
         target = urlsplit(url)
         port = target.port or _DEFAULT_PORTS.get(target.scheme)
+        # The path as the client will send it: yarl resolves `..` and `%2e%2e` segments, so
+        # `https://h/v1/../admin` must be judged as `/admin`, not under `/v1/`.
+        sent_path = yarl.URL(url).path
     except ValueError:
         return False
     for entry in allow:
@@ -60,7 +64,7 @@ def allowed(url: str, allow: tuple[str, ...]) -> bool:
             return True
         if (rule.hostname, rule_port) != (target.hostname, port):
             continue
-        if target.path.startswith(rule.path) or rule.path in ("", "/"):
+        if sent_path.startswith(rule.path) or rule.path in ("", "/"):
             return True
     return False
 

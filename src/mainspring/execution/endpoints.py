@@ -34,6 +34,7 @@ from mainspring.protocol import endpoints as wire
 from mainspring.protocol.opcodes import Op, parse_ops
 from mainspring.registry import Registry
 from mainspring.registry.sync import url_allowed
+from mainspring.runs import sidecar as run_sidecar
 from mainspring.runs.transitions import Effects
 from mainspring.settings import Settings
 from mainspring.store.base import Connector, Tx
@@ -204,12 +205,16 @@ class Endpoints:
         """Record the ops; when the worker should look at the queue again (None: no need)."""
         if isinstance(decision, opcodes.Complete | opcodes.Fail):
             # (`RunComplete` comes alone, or with lazy ops: the SDK checkpoints each step.)
+            if decision.sidecar:  # defers and metadata sent with it: stored before the end
+                run_sidecar.record(tx, state.run_id, decision.sidecar, now, state.defers)
             _end(tx, state, decision, now, self._registry, effects)
             return None
         if found is None or found.leased:
             # The server has the run (its call is in flight, or it waits on its own work):
             # keep the results, leave what comes next to the executor's reply.
             if isinstance(decision, opcodes.Progress):
+                if decision.sidecar:
+                    run_sidecar.record(tx, state.run_id, decision.sidecar, now, state.defers)
                 _save_results(tx, state, decision, now)
             return None
         if isinstance(decision, opcodes.Retry):

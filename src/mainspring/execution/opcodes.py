@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from mainspring import errors, expressions
 from mainspring.domain.durations import deadline_ms
 from mainspring.execution.driver import Reply
 from mainspring.execution.retry import retry_after_ms
@@ -256,7 +257,14 @@ def _schedule_pause(op: Op, progress: Progress, now: int) -> Fail | None:
         if not event:
             error = {"name": "InvalidWait", "message": "wait_for_event without an event name"}
             return Fail(error, error_summary(None, error))
-        opts = {"event": event, "if": op.opts.get("if")}
+        expression = op.opts.get("if")
+        if expression:  # compiled now: a bad one must fail here, not in every later match
+            try:
+                expressions.compile_expression(str(expression))
+            except errors.InvalidInput as exc:
+                error = {"name": "InvalidWait", "message": exc.message}
+                return Fail(error, error_summary(None, error))
+        opts = {"event": event, "if": expression}
         progress.scheduled.append(Scheduled("wait", op.id, op.display_name, expires_at, opts))
     else:
         opts = {"function_id": op.opts.get("function_id"), "payload": op.opts.get("payload")}

@@ -252,8 +252,11 @@ def _arrived_during_call(
         return None
     trigger = state.events[0] if state.events else {}
     expression = later.opts.get("if")
+    own = {event.get("id") for event in state.events}  # the run's trigger, same millisecond
     for event in events_repo.events_since(tx, later.opts["event"], since, ARRIVED_LOOKBACK):
         payload = event.payload()
+        if payload.get("id") in own:
+            continue
         if pauses_repo.matches(expression, trigger, payload):
             return payload
     return None

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from mainspring import codec, expressions
+from mainspring import codec, errors, expressions
 from mainspring.store.base import Row, Tx
 
 FOREVER_MS = 366 * 24 * 3600 * 1000
@@ -90,7 +90,10 @@ def matches(
     """An unindexed pause: no expression matches every event of the name."""
     if not expression:
         return True
-    return expressions.evaluate_bool(expression, {"event": trigger_event, "async": incoming})
+    try:
+        return expressions.evaluate_bool(expression, {"event": trigger_event, "async": incoming})
+    except errors.InvalidInput:  # a pause stored before waits' expressions were checked
+        return False
 
 
 @dataclass(frozen=True, slots=True)
