@@ -171,8 +171,8 @@ def serve(settings: Settings) -> None:
             "dev mode has no authentication; listening on %s exposes it", settings.host
         )
     sock = _bind(settings.host, settings.port)
+    connector = open_connector(settings.db)  # a bad --db is the one error line, before any bind
     gateway_sock = _bind_gateway(settings.host, settings.connect_gateway_port)
-    connector = open_connector(settings.db)
     app = build_app(settings, connector)
     gateway = app.state.services.connect
     gateway.port = gateway_sock.getsockname()[1]  # what /v0/connect/start hands out
