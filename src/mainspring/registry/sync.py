@@ -119,6 +119,9 @@ class AppSync:
         self.urls: dict[str, UrlState] = {
             normalize_url(url): UrlState(normalize_url(url)) for url in settings.sdk_urls
         }
+        # URL → id of an app deleted here: not discovered again, and a sync of it that was in
+        # flight when it was deleted (its app registers as it answers) deletes it again.
+        self._deleted: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self.component = Component("app-sync")
         self._session: aiohttp.ClientSession | None = None
@@ -150,6 +153,7 @@ class AppSync:
         url = normalize_url(url.strip())
         check_app_url(url)
         self.check_allowed(url)
+        self._deleted.pop(url, None)
         state = self.urls.setdefault(url, UrlState(url))
         await self.sync_url(state)
         return state
@@ -160,6 +164,7 @@ class AppSync:
         if app is not None:
             for url in {str(app["url"]), normalize_url(str(app["url"]))}:
                 self.urls.pop(url, None)
+                self._deleted[url] = app_id
         return app
 
     def start(self) -> None:
@@ -228,6 +233,9 @@ class AppSync:
             state.error = message
             state.synced_at = None
             return
+        if state.url in self._deleted:  # deleted while this sync was in flight
+            await self._registry.delete_app(self._deleted[state.url], self._clock())
+            return
         if state.synced_at is None:
             log.info("synced %s", state.url)
         state.error = None
@@ -243,7 +251,7 @@ class AppSync:
         ]
         found = await asyncio.gather(*(self._probe(url) for url in candidates))
         for url, ok in zip(candidates, found, strict=True):
-            if ok and url not in self.urls:
+            if ok and url not in self.urls and url not in self._deleted:
                 log.info("discovered an app at %s", url)
                 self.urls[url] = UrlState(url, discovered=True)
 
