@@ -18,8 +18,12 @@ from mainspring.store.repos import defers as defers_repo
 
 
 def schedule(tx: Tx, state: RunState, now: int, functions: Functions) -> list[NewEvent]:
-    """The prepared events of the run's live defers, each marked scheduled; none (and no
-    query) for a run known to have reported no defer."""
+    """The prepared events of the run's live defers, each marked scheduled in the store; none
+    (and no query) for a run known to have reported no defer.
+
+    The in-memory `state.defers` is left as it is: this transaction may still roll back (a
+    batch that fails is retried unit by unit), and a retry that believed its defers already
+    scheduled would emit none."""
     if not state.defers_stale and defers.LIVE not in state.defers.values():
         return []
     rows = defers_repo.live(tx, state.run_id)
@@ -42,5 +46,4 @@ def schedule(tx: Tx, state: RunState, now: int, functions: Functions) -> list[Ne
     prepared = event_input.prepare(raw, functions, now, internal=True)
     for row, event in zip(rows, prepared, strict=True):
         defers_repo.mark_scheduled(tx, state.run_id, row, event.internal_id, now)
-        state.defers[row["hashed_id"]] = defers.SCHEDULED
     return prepared
