@@ -38,9 +38,11 @@ import math
 import os
 import platform
 import queue
+import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -318,6 +320,7 @@ class Session:
     profile_path: Path | None = None
     post_rtt: dict[str, list[float]] = field(default_factory=dict)
     cmd: list[str] = field(default_factory=list)
+    variant_args: list[str] = field(default_factory=list)  # this column's extra server flags
 
     @property
     def slug(self) -> str:
@@ -377,7 +380,7 @@ class Session:
         else:
             cmd += ["-u", self.app_url]
         cmd += ["--no-discovery", "--port", str(self.server_port), "--host", HOST]
-        cmd += list(self.args.server_arg or [])
+        cmd += list(self.args.server_arg or []) + self.variant_args
         pyspy = shutil.which("py-spy") or shutil.which(
             "py-spy", path=str(Path(sys.executable).parent)
         )
@@ -724,14 +727,21 @@ def check_runs(s: Session, stats: dict[str, Any], expected: int) -> dict[str, An
     }
 
 
-def run_target(target: str, args: argparse.Namespace, base: Path) -> dict[str, Any]:
+def run_target(
+    target: str,
+    args: argparse.Namespace,
+    base: Path,
+    variant: tuple[str, list[str]] = ("", []),
+    label: str = "",
+) -> dict[str, Any]:
     app_id = {"sdk": "bench-sdk", "connect": "bench-connect"}.get(target, "bench-min")
-    workdir = base / f"{target}-{time.strftime('%Y%m%d-%H%M%S')}"
+    label = label or column_name(target, variant[0])
+    workdir = base / f"{label.replace('@', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
-    s = Session(target=target, app_id=app_id, workdir=workdir, args=args)
-    result: dict[str, Any] = {"target": target, "workdir": str(workdir)}
+    s = Session(target=target, app_id=app_id, workdir=workdir, args=args, variant_args=variant[1])
+    result: dict[str, Any] = {"target": target, "variant": variant[0], "workdir": str(workdir)}
     try:
-        print(f"[{target}] starting (work dir {workdir})", flush=True)
+        print(f"[{label}] starting (work dir {workdir})", flush=True)
         s.start()
         result["server_cmd"] = s.cmd
         phase_warmup(s, min(args.warmup, args.runs))
@@ -846,12 +856,64 @@ ROWS: list[tuple[str, tuple[str, ...], str | None, bool, int]] = [
 ]
 
 
+def column_name(target: str, variant: str) -> str:
+    """`sdk`, or `sdk@power` for the target run with the variant's server flags."""
+    return f"{target}@{variant}" if variant else target
+
+
+def median_result(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several rounds of one column: the median of every number, the first
+    round's value of everything else (problems of all rounds are kept)."""
+    if len(rounds) == 1:
+        return rounds[0]
+    merged: dict[str, Any] = {}
+    for key, first in rounds[0].items():
+        values = [r.get(key) for r in rounds]
+        if isinstance(first, dict):
+            merged[key] = median_result([v for v in values if isinstance(v, dict)])
+        elif isinstance(first, (int, float)) and not isinstance(first, bool):
+            numbers = [v for v in values if isinstance(v, (int, float)) and not math.isnan(v)]
+            merged[key] = statistics.median(numbers) if numbers else first
+        else:
+            merged[key] = first
+    merged["problems"] = [p for r in rounds for p in r.get("problems", [])]
+    if any("error" in r for r in rounds):
+        merged["error"] = "; ".join(str(r["error"]) for r in rounds if "error" in r)
+    return merged
+
+
+def render_ratios(results: dict[str, dict[str, Any]]) -> str:
+    """Each variant against its plain target, measured in the same run."""
+    lines = []
+    for name, res in results.items():
+        target, _, variant = name.partition("@")
+        base = results.get(target)
+        if not variant or base is None:
+            continue
+        parts = []
+        for label, path in (
+            ("steps/s", ("throughput", "steps_per_s")),
+            ("server CPU/step", ("throughput", "server_cpu_us_per_step")),
+            ("seq p50", ("sequential", "latency_final_call", "p50_ms")),
+        ):
+            ours, theirs = _get(res, *path), _get(base, *path)
+            if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and theirs:
+                parts.append(f"{label} {ours / theirs:.2f}x")
+        lines.append(f"{name} / {target}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
 def render_table(results: dict[str, dict[str, Any]]) -> str:
-    cols = [t for t in ("sdk", "connect", "minimal") if t in results]
-    heads = {
+    order = ("sdk", "connect", "minimal")
+    cols = sorted(results, key=lambda c: (order.index(c.partition("@")[0]), c))
+    names = {
         "sdk": "(a) real SDK app",
         "connect": "(c) SDK Connect worker",
         "minimal": "(b) minimal endpoint",
+    }
+    heads = {
+        c: names[c.partition("@")[0]] + (f" @{c.partition('@')[2]}" if "@" in c else "")
+        for c in cols
     }
     header = ["metric"]
     for t in cols:
@@ -865,7 +927,7 @@ def render_table(results: dict[str, dict[str, Any]]) -> str:
                 shown = f"{_fmt(value)} / {_fmt(_get(results[t], 'checks', 'runs_seen_by_app'))}"
             else:
                 shown = _fmt(value, digits)
-            target = TARGETS[t].get(tkey) if tkey else None
+            target = TARGETS[t.partition("@")[0]].get(tkey) if tkey else None
             sign = "≥" if higher else "≤"
             row += [
                 shown,
@@ -956,6 +1018,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help="put this first on the server's PYTHONPATH (e.g. to bench a stub server)",
     )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=FLAGS",
+        help="also run each target with these server flags (space-separated), as column "
+        "target@NAME, e.g. --variant 'power=--durability power' (repeatable)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="interleaved rounds of every column; the table shows medians (default 1)",
+    )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
     p.add_argument(
         "--json-out", type=Path, default=None, help="results file (default bench/results/<ts>.json)"
@@ -963,8 +1039,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     bad = [t for t in args.targets if t not in TARGETS]
-    if bad or args.runs < 1 or args.batch < 1 or args.seq_runs < 0:
-        p.error(f"bad --targets {bad}" if bad else "--runs/--batch must be >= 1")
+    if bad or args.runs < 1 or args.batch < 1 or args.seq_runs < 0 or args.rounds < 1:
+        p.error(f"bad --targets {bad}" if bad else "--runs/--batch/--rounds must be >= 1")
+    args.variants = [("", [])]
+    for spec in args.variant:
+        name, sep, flags = spec.partition("=")
+        if not sep or not name or "@" in name:
+            p.error(f"bad --variant {spec!r}: expected NAME=FLAGS")
+        args.variants.append((name, shlex.split(flags)))
     return args
 
 
@@ -990,28 +1072,39 @@ def main(argv: list[str] | None = None) -> int:
     atexit.register(PROCS.stop_all)
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
-    results: dict[str, dict[str, Any]] = {}
+    rounds: dict[str, list[dict[str, Any]]] = {}
     started = dt.datetime.now(dt.UTC)
     try:
 
         def keep() -> bool:
-            return any("error" in r for r in results.values())
+            return any("error" in r for rs in rounds.values() for r in rs)
 
         with work_base(args.db_dir, keep) as base:
-            for target in args.targets:
-                results[target] = run_target(target, args, base)
+            # interleaved: every column once per round, so drift on a noisy machine hits all
+            for n in range(args.rounds):
+                for target in args.targets:
+                    for variant in args.variants:
+                        name = column_name(target, variant[0])
+                        label = f"{name} round {n + 1}" if args.rounds > 1 else name
+                        res = run_target(target, args, base, variant, label)
+                        rounds.setdefault(name, []).append(res)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping subprocesses", file=sys.stderr)
         PROCS.stop_all()
         return 130
     finally:
         PROCS.stop_all()
+    results = {name: median_result(rs) for name, rs in rounds.items()}
     print()
     print(
         f"Mainspring core benchmark — 3-step function, SQLite, {args.runs} runs in flight "
         f"(batches of {args.batch}), {args.seq_runs} sequential runs"
     )
     print(render_table(results))
+    ratios = render_ratios(results)
+    if ratios:
+        print()
+        print(ratios)
     print()
     print(REFERENCES)
     problems = {t: r.get("problems", []) for t, r in results.items() if r.get("problems")}
@@ -1027,6 +1120,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
         "references": REFERENCES,
         "results": results,
+        "rounds": rounds,
     }
     path = save_json(data, args.json_out)
     print(f"\nresults saved to {path}")

@@ -69,8 +69,13 @@ def test_unwritable_db_path(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [["--definitely-not-a-flag"], ["--port", "not-a-number"], ["--backoff-base"]],
-    ids=["unknown-flag", "bad-value", "missing-value"],
+    [
+        ["--definitely-not-a-flag"],
+        ["--port", "not-a-number"],
+        ["--backoff-base"],
+        ["--durability", "disk"],
+    ],
+    ids=["unknown-flag", "bad-value", "missing-value", "bad-choice"],
 )
 def test_bad_flags(tmp_path: Path, bad: list[str]) -> None:
     # A free port first, so a server that wrongly ignores the bad flag cannot take 8288.

@@ -12,6 +12,7 @@ from mainspring.domain.queue import Kind
 from mainspring.store import migrations, open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import operations as operations_repo
 from mainspring.store.repos import pauses as pauses_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.repos import runs as runs_repo
@@ -462,3 +463,19 @@ async def test_pause_candidates_kept_in_a_transaction_include_pauses_created_in_
         return len(before), len(after)
 
     assert await connector.write(unit) == (0, 1)
+
+
+@pytest.mark.parametrize("asked", [None, "process", "power"])
+async def test_durability_is_applied_to_every_writer(db_url: str, asked: str | None) -> None:
+    """`--durability` reaches the database session: SQLite's synchronous pragma, PostgreSQL's
+    synchronous_commit; None keeps each store's default (SQLite process, PostgreSQL power)."""
+    expected = asked or ("power" if db_url.startswith("postgresql") else "process")
+    conn = open_connector(db_url, asked)
+    try:
+        # units at once, so that every writer of a pool (PostgreSQL) answers some
+        answers = await asyncio.gather(
+            *(conn.write(operations_repo.durability_in_effect) for _ in range(16))
+        )
+        assert set(answers) == {expected}
+    finally:
+        await conn.close()

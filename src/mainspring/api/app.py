@@ -65,7 +65,7 @@ from mainspring.registry import Registry
 from mainspring.registry.sync import AppSync
 from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.settings import Settings
-from mainspring.store import open_pubsub, redact_url
+from mainspring.store import effective_durability, open_pubsub, redact_url
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
 
@@ -266,11 +266,12 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
         engine.sync.start()
         engine.connect.start()
         log.info(
-            "mainspring %s listening on http://%s:%d (db %s)",
+            "mainspring %s listening on http://%s:%d (db %s, durability %s)",
             settings.server_kind,
             settings.host,
             settings.port,
             redact_url(settings.db),
+            effective_durability(settings.db, settings.durability),
         )
         try:
             yield

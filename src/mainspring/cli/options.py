@@ -70,6 +70,12 @@ ROWS = (
         "SQLite path, or postgresql://… to share one database among processes.",
     ),
     Row(
+        "durability",
+        ("--durability",),
+        "What an acknowledged write survives: process (a crash of ours) or power (fsync every "
+        "commit). Default: process on SQLite, power on PostgreSQL.",
+    ),
+    Row(
         "lease_seconds",
         ("--lease-seconds",),
         "A dead process's work is taken over after this long.",

@@ -171,7 +171,8 @@ def serve(settings: Settings) -> None:
             "dev mode has no authentication; listening on %s exposes it", settings.host
         )
     sock = _bind(settings.host, settings.port)
-    connector = open_connector(settings.db)  # a bad --db is the one error line, before any bind
+    # a bad --db is the one error line, before any bind
+    connector = open_connector(settings.db, settings.durability)
     gateway_sock = _bind_gateway(settings.host, settings.connect_gateway_port)
     app = build_app(settings, connector)
     gateway = app.state.services.connect

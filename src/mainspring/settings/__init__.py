@@ -146,6 +146,9 @@ SECTION_ENV = {
 }
 
 
+Durability = Literal["process", "power"]
+
+
 class Settings(BaseSettings):
     """Everything the server is told at start-up. `Settings(**fields)` (tests) reads nothing
     else; `Settings.load` applies the precedence rule."""
@@ -159,6 +162,10 @@ class Settings(BaseSettings):
     # what /v0/connect/start hands workers, when they reach the gateway through a proxy
     connect_gateway_url: str | None = None
     db: str = DEFAULT_DB
+    # What an acknowledged write survives: "process" (a killed Mainspring) or "power" (power
+    # loss: fsync on every commit). None keeps each store's default: SQLite "process"
+    # (synchronous=NORMAL), PostgreSQL "power" (synchronous_commit=on).
+    durability: Durability | None = None
     sdk_urls: tuple[str, ...] = ()
     discovery: bool = True
     poll: bool = True

@@ -44,6 +44,7 @@ FLAGS: dict[str, Flag] = {
     ),
     "connect_gateway_url": Flag("connect_gateway_url", ("MAINSPRING_CONNECT_GATEWAY_URL",)),
     "db": Flag("db", ("MAINSPRING_DATABASE_URL", "MAINSPRING_DB", "INNGEST_POSTGRES_URI")),
+    "durability": Flag("durability", ("MAINSPRING_DURABILITY",)),
     "no_discovery": Flag("discovery", ("MAINSPRING_NO_DISCOVERY",), DEV, negate=True),
     "no_poll": Flag("poll", ("MAINSPRING_NO_POLL",), negate=True),
     "poll_interval": Flag("poll_interval_s", ("MAINSPRING_POLL_INTERVAL",)),

@@ -10,17 +10,30 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
 
-def open_connector(url: str) -> Connector:
-    """`postgresql://…` for PostgreSQL; `sqlite:///path` or a bare path for SQLite."""
+def effective_durability(url: str, durability: str | None) -> str:
+    """The durability a store at `url` gives when asked for `durability` (None: its default)."""
+    return durability or ("power" if is_postgres(url) else "process")
+
+
+def open_connector(url: str, durability: str | None = None) -> Connector:
+    """`postgresql://…` for PostgreSQL; `sqlite:///path` or a bare path for SQLite.
+
+    `durability` is what a committed write survives: "process" (a killed Mainspring process)
+    or "power" (power loss: the commit waits for fsync). None keeps each store's default,
+    "process" on SQLite (WAL, synchronous=NORMAL) and "power" on PostgreSQL (its own default,
+    synchronous_commit=on)."""
     if is_postgres(url):
         from mainspring.store.postgres import (
             PostgresConnector,
         )  # only PostgreSQL users load psycopg
 
-        return PostgresConnector(url)
+        # "process" lets PostgreSQL acknowledge before its WAL flush: a crash of PostgreSQL
+        # itself may lose the last moments of commits (a clean restart loses nothing).
+        return PostgresConnector(url, synchronous_commit="off" if durability == "process" else "on")
     from mainspring.store.sqlite import SqliteConnector
 
-    return SqliteConnector(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    return SqliteConnector(path, synchronous="FULL" if durability == "power" else "NORMAL")
 
 
 def open_pubsub(url: str) -> PubSub | None:

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 CONNECT_TIMEOUT_S = 5
@@ -27,9 +28,15 @@ def application_name(role: str) -> str:
     return f"mainspring/{os.getpid()}/{role}"
 
 
-def connect(url: str, role: str = "admin") -> psycopg.Connection[dict[str, Any]]:
+def connect(
+    url: str, role: str = "admin", synchronous_commit: str = "on"
+) -> psycopg.Connection[dict[str, Any]]:
+    """`synchronous_commit` is set for the session in the startup packet: no statement per
+    transaction, and what the operator's `--durability` asks of every commit we make."""
+    given = conninfo_to_dict(url).get("options") or ""
     return psycopg.connect(
         url,
+        options=f"{given} -c synchronous_commit={synchronous_commit}".strip(),
         autocommit=True,
         row_factory=dict_row,
         connect_timeout=CONNECT_TIMEOUT_S,

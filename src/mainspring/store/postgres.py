@@ -199,11 +199,14 @@ class PostgresTx:
 
 
 class _PostgresSession:
-    def __init__(self, url: str, queries: Statements, role: str) -> None:
+    def __init__(
+        self, url: str, queries: Statements, role: str, synchronous_commit: str = "on"
+    ) -> None:
         self._url = url
         self._queries = queries
         self._role = role
-        self._conn = _connect(url, role)
+        self._synchronous_commit = synchronous_commit
+        self._conn = _connect(url, role, synchronous_commit)
         self.tx = PostgresTx(self._conn, queries)
         self._pipeline_scope: contextlib.AbstractContextManager[psycopg.Pipeline] | None = None
 
@@ -280,7 +283,7 @@ class _PostgresSession:
         except Exception:  # whatever state it was left in, it is being replaced
             pass
         self._pipeline_scope = None
-        self._conn = _connect(self._url, self._role)
+        self._conn = _connect(self._url, self._role, self._synchronous_commit)
         statements, round_trips = self.tx.statements, self.tx.round_trips
         self.tx = PostgresTx(self._conn, self._queries)
         self.tx.statements, self.tx.round_trips = statements, round_trips
@@ -314,7 +317,13 @@ class PostgresConnector:
     dialect = "postgres"
     exclusive = False
 
-    def __init__(self, url: str, writers: int = WRITERS, readers: int = READERS) -> None:
+    def __init__(
+        self,
+        url: str,
+        writers: int = WRITERS,
+        readers: int = READERS,
+        synchronous_commit: str = "on",
+    ) -> None:
         self._url = url
         try:
             migrate(url)
@@ -322,7 +331,7 @@ class PostgresConnector:
             self._writers = [
                 BatchThread(
                     f"mainspring-pg-writer-{n}",
-                    _PostgresSession(url, queries, f"writer-{n}"),
+                    _PostgresSession(url, queries, f"writer-{n}", synchronous_commit),
                     f"db-writer-{n}",
                 )
                 for n in range(writers)
@@ -331,7 +340,9 @@ class PostgresConnector:
             # keys, the queue's outlook), which in the group commit held up every step record
             # behind it (they took a fifth of the writer's time in bench_scaling).
             self._leaser = BatchThread(
-                "mainspring-pg-leaser", _PostgresSession(url, queries, "leaser"), "db-leaser"
+                "mainspring-pg-leaser",
+                _PostgresSession(url, queries, "leaser", synchronous_commit),
+                "db-leaser",
             )
             self._readers = [
                 BatchThread(

@@ -174,3 +174,11 @@ def run_jobs(tx: Tx, run_id: str) -> list[Row]:
 
 def run_held(tx: Tx, run_id: str) -> bool:
     return tx.fetchone("run_held", {"run_id": run_id, "parked": PARKED_AT}) is not None
+
+
+def durability_in_effect(tx: Tx) -> str:
+    """What this connection's commits survive, read back from the database: "process" or
+    "power" (the setting `--durability` asked for, as the database applies it)."""
+    row = tx.fetchone("durability_in_effect")
+    assert row is not None  # a constant query always answers
+    return str(row["durability"])

@@ -120,3 +120,8 @@ SELECT 1 AS held FROM queue WHERE run_id = %(run_id)s AND available_at = %(parke
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
 SELECT %(run_id)s, step_id, seq, name, op, memo, attempts, completed_at
 FROM steps WHERE run_id = %(original_run_id)s AND seq < %(seq)s;
+
+-- name: durability_in_effect
+-- synchronous_commit=off acknowledges before the WAL flush; anything else waits for it.
+SELECT CASE current_setting('synchronous_commit') WHEN 'off' THEN 'process' ELSE 'power' END
+    AS durability;

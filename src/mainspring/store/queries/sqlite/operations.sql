@@ -115,3 +115,8 @@ SELECT 1 AS held FROM queue WHERE run_id = :run_id AND available_at = :parked LI
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
 SELECT :run_id, step_id, seq, name, op, memo, attempts, completed_at
 FROM steps WHERE run_id = :original_run_id AND seq < :seq;
+
+-- name: durability_in_effect
+-- 1 is NORMAL (survives a killed process), 2 is FULL (fsync every commit: survives power loss).
+SELECT CASE synchronous WHEN 2 THEN 'power' ELSE 'process' END AS durability
+FROM pragma_synchronous;
