@@ -45,32 +45,36 @@ typecheck: $(VENV)/.installed-test
 # TypeScript SDK and browser half), and at the same time the store contract, the integration
 # suite, the TypeScript SDK's multi-process tests (PostgreSQL only) and the browser tests again
 # with every server on PostgreSQL ($(PG_URL); fresh databases cloned from a per-session
-# template). The passes share nothing but the PostgreSQL server, and their tests mostly wait on
-# servers and apps rather than compute, so three run at once (output prefixed with the pass);
-# the tests that stop or restart that server (the outage test, the chaos suite's restart file)
-# run alone afterwards. An unreachable PostgreSQL skips those tests loudly; under CI=true it
-# fails them.
+# template). The PostgreSQL suite is the longest, so its second part (browser, chaos, TS
+# cluster) follows the SQLite TS/browser half, the shortest, in the same lane: three lanes at
+# once, none much longer than another. The passes share nothing but the PostgreSQL server, and
+# their tests mostly wait on servers and apps rather than compute (output prefixed with the
+# pass); the tests that stop or restart that server (the outage test, the chaos suite's restart
+# file) run alone afterwards. An unreachable PostgreSQL skips those tests loudly; under CI=true
+# it fails them. `--durations` lists each pass's slowest tests, to keep the lanes balanced.
 PG_ENV = MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)}
 OUTAGE_TEST := tests/integration/test_pg_outage.py
 RESTART_TESTS := tests/chaos/test_pg_restarts.py
 SQLITE_B := tests/integration_ts tests/dashboard
+POSTGRES_A := tests/store tests/integration
+POSTGRES_B := tests/integration_ts/test_ts_cluster.py tests/dashboard tests/chaos
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --durations=15
 test: $(VENV)/.installed-test services ts-deps chromium lint typecheck
 	@set -o pipefail; \
-	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests \
-		$(addprefix --ignore=,$(SQLITE_B)) $(PYTEST_ARGS) 2>&1 \
+	( $(PG_ENV) $(PYTEST) tests $(addprefix --ignore=,$(SQLITE_B)) $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[sqlite] /' ) & sqlite=$$!; \
-	( $(PG_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(SQLITE_B) $(PYTEST_ARGS) 2>&1 \
-		| sed -u 's/^/[sqlite-ts] /' ) & sqlite_ts=$$!; \
-	( $(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
-		tests/store tests/integration tests/integration_ts/test_ts_cluster.py tests/dashboard \
-		tests/chaos --ignore=$(OUTAGE_TEST) \
-		--ignore=$(RESTART_TESTS) $(PYTEST_ARGS) 2>&1 \
+	( $(PG_ENV) $(PYTEST) $(SQLITE_B) $(PYTEST_ARGS) 2>&1 | sed -u 's/^/[sqlite-ts] /'; t=$$?; \
+	  $(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(PYTEST) $(POSTGRES_B) \
+		--ignore=$(RESTART_TESTS) $(PYTEST_ARGS) 2>&1 | sed -u 's/^/[postgres-b] /'; b=$$?; \
+	  echo "make test: SQLite TS/browser pass exit $$t, PostgreSQL pass B exit $$b"; \
+	  [ $$t -eq 0 ] && [ $$b -eq 0 ] ) & lane2=$$!; \
+	( $(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(PYTEST) $(POSTGRES_A) \
+		--ignore=$(OUTAGE_TEST) $(PYTEST_ARGS) 2>&1 \
 		| sed -u 's/^/[postgres] /' ) & postgres=$$!; \
-	wait $$sqlite; s=$$?; wait $$sqlite_ts; t=$$?; wait $$postgres; p=$$?; \
-	echo "make test: SQLite pass exit $$s, SQLite TS/browser pass exit $$t, PostgreSQL pass exit $$p"; \
+	wait $$sqlite; s=$$?; wait $$lane2; t=$$?; wait $$postgres; p=$$?; \
+	echo "make test: SQLite pass exit $$s, SQLite TS/browser + PostgreSQL B lane exit $$t, PostgreSQL pass A exit $$p"; \
 	[ $$s -eq 0 ] && [ $$t -eq 0 ] && [ $$p -eq 0 ]
-	$(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(BIN)/python -m pytest -p no:cacheprovider \
-		$(OUTAGE_TEST) $(RESTART_TESTS) $(PYTEST_ARGS)
+	$(PG_ENV) MAINSPRING_TEST_DIALECT=postgres $(PYTEST) $(OUTAGE_TEST) $(RESTART_TESTS) $(PYTEST_ARGS)
 
 # The dashboard's browser tests drive Debian's Chromium through Playwright (never `playwright
 # install`): install it with apt-get only when it is missing.
