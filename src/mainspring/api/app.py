@@ -196,7 +196,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
             ]
         ),
         endpoints=endpoint_runs,
-        run_tokens=RunTokens(settings.signing_key if settings.production else None),
+        run_tokens=RunTokens(settings.signing_keys if settings.production else ()),
         realtime=live,
         connect=connect,
     )
