@@ -509,3 +509,36 @@ def test_delete_an_app_and_sync_it_again(core: Stack) -> None:
     assert answer(core, CREATE_APP, url=core.app.url)["createApp"]["name"] == "core"
     core.api.wait_for_sync(["core-chain"])
     finished_run(core, "core/chain", {"n": 7}, "COMPLETED")
+
+
+def _nested(levels: int) -> str:
+    inner = "name"
+    for _ in range(levels):
+        inner = f"childrenSpans {{ {inner} }}"
+    return f'{{ run(runID: "01NOSUCHRUN") {{ trace {{ {inner} }} }} }}'
+
+
+def _fragment_bomb(levels: int) -> str:
+    """Each fragment spreads the next twice through aliases: 2^levels fields when expanded."""
+    fragments = [
+        f"fragment F{n} on RunTraceSpan {{ a: childrenSpans {{ ...F{n + 1} }} "
+        f"b: childrenSpans {{ ...F{n + 1} }} }}"
+        for n in range(levels)
+    ]
+    fragments.append(f"fragment F{levels} on RunTraceSpan {{ name }}")
+    query = '{ run(runID: "01NOSUCHRUN") { trace { ...F0 } } }'
+    return query + "\n" + "\n".join(fragments)
+
+
+def test_documents_that_ask_too_much_are_refused_before_they_run(core: Stack) -> None:
+    assert refused(core, _nested(25))["extensions"]["code"] == "QUERY_TOO_DEEP"
+    # 2^11 fields within the depth limit: refused by the field count, not run
+    error = refused(core, _fragment_bomb(11))
+    assert error["extensions"]["code"] == "QUERY_TOO_LARGE"
+    aliases = " ".join(f"a{n}: apps {{ id name }}" for n in range(1000))
+    assert refused(core, f"{{ {aliases} }}")["extensions"]["code"] == "QUERY_TOO_LARGE"
+    tokens = "{ " + " ".join("__typename" for _ in range(12_000)) + " }"
+    assert "tokens" in refused(core, tokens)["message"]
+    # what the harnesses ask passes: a deep-ish trace query answers (the run is unknown)
+    body = gql(core, _nested(8))
+    assert body["errors"][0]["message"] != "" and "QUERY_TOO" not in json.dumps(body)

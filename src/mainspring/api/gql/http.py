@@ -3,7 +3,9 @@ Connect worker its gateway and tokens (and answers the SDK suites' readiness pro
 
 In production mode the auth middleware lets a GraphQL request through with a read token or
 session (it reads); a document that holds a mutation also needs the admin scope here, as the
-REST routes that change state do. The body is read with the server's body limit.
+REST routes that change state do. The body is read with the server's body limit; a document
+past the token budget, too deep or selecting too many fields is refused before it runs
+(`limits.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.routing import Route
 from mainspring import codec, errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body
+from mainspring.api.gql import limits
 from mainspring.api.gql.context import Context
 from mainspring.api.gql.schema import SCHEMA
 from mainspring.api.state import services
@@ -56,13 +59,13 @@ async def gql(request: Request) -> Response:
         return body
     app = services(request)
     try:
-        document = graphql.parse(body["query"])
+        document = limits.parse(body["query"])
     except graphql.GraphQLError as error:
         return JSONResponse({"data": None, "errors": [error.formatted]})
     if app.settings.production and _has_mutation(document):
         if getattr(request.state, "auth_scope", None) != ADMIN:
             return _refused("mutations need an admin token or session", 403, "FORBIDDEN")
-    invalid = graphql.validate(SCHEMA, document)
+    invalid = graphql.validate(SCHEMA, document) or limits.violations(document)
     if invalid:
         return JSONResponse({"data": None, "errors": [error.formatted for error in invalid]})
     variables, operation = body.get("variables"), body.get("operationName")
