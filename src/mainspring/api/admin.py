@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope
 from mainspring.api.state import services
@@ -23,13 +22,7 @@ from mainspring.operations import replays
 
 async def json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object; an empty body is `{}`."""
-    raw = await read_limited(request, services(request).settings.max_body_bytes)
-    if not raw.strip():
-        return {}
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise errors.InvalidInput("body is not valid JSON", field="body") from None
+    body = await read_json(request, services(request).settings.max_body_bytes, empty={})
     if not isinstance(body, dict):
         raise errors.InvalidInput("the body must be a JSON object", field="body")
     return body
@@ -113,12 +106,9 @@ async def rerun(request: Request) -> Response:
     """Rerun from the start, or with `{"fromStep": {"stepId"}}` from that step."""
     run_id = request.path_params["run_id"]
     try:
-        raw = await read_limited(request, services(request).settings.max_body_bytes)
-        body = orjson.loads(raw) if raw.strip() else None
+        body = await read_json(request, services(request).settings.max_body_bytes, empty=None)
         from_step = replays.parse_from_step(body)
         new_id = await services(request).operations.replays.rerun(run_id, from_step)
-    except orjson.JSONDecodeError:
-        return invalid_input(errors.InvalidInput("body is not valid JSON", field="body"))
     except errors.NotFound as exc:
         return not_found(exc.message)
     except errors.InvalidInput as exc:

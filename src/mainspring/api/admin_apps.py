@@ -5,13 +5,12 @@ The server PUTs the URL (signed in production) and keeps re-syncing it every pol
 
 from __future__ import annotations
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json
 from mainspring.api.errors import JSONResponse, invalid_input
 from mainspring.api.state import services
 
@@ -21,11 +20,7 @@ MAX_URL_LENGTH = 2048
 async def sync_app(request: Request) -> Response:
     app = services(request)
     try:
-        raw = await read_limited(request, 16 * 1024)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise errors.InvalidInput("body is not valid JSON", field="body") from None
+        body = await read_json(request, 16 * 1024)
         url = body.get("url") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL_LENGTH:
             raise errors.InvalidInput(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from starlette.requests import Request
 
 from mainspring import errors
@@ -19,3 +22,18 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise errors.PayloadTooLarge(f"body larger than {limit} bytes", field="body")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+_NO_DEFAULT: Any = object()
+
+
+async def read_json(request: Request, limit: int, *, empty: Any = _NO_DEFAULT) -> Any:
+    """The body parsed as JSON, read within `limit` bytes; `empty` stands for a blank body when
+    given. Raises PayloadTooLarge or InvalidInput, both naming the field `body`."""
+    raw = await read_limited(request, limit)
+    if empty is not _NO_DEFAULT and not raw.strip():
+        return empty
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise errors.InvalidInput("body is not valid JSON", field="body") from None

@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
 from mainspring.protocol import endpoints as wire
@@ -31,11 +30,7 @@ POLL_FIRST_S, POLL_MAX_S = 0.05, 1.0  # read the run again after this long, doub
 
 
 async def _json(request: Request) -> object:
-    raw = await read_limited(request, services(request).settings.max_reply_bytes)
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise errors.InvalidInput("body is not valid JSON", field="body") from None
+    return await read_json(request, services(request).settings.max_reply_bytes)
 
 
 async def new_run(request: Request) -> Response:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope, limit_of
 from mainspring.api.state import services
@@ -26,11 +25,7 @@ async def cancel_run(request: Request) -> Response:
 async def create_cancellation(request: Request) -> Response:
     app = services(request)
     try:
-        raw = await read_limited(request, app.settings.max_body_bytes)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise errors.InvalidInput("body is not valid JSON", field="body") from None
+        body = await read_json(request, app.settings.max_body_bytes)
         bulk = cancellation.parse_bulk(body)
     except errors.InvalidInput as exc:
         return invalid_input(exc)

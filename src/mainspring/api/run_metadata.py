@@ -4,13 +4,12 @@ v1 API takes it. Read back in the run (`GET /v1/runs/{id}`), its trace and Graph
 
 from __future__ import annotations
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json
 from mainspring.api.errors import JSONResponse, invalid_input, not_found
 from mainspring.api.state import services
 from mainspring.domain import metadata
@@ -23,11 +22,7 @@ async def add_metadata(request: Request) -> Response:
     app = services(request)
     run_id = request.path_params["run_id"]
     try:
-        raw = await read_limited(request, min(app.settings.max_body_bytes, MAX_BODY_BYTES))
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise errors.InvalidInput("body is not valid JSON", field="body") from None
+        body = await read_json(request, min(app.settings.max_body_bytes, MAX_BODY_BYTES))
         stored = await metadata_service.add(app.connector, run_id, body, app.clock())
     except errors.NotFound as exc:
         return not_found(exc.message)

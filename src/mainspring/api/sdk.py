@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json, read_limited
 from mainspring.api.dev_info import dev_info
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
@@ -55,9 +55,7 @@ async def checkpoint_async(request: Request) -> Response:
     app = services(request)
     run_id = request.path_params["run_id"]
     try:
-        body = orjson.loads(await read_limited(request, app.settings.max_reply_bytes))
-    except orjson.JSONDecodeError:
-        return JSONResponse(error_body(400, "body is not valid JSON"), status_code=400)
+        body = await read_json(request, app.settings.max_reply_bytes)
     except errors.InvalidInput as exc:
         return invalid_input(exc)
     accepted = await checkpoints.checkpoint(

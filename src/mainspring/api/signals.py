@@ -7,13 +7,12 @@ In production it takes an API token, or the signing key as the SDKs send it.
 
 from __future__ import annotations
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api.body import read_limited
+from mainspring.api.body import read_json
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope
 from mainspring.api.state import services
@@ -23,11 +22,7 @@ from mainspring.ingest import signals
 async def send_signal(request: Request) -> Response:
     app = services(request)
     try:
-        raw = await read_limited(request, app.settings.max_body_bytes)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise errors.InvalidInput("the body is not valid JSON", field="body") from None
+        body = await read_json(request, app.settings.max_body_bytes)
         signal = signals.parse(body)
     except errors.InvalidInput as exc:
         return invalid_input(exc)
