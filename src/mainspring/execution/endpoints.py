@@ -31,7 +31,7 @@ from mainspring.execution.driver import Reply
 from mainspring.ingest import accept
 from mainspring.ingest import events as event_input
 from mainspring.protocol import endpoints as wire
-from mainspring.protocol.opcodes import Op, parse_ops
+from mainspring.protocol.opcodes import FUNCTION_ERROR_OPS, RUN_COMPLETE_ID, Op, parse_ops
 from mainspring.registry import Registry
 from mainspring.registry.sync import url_allowed
 from mainspring.runs import sidecar as run_sidecar
@@ -46,7 +46,6 @@ from mainspring.store.repos.endpoint_runs import RunItem
 DISCOVERY_REQUEST = "DiscoveryRequest"  # sync mode ran past its time: go on asynchronously
 # Ops after which the SDK keeps running steps in the request; any other op hands the run over.
 _SYNC_OPS = frozenset({"StepRun", "Step"})
-_ERROR_OPS = frozenset({"StepError", "StepFailed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,14 +234,9 @@ class Endpoints:
 def _function_error(ops: list[Op], context: opcodes.CallContext) -> opcodes.Decision | None:
     """The handler itself threw (not a step): retried as a whole call, as an error answer of
     a call would be, and not recorded as a step."""
-    if len(ops) != 1 or ops[0].id != wire.FUNCTION_OP_ID or ops[0].op not in _ERROR_OPS:
+    if len(ops) != 1 or ops[0].id != RUN_COMPLETE_ID or ops[0].op not in FUNCTION_ERROR_OPS:
         return None
-    error = ops[0].error if isinstance(ops[0].error, dict) else {"message": str(ops[0].error)}
-    if not error:  # the SDK serialized the thrown Error with JSON.stringify: `{}`
-        error = {"name": "Error", "message": "the endpoint's handler threw (no details sent)"}
-    if ops[0].op == "StepFailed" or context.attempt + 1 >= context.max_attempts:
-        return opcodes.Fail(error, opcodes.error_summary(None, error))
-    return opcodes.Retry(context.retry_delay_ms, error)
+    return opcodes.function_error(ops[0], context)
 
 
 def _reply(steps: list[Any]) -> Reply:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,13 +12,17 @@ from mainspring.execution.driver import Reply
 from mainspring.execution.retry import retry_after_ms
 from mainspring.protocol import sidecar
 from mainspring.protocol.gateway import GATEWAY_OPS
-from mainspring.protocol.opcodes import SAVED_OPS, Op, parse_ops, step_detail
+from mainspring.protocol.opcodes import (
+    FUNCTION_ERROR_OPS,
+    RUN_COMPLETE_ID,
+    SAVED_OPS,
+    Op,
+    parse_ops,
+    step_detail,
+)
 from mainspring.protocol.sidecar import Sidecar
 
 MAX_SLEEP_MS = 366 * 24 * 3600 * 1000
-# The id the TypeScript SDK gives the function's own result when defers ride with it
-# ([DeferAdd, StepError|StepFailed] instead of an error reply): the run's error, not a step's.
-RUN_COMPLETE_ID = hashlib.sha1(b"complete").hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +176,10 @@ def _decide_ops(ops: list[Op], reply: Reply, context: CallContext) -> Decision:
     for op in ops:
         if op.op == "RunComplete":
             return Complete(op.data)
-        if op.id == RUN_COMPLETE_ID and op.op in ("StepError", "StepFailed"):
-            return _run_error(op, reply, context)
+        if op.id == RUN_COMPLETE_ID and op.op in FUNCTION_ERROR_OPS:
+            return function_error(
+                op, context, no_retry=reply.no_retry, retry_after=reply.retry_after
+            )
     if len(ops) == 1 and ops[0].op == "StepError":
         op = ops[0]
         if not reply.no_retry and context.attempt + 1 < context.max_attempts:
@@ -194,13 +199,17 @@ def _decide_ops(ops: list[Op], reply: Reply, context: CallContext) -> Decision:
     return progress
 
 
-def _run_error(op: Op, reply: Reply, context: CallContext) -> Fail | Retry:
-    """The function's own error, sent as an op (with defers beside it)."""
+def function_error(
+    op: Op, context: CallContext, *, no_retry: bool = False, retry_after: str | None = None
+) -> Fail | Retry:
+    """The function's own error sent as an op (`RUN_COMPLETE_ID`), not a step's: final when
+    StepFailed, no-retry or out of attempts, else the whole call is retried."""
     error = op.error if isinstance(op.error, dict) else {"message": str(op.error)}
-    final = op.op == "StepFailed" or reply.no_retry
-    if final or context.attempt + 1 >= context.max_attempts:
+    if not error:  # the TS SDK serialized the thrown Error with JSON.stringify: `{}`
+        error = {"name": "Error", "message": "the function threw (no details sent)"}
+    if op.op == "StepFailed" or no_retry or context.attempt + 1 >= context.max_attempts:
         return Fail(error, error_summary(None, error))
-    delay = retry_after_ms(reply.retry_after, context.now)
+    delay = retry_after_ms(retry_after, context.now)
     return Retry(context.retry_delay_ms if delay is None else delay, error)
 
 

@@ -285,16 +285,8 @@ def _pause(
         step_id=later.step_id,
         step_name=later.name,
     )
-    queue_repo.enqueue(
-        tx,
-        kind=Kind.PAUSE_TIMEOUT,
-        run_id=state.run_id,
-        available_at=later.at_ms,
-        now=now,
-        step_id=later.step_id,
-        step_name=later.name,
-        dedupe_key=f"pause-timeout:{state.run_id}:{later.step_id}",
-        payload={"pause_id": pause_id},
+    queue_repo.enqueue_pause_timeout(
+        tx, state.run_id, later.step_id, later.name, pause_id, later.at_ms, now
     )
 
 

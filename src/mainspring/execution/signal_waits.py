@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from mainspring.domain.functions import Functions
-from mainspring.domain.queue import Kind
 from mainspring.domain.runs import RunState, RunStatus
 from mainspring.execution.opcodes import Scheduled, error_summary
 from mainspring.ingest import accept
@@ -51,16 +50,8 @@ def wait(
             step_name=old.step_name,
             data={"signal": signal, "by_run_id": state.run_id},
         )
-    queue_repo.enqueue(
-        tx,
-        kind=Kind.PAUSE_TIMEOUT,
-        run_id=state.run_id,
-        available_at=later.at_ms,
-        now=now,
-        step_id=later.step_id,
-        step_name=later.name,
-        dedupe_key=f"pause-timeout:{state.run_id}:{later.step_id}",
-        payload={"pause_id": mine.pause_id},
+    queue_repo.enqueue_pause_timeout(
+        tx, state.run_id, later.step_id, later.name, mine.pause_id, later.at_ms, now
     )
     detail = {"signal": signal, "until": later.at_ms, "conflict": "replace" if replace else "fail"}
     runs_repo.add_history(

@@ -11,7 +11,6 @@ on: the run is continued by replaying the original request at its URL (`Endpoint
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +23,6 @@ from mainspring import errors
 from mainspring.protocol import signing
 
 HTTP_REQUEST = "inngest/http.request"
-# The op id the SDK gives the function's own result or error (`hashId("complete")`).
-FUNCTION_OP_ID = hashlib.sha1(b"complete").hexdigest()
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 MAX_SLUG = 256
 # Headers of the handler's response that describe the original connection, not the body.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,11 @@ from typing import Any
 IGNORED_OPS = frozenset({"None", "DeferAdd", "DeferAbort"})
 # Opcodes of a finished step: their data or error is memoized as the step's result.
 SAVED_OPS = frozenset({"StepRun", "Step", "StepFailed"})
+# The op id the SDKs give the function's own result or error (`hashId("complete")`): the TS SDK
+# sends the run's error as [DeferAdd…, StepError|StepFailed] with it, and a durable endpoint's
+# checkpoint ends with it. It is the run's outcome, not a step's.
+RUN_COMPLETE_ID = hashlib.sha1(b"complete").hexdigest()
+FUNCTION_ERROR_OPS = frozenset({"StepError", "StepFailed"})
 
 
 @dataclass(frozen=True, slots=True)

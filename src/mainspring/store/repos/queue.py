@@ -63,6 +63,23 @@ def enqueue_discovery(tx: Tx, run_id: str, available_at: int, now: int) -> bool:
     )
 
 
+def enqueue_pause_timeout(
+    tx: Tx, run_id: str, step_id: str, step_name: str | None, pause_id: str, at: int, now: int
+) -> bool:
+    """The timer that ends a wait (for an event or a signal) unanswered at `at`: one per step."""
+    return enqueue(
+        tx,
+        kind=Kind.PAUSE_TIMEOUT,
+        run_id=run_id,
+        available_at=at,
+        now=now,
+        step_id=step_id,
+        step_name=step_name,
+        dedupe_key=f"pause-timeout:{run_id}:{step_id}",
+        payload={"pause_id": pause_id},
+    )
+
+
 def _item(row: Row) -> QueueItem:
     return QueueItem(
         id=row["id"],
