@@ -179,3 +179,10 @@ def test_the_apps_page_shows_the_app_connected_with_its_workers(stack: ConnectSt
     html = page.text
     assert 'data-url="wss://connect/cw"' in html and ">connected<" in html
     assert 'data-worker="w1"' in html and 'data-worker="w2"' in html
+
+
+def test_the_sync_is_recorded_in_the_audit_log_as_connect(stack: ConnectStack) -> None:
+    synced = stack.api.data("/v1/audit", action="app.synced")
+    by_app = {entry["details"]["name"]: entry["actor"] for entry in synced}
+    assert by_app["cw"] == "connect"  # the workers' sync, over their sockets
+    assert by_app["inv"] == "dev"  # the HTTP app's `/fn/register` in dev mode

@@ -26,6 +26,7 @@ DASHBOARD_PREFIXES = (
     "/functions",
     "/apps",
     "/operations",
+    "/audit",
 )
 
 

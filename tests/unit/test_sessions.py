@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from mainspring.api.auth import _safe_next
@@ -55,3 +57,14 @@ def test_csrf_tokens_are_bound_to_the_session() -> None:
 )
 def test_login_redirects_stay_on_this_site(target: str | None, safe: str) -> None:
     assert _safe_next(target) == safe
+
+
+def test_a_session_says_who_signed_in_and_older_cookies_still_read() -> None:
+    signer = SessionSigner(KEY)
+    cookie, session = signer.issue("admin", NOW, 60, "token:ann")
+    assert signer.read(cookie, NOW) == session and session.who == "token:ann"
+    # A cookie issued before sessions named their credential: same fields but `who`.
+    payload = base64.urlsafe_b64encode(b'{"sid":"s1","scope":"read","exp":1800000060}')
+    text = payload.rstrip(b"=").decode()
+    old = signer.read(f"{text}.{signer._mac(text)}", NOW)
+    assert old is not None and old.scope == "read" and old.who == ""

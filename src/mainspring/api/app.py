@@ -19,6 +19,7 @@ from mainspring import errors
 from mainspring.api import (
     admin,
     admin_apps,
+    audit,
     connect_workers,
     docs,
     endpoints,
@@ -36,10 +37,13 @@ from mainspring.api import (
     signals,
     traces,
 )
+from mainspring.api.acting import ActingAs
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
 from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
+from mainspring.audit import actors
+from mainspring.audit.listing import AuditLog
 from mainspring.clock import Clock, now_ms
 from mainspring.connect.gateway import Gateway
 from mainspring.dashboard import routes as dashboard
@@ -105,6 +109,8 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     app.add_middleware(RejectNul)
     if settings.production:
         _install_auth(app, settings, connector, services.clock)
+    else:  # nobody signs in: the audit log names the actor `dev`
+        app.add_middleware(ActingAs, actor=actors.DEV)
     return app
 
 
@@ -166,7 +172,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
     dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
     registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
-    sync = AppSync(settings, registry, clock)
+    sync = AppSync(settings, registry, clock, connector)
     live = Realtime(
         connector,
         open_pubsub(settings.db),
@@ -199,6 +205,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         run_tokens=RunTokens(settings.signing_keys if settings.production else ()),
         realtime=live,
         connect=connect,
+        audit=AuditLog(connector, clock),
     )
     engine = _Engine(
         settings,
@@ -239,7 +246,8 @@ def _operations(
 
 async def _register_connected(registry: Registry, clock: Clock, body: dict[str, Any]) -> None:
     """A connect worker's app, synced as its `/fn/register` would have been."""
-    await registry.register(body, clock())
+    with actors.acting_as(actors.CONNECT):
+        await registry.register(body, clock())
 
 
 async def _install_schedules(
@@ -310,6 +318,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *realtime_tee.routes,
             *health.routes,
             *admin_apps.routes,
+            *audit.routes,
             *gql.routes,
             *connect_workers.routes,
             *_auth_routes(settings),

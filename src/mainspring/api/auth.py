@@ -75,11 +75,12 @@ async def login(request: Request) -> Response:
     presented = form.get("csrf_token", "").encode()
     if not expected or not secrets.compare_digest(presented, expected.encode()):
         return _login_page(request, "The form expired; please try again.", 403, nxt)
-    scope = await _keyring(request).token_scope(form.get("token", "").strip())
-    if scope is None:
+    identity = await _keyring(request).token_identity(form.get("token", "").strip())
+    if identity is None:
         return _login_page(request, "That token is not valid.", 401, nxt)
+    scope, who = identity
     ttl = request.app.state.services.settings.session_ttl_s
-    cookie, _ = _signer(request).issue(scope, int(time.time()), ttl)
+    cookie, _ = _signer(request).issue(scope, int(time.time()), ttl, who)
     response = RedirectResponse(_safe_next(nxt), status_code=303)
     response.set_cookie(
         COOKIE,

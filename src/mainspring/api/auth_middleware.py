@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mainspring.api.errors import JSONResponse, error_body
+from mainspring.audit import actors
 from mainspring.auth import csrf_form
 from mainspring.auth.keys import ADMIN, Keyring
 from mainspring.auth.paths import SAFE_METHODS, Zone, classify, needed_scope
@@ -37,6 +38,18 @@ def _announcing_kind(send: Send) -> Send:
         await send(message)
 
     return wrapped
+
+
+def _actor(zone: Zone, scope: Scope) -> str:
+    """Who the request acts as: the credential the gate accepted, else what its zone implies."""
+    named: str | None = scope.get("state", {}).get("auth_actor")
+    if named is not None:
+        return named
+    if zone is Zone.SDK:
+        return actors.SDK
+    if zone is Zone.EVENT:
+        return actors.EVENT_KEY
+    return actors.ANONYMOUS
 
 
 def _bearer(conn: HTTPConnection) -> str:
@@ -84,7 +97,11 @@ class AuthMiddleware:
         if denial is not None:
             await denial(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        previous = actors.enter(_actor(zone, scope))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            actors.leave(previous)
 
     async def _event_key(self, conn: HTTPConnection, path: str) -> Response | None:
         key = path[len("/e/") :] if path.startswith("/e/") else _bearer(conn)
@@ -98,20 +115,22 @@ class AuthMiddleware:
         self, conn: HTTPConnection, zone: Zone, method: str, asgi: Scope
     ) -> Response | None:
         token = _bearer(conn)
-        scope = await self.keyring.token_scope(token) if token else None
-        if scope is None:
+        identity = await self.keyring.token_identity(token) if token else None
+        if identity is None:
             session = self._session(conn)
             if session is not None and (
                 method in SAFE_METHODS
                 or self.signer.csrf_ok(session, conn.headers.get(CSRF_HEADER))
             ):
-                scope = session.scope
-        if scope is None:
+                identity = session.scope, actors.session(session.who)
+        if identity is None:
             return _deny(401, "a valid API token is required", **{"WWW-Authenticate": "Bearer"})
+        scope, actor = identity
         if needed_scope(zone, method, asgi["path"]) == ADMIN and scope != ADMIN:
             return _deny(403, "this token is read-only")
         state: dict[str, Any] = asgi.setdefault("state", {})
         state["auth_scope"] = scope  # for handlers that decide per request (GraphQL mutations)
+        state["auth_actor"] = actor  # who the audit log names
         return None
 
     def _session(self, conn: HTTPConnection) -> Session | None:
@@ -130,6 +149,7 @@ class AuthMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["csrf_token"] = token
         state["auth_scope"] = session.scope
+        state["auth_actor"] = actors.session(session.who)
         if method in SAFE_METHODS:
             return None, receive
         presented = conn.headers.get(CSRF_HEADER)

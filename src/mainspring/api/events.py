@@ -10,8 +10,8 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.state import services
-from mainspring.ingest import emit_unit, invoke_event
 from mainspring.ingest import events as ingest_input
+from mainspring.ingest.invoking import invoke_unit
 
 
 async def _accept(request: Request, key: str) -> Response:
@@ -55,9 +55,8 @@ async def invoke(request: Request) -> Response:
             raise errors.InvalidInput("data must be an object", field="data")
     except errors.InvalidInput as exc:
         return invalid_input(exc)
-    event = invoke_event(slug, data, raw[0].get("user"))
-    now = app.clock()
-    ids = await app.ingest.run_unit(emit_unit([event], app.registry, now))
+    unit = invoke_unit(slug, data, raw[0].get("user"), app.registry, app.clock())
+    ids = await app.ingest.run_unit(unit)
     return JSONResponse({"id": ids[0], "status": 200})
 
 

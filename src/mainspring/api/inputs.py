@@ -147,3 +147,13 @@ class NewEventKey(BaseModel):
 class NewApiToken(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_LABEL)
     scope: Scope
+
+
+class AuditQuery(BaseModel):
+    action: str | None = Field(None, description="e.g. `kill_switch.on`, `run.cancel`")
+    actor: str | None = Field(None, description="e.g. `token:ops`, `session:ops`, `dev`")
+    target: str | None = Field(None, description="a target id: run, function slug, app id, …")
+    since: Time = Field(None, description="RFC 3339 or epoch ms")
+    until: Time = Field(None, description="RFC 3339 or epoch ms (inclusive)")
+    cursor: str | None = Field(None, description="`metadata.cursor` of the previous page")
+    limit: int | None = Field(None, ge=1, description="1..1000 (default 100)")

@@ -305,3 +305,23 @@ class Session(BaseModel):
 
 class PrometheusText(RootModel[str]):
     """`GET /metrics`: the Prometheus text exposition format."""
+
+
+class AuditTarget(BaseModel):
+    kind: str | None = Field(description="run, function, app, url, replay, cancellation, …")
+    id: str
+
+
+class AuditEntry(BaseModel):
+    """One operator action: who, when, what and why."""
+
+    id: str = Field(description="ULID of the instant; `metadata.cursor` is one of these")
+    at: str
+    actor: str = Field(
+        description="`token:<name>`, `session:<name>`, `signing-key`, `dev`, `cli:<user>`, "
+        "`sdk`, `connect` or `system`"
+    )
+    action: str = Field(description="`<thing>.<verb>`, e.g. `kill_switch.on`, `run.rerun`")
+    target: AuditTarget | None
+    reason: str | None
+    details: dict[str, Any]

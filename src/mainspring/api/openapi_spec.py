@@ -30,6 +30,7 @@ from mainspring.api.openapi import (
     ok,
     secured,
 )
+from mainspring.api.openapi_audit import AUDIT
 from mainspring.auth.sessions import COOKIE
 
 E = m.Envelope
@@ -337,7 +338,7 @@ ADMIN: Paths = {
         )
     },
 }
-PATHS: Paths = {**EVENTS, **RUNS, **OPERATIONS, **HEALTH, **APPS}
+PATHS: Paths = {**EVENTS, **RUNS, **OPERATIONS, **HEALTH, **APPS, **AUDIT}
 
 SECURITY_SCHEMES: JSON = {
     "apiToken": {
@@ -366,7 +367,7 @@ EVENT_KEY: dict[tuple[str, str], list[JSON]] = {
     ("/e/{key}", "post"): [],
     ("/v1/events", "post"): [{"eventKey": []}],
 }
-TAGS = ("Runs", "Events", "Functions", "Operations", "Health", "Apps", "Admin")
+TAGS = ("Runs", "Events", "Functions", "Operations", "Health", "Apps", "Audit", "Admin")
 
 
 @functools.cache

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 
+from mainspring.audit.listing import AuditLog
 from mainspring.clock import Clock
 from mainspring.connect.gateway import Gateway
 from mainspring.ingest import Ingest
@@ -57,6 +58,7 @@ class Services:
     run_tokens: RunTokens
     realtime: Realtime
     connect: Gateway
+    audit: AuditLog
 
 
 def services(request: Request) -> Services:

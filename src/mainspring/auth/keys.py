@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mainspring import errors
+from mainspring import audit, errors
+from mainspring.audit import actors
 from mainspring.protocol import signing
-from mainspring.store.base import Connector
+from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import auth as auth_repo
 
 ADMIN = "admin"
@@ -56,7 +57,7 @@ class Keyring:
         self._clock = clock
         self._monotonic = monotonic
         self._event_hashes: set[str] = set()
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, tuple[str, str]] = {}  # hash → (scope, name)
         self._loaded_at = float("-inf")
 
     async def _load(self, *, force: bool = False) -> None:
@@ -65,7 +66,7 @@ class Keyring:
             return
         self._loaded_at = now
 
-        def unit(tx: Any) -> tuple[set[str], dict[str, str]]:
+        def unit(tx: Any) -> tuple[set[str], dict[str, tuple[str, str]]]:
             return auth_repo.active_event_key_hashes(tx), auth_repo.active_api_tokens(tx)
 
         self._event_hashes, self._tokens = await self._connector.read(unit)
@@ -90,13 +91,18 @@ class Keyring:
 
     async def token_scope(self, token: str) -> str | None:
         """The scope a bearer token grants: the signing key (raw or hashed) is an admin token."""
+        found = await self.token_identity(token)
+        return None if found is None else found[0]
+
+    async def token_identity(self, token: str) -> tuple[str, str] | None:
+        """(scope, actor) of a bearer token: `token:<its name>`, or `signing-key`."""
         if token and signing.bearer_matches(f"Bearer {token}", self._signing_keys):
-            return ADMIN
+            return ADMIN, actors.SIGNING_KEY
         digest = secret_hash(token)
-        scope = self._tokens.get(digest)
-        if await self._fresh(scope is not None):
-            scope = self._tokens.get(digest)
-        return scope
+        found = self._tokens.get(digest)
+        if await self._fresh(found is not None):
+            found = self._tokens.get(digest)
+        return None if found is None else (found[0], actors.token(found[1]))
 
     # ---- management (CLI and admin API) -------------------------------------------------
 
@@ -104,19 +110,28 @@ class Keyring:
         label = check_label(name)
         key = new_secret("")
         now = self._clock()
-        key_id = await self._connector.write(
-            lambda tx: auth_repo.insert_event_key(
-                tx, name=label, key_hash=secret_hash(key), now=now
+        actor = audit.current()
+
+        def unit(tx: Tx) -> str:
+            key_id = auth_repo.insert_event_key(tx, name=label, key_hash=secret_hash(key), now=now)
+            details = {"name": label, "hash_prefix": secret_hash(key)[:12]}
+            audit.record(
+                tx,
+                actor,
+                "event_key.create",
+                at=now,
+                target_kind="event_key",
+                target_id=key_id,
+                details=details,
             )
-        )
+            return key_id
+
+        key_id = await self._connector.write(unit)
         await self._load(force=True)
         return {"id": key_id, "name": label, "key": key, "created_at": now}
 
     async def revoke_event_key(self, ref: str) -> bool:
-        now = self._clock()
-        done = await self._connector.write(lambda tx: auth_repo.revoke_event_key(tx, ref, now))
-        await self._load(force=True)
-        return done
+        return await self._revoke(ref, auth_repo.revoke_event_key, "event_key")
 
     async def event_keys(self) -> list[dict[str, Any]]:
         rows = await self._connector.read(auth_repo.list_event_keys)
@@ -128,17 +143,43 @@ class Keyring:
             raise errors.InvalidInput(f"scope must be one of {', '.join(SCOPES)}", field="scope")
         token = new_secret("ms_")
         now = self._clock()
-        token_id = await self._connector.write(
-            lambda tx: auth_repo.insert_api_token(
+        actor = audit.current()
+
+        def unit(tx: Tx) -> str:
+            token_id = auth_repo.insert_api_token(
                 tx, name=label, token_hash=secret_hash(token), scope=str(scope), now=now
             )
-        )
+            details = {"name": label, "scope": scope, "hash_prefix": secret_hash(token)[:12]}
+            audit.record(
+                tx,
+                actor,
+                "api_token.create",
+                at=now,
+                target_kind="api_token",
+                target_id=token_id,
+                details=details,
+            )
+            return token_id
+
+        token_id = await self._connector.write(unit)
         await self._load(force=True)
         return {"id": token_id, "name": label, "scope": scope, "token": token, "created_at": now}
 
     async def revoke_token(self, ref: str) -> bool:
+        return await self._revoke(ref, auth_repo.revoke_api_token, "api_token")
+
+    async def _revoke(self, ref: str, revoke: Callable[[Tx, str, int], bool], kind: str) -> bool:
+        """Revoke by id or name; the audit entry's target is the reference given."""
         now = self._clock()
-        done = await self._connector.write(lambda tx: auth_repo.revoke_api_token(tx, ref, now))
+        actor = audit.current()
+
+        def unit(tx: Tx) -> bool:
+            done = revoke(tx, ref, now)
+            if done:
+                audit.record(tx, actor, f"{kind}.revoke", at=now, target_kind=kind, target_id=ref)
+            return done
+
+        done: bool = await self._connector.write(unit)
         await self._load(force=True)
         return done
 

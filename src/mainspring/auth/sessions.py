@@ -28,6 +28,7 @@ class Session:
     sid: str
     scope: str
     expires_at: int  # unix seconds
+    who: str = ""  # the credential signed in with (`token:ops`, `signing-key`): the audit's actor
 
 
 def _b64(data: bytes) -> str:
@@ -47,11 +48,10 @@ class SessionSigner:
     def _mac(self, text: str) -> str:
         return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
 
-    def issue(self, scope: str, now_s: int, ttl_s: int) -> tuple[str, Session]:
-        session = Session(sid=secrets.token_hex(16), scope=scope, expires_at=now_s + ttl_s)
-        payload = _b64(
-            orjson.dumps({"sid": session.sid, "scope": scope, "exp": session.expires_at})
-        )
+    def issue(self, scope: str, now_s: int, ttl_s: int, who: str = "") -> tuple[str, Session]:
+        session = Session(sid=secrets.token_hex(16), scope=scope, expires_at=now_s + ttl_s, who=who)
+        fields = {"sid": session.sid, "scope": scope, "exp": session.expires_at, "who": who}
+        payload = _b64(orjson.dumps(fields))
         return f"{payload}.{self._mac(payload)}", session
 
     def read(self, cookie: str | None, now_s: int) -> Session | None:
@@ -63,7 +63,10 @@ class SessionSigner:
         try:
             data = orjson.loads(_unb64(payload))
             session = Session(
-                sid=str(data["sid"]), scope=str(data["scope"]), expires_at=int(data["exp"])
+                sid=str(data["sid"]),
+                scope=str(data["scope"]),
+                expires_at=int(data["exp"]),
+                who=str(data.get("who", "")),  # sessions issued before the audit log: ""
             )
         except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             return None

@@ -15,6 +15,7 @@ T = TypeVar("T")
 
 
 def _run(db: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    from mainspring.audit import actors
     from mainspring.auth.keys import Keyring
     from mainspring.clock import now_ms
     from mainspring.store import open_connector
@@ -23,7 +24,8 @@ def _run(db: str, work: Callable[[Any], Awaitable[T]]) -> T:
         connector = open_connector(db)
         try:
             keyring = Keyring(connector, event_keys=(), signing_keys=(), clock=now_ms)
-            return await work(keyring)
+            with actors.acting_as(actors.cli()):  # the audit log names the OS user
+                return await work(keyring)
         finally:
             await connector.close()
 

@@ -21,7 +21,8 @@ from mainspring.api.body import read_limited
 from mainspring.api.state import services
 from mainspring.dashboard.render import page
 from mainspring.domain.ids import new_ulid
-from mainspring.ingest import emit_unit, invoke_event, signals
+from mainspring.ingest import signals
+from mainspring.ingest.invoking import invoke_unit
 from mainspring.operations import replays
 
 MAX_FORM_BYTES = 1024 * 1024
@@ -64,6 +65,7 @@ async def send_event(request: Request) -> Response:
     except errors.InvalidInput as exc:
         where = f" (event {exc.index}, field {exc.field})" if exc.index is not None else ""
         return _notice(request, f"{exc.message}{where}", ok=False, status=400)
+    await app.audit.record("event.send", details={"event_ids": ids})
     return _notice(request, f"Sent {len(ids)} event(s)", ok=True, event_ids=ids)
 
 
@@ -79,8 +81,7 @@ async def invoke(request: Request) -> Response:
             raise errors.InvalidInput("data must be a JSON object", field="data")
     except errors.InvalidInput as exc:
         return _notice(request, exc.message, ok=False, status=400)
-    event = invoke_event(slug, data)
-    ids = await app.ingest.run_unit(emit_unit([event], app.registry, app.clock()))
+    ids = await app.ingest.run_unit(invoke_unit(slug, data, None, app.registry, app.clock()))
     return _notice(request, f"Invoked {slug}", ok=True, event_ids=ids)
 
 
@@ -126,6 +127,8 @@ async def send_signal(request: Request) -> Response:
             "(resumed, timed out, or the name was taken over by another run)"
         )
         return _notice(request, message, ok=False, status=404)
+    details = {"signal": signal.name}
+    await app.audit.record("signal.send", target_kind="run", target_id=run_id, details=details)
     return _notice(request, f"Signal {signal.name!r} sent; resumed", ok=True, run_ids=[resumed])
 
 

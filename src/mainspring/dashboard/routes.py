@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from mainspring import errors
 from mainspring.api.state import services
-from mainspring.dashboard import actions, views
+from mainspring.dashboard import actions, audit_page, views
 from mainspring.dashboard.render import HERE, page
 from mainspring.reads.filters import RunFilter, parse_run_filter
 
@@ -171,5 +171,6 @@ routes: list[BaseRoute] = [
     Route("/ui/events/rows", events_rows, methods=["GET"]),
     Route("/ui/operations/panel", operations_panel, methods=["GET"]),
     *actions.routes,
+    *audit_page.routes,
     Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mainspring import errors, expressions
+from mainspring import audit, errors, expressions
 from mainspring.clock import Clock
 from mainspring.domain.durations import parse_instant_ms, rfc3339
 from mainspring.domain.ids import new_ulid
@@ -85,11 +85,24 @@ class Cancellations:
         """Cancel one run; returns its final status, or None if there is no such run."""
         now = self._clock()
         functions = self._ingest.functions
+        actor = audit.current()
 
         def unit(tx: Tx, effects: Effects) -> str | None:
-            accept.cancel_run(tx, run_id, now, functions, effects)
+            changed = accept.cancel_run(tx, run_id, now, functions, effects)
             found = runs_repo.status(tx, run_id)
-            return None if found is None else found.value
+            if found is None:
+                return None
+            details = {"changed": bool(changed), "status": found.value}
+            audit.record(
+                tx,
+                actor,
+                "run.cancel",
+                at=now,
+                target_kind="run",
+                target_id=run_id,
+                details=details,
+            )
+            return found.value
 
         result: str | None = await self._ingest.run_unit(unit)
         return result
@@ -98,6 +111,7 @@ class Cancellations:
         now = self._clock()
         functions = self._ingest.functions
         cancellation_id = new_ulid()
+        actor = audit.current()
 
         def unit(tx: Tx, effects: Effects) -> Row:
             cancelled = 0
@@ -108,6 +122,7 @@ class Cancellations:
                     continue
                 if accept.cancel_run(tx, row["id"], now, functions, effects):
                     cancelled += 1
+            _record_bulk(tx, actor, cancellation_id, request, cancelled, now)
             return cancellations_repo.insert(
                 tx,
                 cancellation_id=cancellation_id,
@@ -128,10 +143,46 @@ class Cancellations:
         return [cancellation_view(row) for row in rows]
 
     async def delete(self, cancellation_id: str) -> bool:
-        deleted: bool = await self._connector.write(
-            lambda tx: cancellations_repo.delete(tx, cancellation_id)
-        )
+        now = self._clock()
+        actor = audit.current()
+
+        def unit(tx: Tx) -> bool:
+            deleted = cancellations_repo.delete(tx, cancellation_id)
+            if deleted:
+                audit.record(
+                    tx,
+                    actor,
+                    "cancellation.delete",
+                    at=now,
+                    target_kind="cancellation",
+                    target_id=cancellation_id,
+                )
+            return deleted
+
+        deleted: bool = await self._connector.write(unit)
         return deleted
+
+
+def _record_bulk(
+    tx: Tx, actor: str, cancellation_id: str, request: BulkRequest, cancelled: int, now: int
+) -> None:
+    details = {
+        "app_id": request.app_id,
+        "function_id": request.function_slug,
+        "started_after": rfc3339(request.started_after) if request.started_after else None,
+        "started_before": rfc3339(request.started_before),
+        "if": request.expression,
+        "cancelled": cancelled,
+    }
+    audit.record(
+        tx,
+        actor,
+        "runs.cancel_bulk",
+        at=now,
+        target_kind="cancellation",
+        target_id=cancellation_id,
+        details=details,
+    )
 
 
 def _selected(tx: Tx, run_id: str, expression: str) -> bool:

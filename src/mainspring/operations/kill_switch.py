@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mainspring import ingest
+from mainspring import audit, ingest
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
 from mainspring.operations.holds import Holds
@@ -49,9 +49,12 @@ class KillSwitch:
     ) -> dict[str, Any]:
         """Turn the switch on (idempotent: the first activation's reason and time are kept)."""
         now = self._clock()
+        actor = audit.current()
 
         def unit(tx: Tx, effects: ingest.Effects) -> Row | None:
-            ops_repo.activate_kill_switch(tx, reason, requested_by, now)
+            changed = ops_repo.activate_kill_switch(tx, reason, requested_by, now)
+            details = {"changed": changed, "requested_by": requested_by}
+            audit.record(tx, actor, "kill_switch.on", at=now, reason=reason, details=details)
             return ops_repo.kill_switch(tx)
 
         row = await self._ingest.run_unit(unit)
@@ -62,6 +65,7 @@ class KillSwitch:
         """Turn the switch off; answers the new state plus `resumed` and `skipped_run_ids`."""
         now = self._clock()
         functions = self._ingest.functions
+        actor = audit.current()
 
         def unit(tx: Tx, effects: ingest.Effects) -> dict[str, Any]:
             row = ops_repo.kill_switch(tx)
@@ -73,7 +77,10 @@ class KillSwitch:
             ops_repo.deactivate_kill_switch(tx)
             resumed = ops_repo.unpark_all(tx, now) if row is not None else 0
             effects.woken += 1  # wake the worker: held items are due again
-            return {**kill_switch_view(None), "resumed": resumed, "skipped_run_ids": skipped}
+            outcome = {"resumed": resumed, "skipped_run_ids": skipped}
+            details = {"changed": row is not None, "skip_held_events": skip_held_events, **outcome}
+            audit.record(tx, actor, "kill_switch.off", at=now, details=details)
+            return {**kill_switch_view(None), **outcome}
 
         result: dict[str, Any] = await self._ingest.run_unit(unit)
         await self._holds.refresh()

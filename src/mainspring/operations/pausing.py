@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mainspring import errors, ingest
+from mainspring import audit, errors, ingest
 from mainspring.clock import Clock
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import Functions
@@ -98,9 +98,20 @@ class Pausing:
         """Pause `slug` (idempotent: pausing again keeps the first pause)."""
         self._known(slug)
         now = self._clock()
+        actor = audit.current()
 
         def unit(tx: Tx, effects: ingest.Effects) -> Row | None:
-            ops_repo.pause(tx, slug, reason, requested_by, now)
+            changed = ops_repo.pause(tx, slug, reason, requested_by, now)
+            audit.record(
+                tx,
+                actor,
+                "function.pause",
+                at=now,
+                target_kind="function",
+                target_id=slug,
+                reason=reason,
+                details={"changed": changed, "requested_by": requested_by},
+            )
             return ops_repo.get_pause(tx, slug)
 
         row = await self._ingest.run_unit(unit)
@@ -116,6 +127,7 @@ class Pausing:
         self._known(slug)
         now = self._clock()
         functions = self._ingest.functions
+        actor = audit.current()
 
         def unit(tx: Tx, effects: ingest.Effects) -> dict[str, Any]:
             row = ops_repo.get_pause(tx, slug)
@@ -127,12 +139,21 @@ class Pausing:
             ops_repo.unpause(tx, slug)
             resumed = ops_repo.unpark_function(tx, slug, now) if row is not None else 0
             effects.woken += 1  # wake the worker: held items are due again
-            return {
-                "function_id": slug,
-                "paused": False,
-                "resumed": resumed,
-                "skipped_run_ids": skipped,
-            }
+            outcome = {"resumed": resumed, "skipped_run_ids": skipped}
+            audit.record(
+                tx,
+                actor,
+                "function.resume",
+                at=now,
+                target_kind="function",
+                target_id=slug,
+                details={
+                    "changed": row is not None,
+                    "skip_held_events": skip_held_events,
+                    **outcome,
+                },
+            )
+            return {"function_id": slug, "paused": False, **outcome}
 
         result: dict[str, Any] = await self._ingest.run_unit(unit)
         await self._holds.refresh()

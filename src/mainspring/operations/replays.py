@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mainspring import codec, errors, ingest
+from mainspring import audit, codec, errors, ingest
 from mainspring.clock import Clock
 from mainspring.domain.durations import parse_instant_ms, rfc3339
 from mainspring.domain.functions import Functions
@@ -188,11 +188,21 @@ class Replays:
         returns its id, or None for an unknown run."""
         now = self._clock()
         functions = self._ingest.functions
+        actor = audit.current()
 
         def unit(tx: Tx, effects: ingest.Effects) -> str | None:
             new_id = rerun_unit(tx, run_id, now, functions, from_step=from_step)
             if new_id is not None:
                 effects.started.append(new_id)
+                audit.record(
+                    tx,
+                    actor,
+                    "run.rerun",
+                    at=now,
+                    target_kind="run",
+                    target_id=run_id,
+                    details={"new_run_id": new_id, "from_step": from_step},
+                )
             return new_id
 
         result: str | None = await self._ingest.run_unit(unit)
@@ -214,6 +224,7 @@ class Replays:
         now = self._clock()
         functions = self._ingest.functions
         replay_id = new_ulid()
+        actor = audit.current()
 
         def unit(tx: Tx, effects: ingest.Effects) -> Row | None:
             if not ops_repo.claim_replay(tx, replay_id, idempotency_key, request.as_json(), now):
@@ -231,6 +242,16 @@ class Replays:
                 new_ids.append(new_id)
             effects.started.extend(new_ids)
             ops_repo.set_replay_runs(tx, replay_id, new_ids)
+            details = {"request": request.as_json(), "run_ids": new_ids}
+            audit.record(
+                tx,
+                actor,
+                "runs.replay",
+                at=now,
+                target_kind="replay",
+                target_id=replay_id,
+                details={**details, "idempotency_key": idempotency_key},
+            )
             return ops_repo.get_replay(tx, replay_id)
 
         row = await self._ingest.run_unit(unit)

@@ -1,19 +1,22 @@
-"""Background retention: runs, steps, history and events older than `max_age` are deleted in
-small batches, each its own short transaction, with a pause between batches so that the queue's
-writes are never held up for long. Runs still running (and the events that started them) are kept.
+"""Background retention: runs, steps, history, events and audit entries older than `max_age`
+are deleted in small batches, each its own short transaction, with a pause between batches so
+that the queue's writes are never held up for long. Runs still running (and the events that
+started them) are kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mainspring.clock import Clock
 from mainspring.domain.ids import ulid_floor
 from mainspring.operations.periodic import Periodic
 from mainspring.settings import Retention as RetentionConfig
-from mainspring.store.base import Connector
+from mainspring.store.base import Connector, Tx
+from mainspring.store.repos import audit as audit_repo
 from mainspring.store.repos import retention as retention_repo
 
 log = logging.getLogger("mainspring.retention")
@@ -25,6 +28,7 @@ class Pruned:
     runs: int = 0
     events: int = 0
     keys: int = 0
+    audit: int = 0
 
 
 class Retention:
@@ -61,9 +65,20 @@ class Retention:
         pruned.keys = await self._connector.write(
             lambda tx: retention_repo.prune_expired_keys(tx, now, cutoff, batch)
         )
+        pruned.audit = await self._prune_batches(lambda tx: audit_repo.prune(tx, upper, batch))
         if pruned.runs or pruned.events:
             log.info("retention: pruned %d runs and %d events", pruned.runs, pruned.events)
         return pruned
+
+    async def _prune_batches(self, prune: Callable[[Tx], int]) -> int:
+        """Run `prune` (one batch per transaction) until a batch comes back short."""
+        total = 0
+        while True:
+            count = await self._connector.write(prune)
+            total += count
+            if count < self._config.batch:
+                return total
+            await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
 
     def start(self) -> None:
         if self._config.max_age_ms > 0:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mainspring import codec, errors, expressions, limits
+from mainspring import audit, codec, errors, expressions, limits
 from mainspring.domain import cron
 from mainspring.domain.durations import parse_duration_ms
 from mainspring.domain.functions import (
@@ -232,8 +232,10 @@ class Registry:
             for function in request.functions
         ]
         checksum = _checksum(body)
-        result = await self._connector.write(
-            lambda tx: apps_repo.sync_app(
+        actor = audit.current()
+
+        def unit(tx: Tx) -> apps_repo.SyncResult:
+            result = apps_repo.sync_app(
                 tx,
                 name=request.app_name,
                 url=request.url,
@@ -243,7 +245,24 @@ class Registry:
                 functions=synced,
                 now=now,
             )
-        )
+            if result.modified:  # periodic re-syncs that change nothing are not recorded
+                details = {
+                    "name": request.app_name,
+                    "url": request.url,
+                    "functions": [function.slug for function in synced],
+                }
+                audit.record(
+                    tx,
+                    actor,
+                    "app.synced",
+                    at=now,
+                    target_kind="app",
+                    target_id=result.app_id,
+                    details=details,
+                )
+            return result
+
+        result = await self._connector.write(unit)
         if result.modified:
             await self.load()
         return result
@@ -251,11 +270,22 @@ class Registry:
     async def delete_app(self, app_id: str, now: int) -> Row | None:
         """Archive an app and its functions (GraphQL `deleteApp`); the app as it was, or None
         when there is no such app or it was deleted before. A later sync brings it back."""
+        actor = audit.current()
 
         def unit(tx: Tx) -> Row | None:
             app = apps_repo.get_app(tx, app_id)
             if app is None or not apps_repo.archive_app(tx, app_id, now):
                 return None
+            details = {"name": app["name"], "url": app["url"]}
+            audit.record(
+                tx,
+                actor,
+                "app.delete",
+                at=now,
+                target_kind="app",
+                target_id=app_id,
+                details=details,
+            )
             return app
 
         app = await self._connector.write(unit)

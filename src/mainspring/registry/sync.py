@@ -17,12 +17,12 @@ import aiohttp
 import orjson
 import yarl
 
-from mainspring import errors
+from mainspring import audit, errors
 from mainspring.clock import Clock
 from mainspring.protocol import signing
 from mainspring.registry.service import Registry
 from mainspring.settings import Settings
-from mainspring.store.base import Row
+from mainspring.store.base import Connector, Row
 from mainspring.store.repos.apps import SyncResult
 from mainspring.supervision import Component, start_supervised
 
@@ -112,8 +112,15 @@ def _payload_urls(body: Any) -> list[str]:
 
 
 class AppSync:
-    def __init__(self, settings: Settings, registry: Registry, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        clock: Clock,
+        connector: Connector | None = None,
+    ) -> None:
         self._settings = settings
+        self._connector = connector  # where operators' sync requests are recorded (audit log)
         self._registry = registry
         self._clock = clock
         self.urls: dict[str, UrlState] = {
@@ -156,6 +163,16 @@ class AppSync:
         self._deleted.pop(url, None)
         state = self.urls.setdefault(url, UrlState(url))
         await self.sync_url(state)
+        if self._connector is not None:
+            details = {"ok": state.error is None, "error": state.error}
+            await audit.record_now(
+                self._connector,
+                "app.sync",
+                at=self._clock(),
+                target_kind="url",
+                target_id=url,
+                details=details,
+            )
         return state
 
     async def delete_app(self, app_id: str) -> Row | None:

@@ -14,7 +14,7 @@ import graphql
 from mainspring import errors
 from mainspring.api.gql import apps, shapes
 from mainspring.api.gql.context import Info, bad_input, not_found, ulid_arg, uuid_arg
-from mainspring.ingest import emit_unit, invoke_event
+from mainspring.ingest.invoking import invoke_unit
 from mainspring.registry.sync import normalize_url
 from mainspring.store.base import Row
 
@@ -80,9 +80,9 @@ async def resolve_invoke(
     services = info.context.services
     if await services.registry.find(functionSlug) is None:
         raise not_found("function", "functionSlug", functionSlug)
-    event = invoke_event(functionSlug, data or {}, user)
     try:
-        await services.ingest.run_unit(emit_unit([event], services.registry, services.clock()))
+        unit = invoke_unit(functionSlug, data or {}, user, services.registry, services.clock())
+        await services.ingest.run_unit(unit)
     except errors.InvalidInput as exc:  # too large, for one
         raise bad_input(f"data.{exc.field}" if exc.field else "data", exc.message) from None
     return True

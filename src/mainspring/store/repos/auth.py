@@ -37,9 +37,12 @@ def list_api_tokens(tx: Tx) -> list[Row]:
     return tx.fetchall("list_api_tokens")
 
 
-def active_api_tokens(tx: Tx) -> dict[str, str]:
-    """token hash → scope."""
-    return {str(row["token_hash"]): str(row["scope"]) for row in tx.fetchall("active_api_tokens")}
+def active_api_tokens(tx: Tx) -> dict[str, tuple[str, str]]:
+    """token hash → (scope, name)."""
+    return {
+        str(row["token_hash"]): (str(row["scope"]), str(row["name"]))
+        for row in tx.fetchall("active_api_tokens")
+    }
 
 
 def revoke_api_token(tx: Tx, ref: str, now: int) -> bool:

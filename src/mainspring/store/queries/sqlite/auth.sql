@@ -21,7 +21,7 @@ VALUES (:id, :name, :token_hash, :scope, :now, NULL);
 SELECT id, name, token_hash, scope, created_at, revoked_at FROM api_tokens ORDER BY created_at, id;
 
 -- name: active_api_tokens
-SELECT token_hash, scope FROM api_tokens WHERE revoked_at IS NULL;
+SELECT token_hash, scope, name FROM api_tokens WHERE revoked_at IS NULL;
 
 -- name: revoke_api_token
 UPDATE api_tokens SET revoked_at = :now
