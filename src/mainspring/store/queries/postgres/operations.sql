@@ -120,3 +120,12 @@ SELECT 1 AS held FROM queue WHERE run_id = %(run_id)s AND available_at = %(parke
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
 SELECT %(run_id)s, step_id, seq, name, op, memo, attempts, completed_at
 FROM steps WHERE run_id = %(original_run_id)s AND seq < %(seq)s;
+
+-- name: get_alert_deliveries
+SELECT rule, channel, announced, fired_at, suppressed FROM alert_deliveries;
+
+-- name: upsert_alert_delivery
+INSERT INTO alert_deliveries (rule, channel, announced, fired_at, suppressed)
+VALUES (%(rule)s, %(channel)s, %(announced)s, %(fired_at)s, %(suppressed)s)
+ON CONFLICT (rule, channel) DO UPDATE SET announced = excluded.announced,
+    fired_at = excluded.fired_at, suppressed = excluded.suppressed;

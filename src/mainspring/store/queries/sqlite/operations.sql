@@ -115,3 +115,12 @@ SELECT 1 AS held FROM queue WHERE run_id = :run_id AND available_at = :parked LI
 INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at)
 SELECT :run_id, step_id, seq, name, op, memo, attempts, completed_at
 FROM steps WHERE run_id = :original_run_id AND seq < :seq;
+
+-- name: get_alert_deliveries
+SELECT rule, channel, announced, fired_at, suppressed FROM alert_deliveries;
+
+-- name: upsert_alert_delivery
+INSERT INTO alert_deliveries (rule, channel, announced, fired_at, suppressed)
+VALUES (:rule, :channel, :announced, :fired_at, :suppressed)
+ON CONFLICT (rule, channel) DO UPDATE SET announced = excluded.announced,
+    fired_at = excluded.fired_at, suppressed = excluded.suppressed;
