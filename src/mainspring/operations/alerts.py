@@ -42,6 +42,7 @@ from mainspring.store.repos import insights as insights_repo
 from mainspring.store.repos import operations as ops_repo
 
 log = logging.getLogger("mainspring.alerts")
+STOP_GRACE_S = 5.0
 P95_SAMPLES = 10_000  # the newest finished runs in the window a p95 is taken over
 
 
@@ -140,6 +141,8 @@ class Alerts:
         self._config = config
         self._clock = clock
         self._channels = alert_channels.configured(config)
+        self._locks = {channel.name: asyncio.Lock() for channel in self._channels}
+        self._sending: set[asyncio.Task[None]] = set()
         self.rounds = Periodic("alert rules", self.check, self._config.interval_ms / 1000)
         self._watching_since = clock()
 
@@ -227,7 +230,7 @@ class Alerts:
             return self._outbox(tx, sorted(set(stored) | set(firing)), firing, set(tripped), now)
 
         outbox = await self._connector.write(unit)
-        await self._deliver(outbox)
+        self._deliver(outbox)
         return [{"channel": ch.name, **alert_format.payload(msg)} for ch, msg in outbox]
 
     def _outbox(
@@ -262,15 +265,46 @@ class Alerts:
                     outbox.append((channel, AlertMessage(rule, "resolved", now)))
         return outbox
 
-    async def _deliver(self, outbox: list[tuple[alert_channels.Channel, AlertMessage]]) -> None:
-        """Channels in parallel (a slow mail server does not delay Slack), each in order."""
+    def _deliver(self, outbox: list[tuple[alert_channels.Channel, AlertMessage]]) -> None:
+        """Send in the background, so a slow or failing channel (retries, a dead mail server)
+        neither delays the next evaluation nor the other channels; each channel's messages
+        keep their order (its lock is first come, first served)."""
+        for channel in self._channels:
+            messages = [message for target, message in outbox if target is channel]
+            if messages:
+                task = asyncio.create_task(self._send_in_order(channel, messages))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
 
-        async def one_channel(channel: alert_channels.Channel) -> None:
-            for target, message in outbox:
-                if target is channel:
+    async def _send_in_order(
+        self, channel: alert_channels.Channel, messages: list[AlertMessage]
+    ) -> None:
+        async with self._locks[channel.name]:
+            for message in messages:
+                try:
                     await channel.send(message)
+                except Exception:  # a bug in one channel must not lose the others' messages
+                    log.exception("alert %s delivery of %s crashed", channel.name, message.rule)
 
-        await asyncio.gather(*(one_channel(channel) for channel in self._channels))
+    async def overview(self) -> dict[str, Any]:
+        """`GET /v1/alerts`: the channels (no secrets), the rule thresholds, the rule states."""
+        config = self._config
+        return {
+            "channels": [
+                {"channel": c.name, "throttle_s": c.throttle_ms / 1000} for c in self._channels
+            ],
+            "rules": {
+                "window_s": config.window_ms / 1000,
+                "min_success_rate": config.min_success_rate,
+                "min_runs": config.min_runs,
+                "dead_letters": config.dead_letters,
+                "expected_s": {k: v / 1000 for k, v in config.expected_ms.items()},
+                "max_p95_s": {k: v / 1000 for k, v in config.max_p95_ms.items()},
+                "max_queue_lag_s": config.max_queue_lag_ms / 1000 or None,
+                "consecutive_failures": config.consecutive_failures or None,
+            },
+            "states": await self.states(),
+        }
 
     async def send_test(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Send a test message to every channel (or the one named), past the throttles; one
@@ -297,4 +331,9 @@ class Alerts:
         self.rounds.start()
 
     async def stop(self) -> None:
+        """Stop evaluating; messages already decided get a short while to go out."""
         await self.rounds.stop()
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=STOP_GRACE_S)
+        for task in self._sending:
+            task.cancel()
