@@ -14,7 +14,7 @@ from .harness import Stack, running_stack, start_run, wait_until
 from .receivers import Mailbox, SlackHook, Webhook
 
 SLUGS = ("ops-steps", "ops-quick", "ops-fails")
-SLACK_THROTTLE_S = 6  # long enough to flap twice inside it on a busy machine
+SLACK_THROTTLE_S = 5  # long enough to flap twice inside it on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture(scope="module")
-def broken_webhook() -> Iterator[Webhook]:
-    hook = Webhook(status=500)
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
     yield hook
     hook.close()
 
@@ -43,7 +43,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     slack: SlackHook,
     mailbox: Mailbox,
-    broken_webhook: Webhook,
+    webhook: Webhook,
 ) -> Iterator[Stack]:
     env = {
         "MAINSPRING_ALERT_INTERVAL": "200ms",
@@ -51,7 +51,7 @@ def stack(
         "MAINSPRING_ALERT_MAX_P95": "ops-steps=400ms",
         "MAINSPRING_ALERT_MAX_QUEUE_LAG": "500ms",
         "MAINSPRING_ALERT_CONSECUTIVE_FAILURES": "2",
-        "MAINSPRING_ALERT_WEBHOOK_URL": broken_webhook.url,
+        "MAINSPRING_ALERT_WEBHOOK_URL": webhook.url,
         "MAINSPRING_ALERT_SLACK_WEBHOOK_URL": slack.url,
         "MAINSPRING_ALERT_SLACK_THROTTLE": f"{SLACK_THROTTLE_S}s",
         "MAINSPRING_ALERT_SMTP_HOST": "127.0.0.1",
@@ -77,14 +77,20 @@ def wait_state(stack: Stack, rule: str, state: str) -> None:
     wait_until(lambda: rule_state(stack, rule) == state or None, timeout=20, what=f"{rule} {state}")
 
 
-def test_test_alert_over_rest(stack: Stack, slack: SlackHook, mailbox: Mailbox) -> None:
+def test_test_alert_over_rest(
+    stack: Stack, slack: SlackHook, mailbox: Mailbox, webhook: Webhook
+) -> None:
     http = stack.api.http
     overview = stack.api.data("/v1/alerts")
     assert [c["channel"] for c in overview["channels"]] == ["webhook", "slack", "email"]
     assert overview["rules"]["consecutive_failures"] == 2
     assert "smtp_password" not in str(overview)
 
-    resp = http.post("/v1/alerts/test", json={})
+    webhook.status = 500
+    try:
+        resp = http.post("/v1/alerts/test", json={})
+    finally:
+        webhook.status = 204
     assert resp.status_code == 200, resp.text
     results = {r["channel"]: r for r in resp.json()["data"]}
     assert results["slack"]["ok"] and results["email"]["ok"], results
@@ -104,7 +110,7 @@ def test_test_alert_over_rest(stack: Stack, slack: SlackHook, mailbox: Mailbox) 
 
 
 def test_kill_switch_flapping_is_throttled_per_channel(
-    stack: Stack, slack: SlackHook, mailbox: Mailbox
+    stack: Stack, slack: SlackHook, mailbox: Mailbox, webhook: Webhook
 ) -> None:
     http = stack.api.http
 
@@ -157,6 +163,13 @@ def test_kill_switch_flapping_is_throttled_per_channel(
     # E-mail's period (1 h) has not ended: one trip and one clear, however often it flapped.
     assert len(mailbox.mailed("kill_switch", "firing")) == 1
     assert len(mailbox.mailed("kill_switch", "resolved")) == 1
+    # The generic webhook (no throttle by default) heard every trip and every clear.
+    wait_until(
+        lambda: len(webhook.posted("kill_switch", "resolved")) == 3 or None,
+        timeout=20,
+        what="every transition on the webhook",
+    )
+    assert len(webhook.posted("kill_switch", "firing")) == 3
 
 
 def test_new_rule_kinds_trip_through_real_runs(
