@@ -176,8 +176,13 @@ def test_new_rule_kinds_trip_through_real_runs(
     stack: Stack, slack: SlackHook, mailbox: Mailbox
 ) -> None:
     api = stack.api
-    # A slow run holds the only SDK call slot; a quick run's item waits ready behind it.
+    # A slow step holds the only SDK call slot; a quick run's item waits ready behind it.
     slow = start_run(api, "ops/steps", {"slow": 1.5})
+    wait_until(  # the second call runs the slow step
+        lambda: len(stack.sidefx.select(kind="CALL", run_id=slow)) >= 2 or None,
+        timeout=20,
+        what="the slow step under way",
+    )
     quick = start_run(api, "ops/quick", {"n": 1})
     api.wait_for_run_status(slow, "Completed")
     api.wait_for_run_status(quick, "Completed")
