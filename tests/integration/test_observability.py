@@ -4,47 +4,14 @@
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from .harness import JSONDict, Stack, running_stack, start_run, wait_until
+from .harness import Stack, running_stack, start_run, wait_until
+from .receivers import Webhook
 
 SLUGS = ("ops-steps", "ops-quick", "ops-fails")
-
-
-class Webhook:
-    """A loopback HTTP server recording every JSON body posted to it."""
-
-    def __init__(self) -> None:
-        received: list[JSONDict] = []
-        self.received = received
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def posted(self, rule: str, state: str) -> list[JSONDict]:
-        return [p for p in self.received if p["rule"] == rule and p["state"] == state]
 
 
 @pytest.fixture(scope="module")

@@ -99,6 +99,12 @@ class RerunBody(BaseModel):
     fromStep: FromStep | None = None
 
 
+class AlertTestBody(BaseModel):
+    """Optional: without `channel` every configured channel gets the test message."""
+
+    channel: str | None = Field(None, description="webhook, slack or email (a configured one)")
+
+
 class SignalBody(BaseModel):
     signal: str = Field(min_length=1, description="the name a run waits for")
     data: Any = Field(None, description="any JSON; the waiting step returns `{signal, data}`")

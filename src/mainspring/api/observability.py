@@ -1,6 +1,7 @@
 """`GET /v1/health` (summary + alert states), `GET /v1/metrics/functions/{id}?hours=24`,
-Prometheus `GET /metrics`, and the zombie check: `GET /v1/zombies` lists Running runs with
-nothing queued, `POST /v1/zombies/repair` re-queues them now (both take `?grace=<seconds>`)."""
+Prometheus `GET /metrics`, the zombie check: `GET /v1/zombies` lists Running runs with
+nothing queued, `POST /v1/zombies/repair` re-queues them now (both take `?grace=<seconds>`), and
+alerts: `GET /v1/alerts` (channels, rule thresholds, states), `POST /v1/alerts/test`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
+from mainspring.api.admin import json_body, optional_text
 from mainspring.api.errors import JSONResponse, not_found
 from mainspring.api.rest import envelope
 from mainspring.api.state import services
@@ -87,10 +89,22 @@ async def prometheus(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE)
 
 
+async def alerts(request: Request) -> Response:
+    operations = services(request).operations
+    return envelope(request, await operations.alerts.overview())
+
+
+async def test_alert(request: Request) -> Response:
+    channel = optional_text(await json_body(request), "channel", max_length=40)
+    return envelope(request, await services(request).operations.alerts.send_test(channel))
+
+
 routes = [
     Route("/v1/health", health, methods=["GET"]),
     Route("/v1/metrics/functions/{function_id}", function_metrics, methods=["GET"]),
     Route("/metrics", prometheus, methods=["GET"]),
     Route("/v1/zombies", zombies, methods=["GET"]),
     Route("/v1/zombies/repair", repair_zombies, methods=["POST"]),
+    Route("/v1/alerts", alerts, methods=["GET"]),
+    Route("/v1/alerts/test", test_alert, methods=["POST"]),
 ]

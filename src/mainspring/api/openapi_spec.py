@@ -242,6 +242,21 @@ HEALTH: Paths = {
             {**ok(E[dict[str, Any]]), 503: Answer("database unavailable")},
         )
     },
+    "/v1/alerts": {
+        "get": Op(
+            "Health",
+            "Alert channels (no secrets), rule thresholds and rule states",
+            ok(E[dict[str, Any]]),
+        )
+    },
+    "/v1/alerts/test": {
+        "post": Op(
+            "Health",
+            "Send a test alert to every configured channel (or `channel`), past the throttles",
+            {**ok(E[list[dict[str, Any]]]), **BAD},
+            body=i.AlertTestBody,
+        )
+    },
     "/v1/zombies": {
         "get": Op(
             "Health",

@@ -1,5 +1,6 @@
 """The dashboard's state changes (POST under `/ui/...`): events, invoke, cancel, rerun, signals,
-sync, pause/resume, kill switch, bulk replay; the services are the ones the REST API uses.
+sync, pause/resume, kill switch, bulk replay, test alert; the services are the ones the REST API
+uses.
 
 Each answers an HTML fragment that htmx swaps in place (a result line or an inline error).
 Validation errors are shown next to the form and answered 4xx (the layout's htmx config swaps
@@ -207,6 +208,23 @@ async def replay(request: Request) -> Response:
     return response
 
 
+async def test_alert(request: Request) -> Response:
+    """The "Send test alert" button: every configured channel, or the one chosen."""
+    channel = (await _form(request)).get("channel") or None
+    try:
+        results = await services(request).operations.alerts.send_test(channel)
+    except errors.InvalidInput as exc:
+        return _notice(request, f"channel: {exc.message}", ok=False, status=400)
+    failed = [f"{r['channel']} ({r['error']})" for r in results if not r["ok"]]
+    sent = [r["channel"] for r in results if r["ok"]]
+    if failed:
+        message = f"Test alert not delivered to {', '.join(failed)}"
+        if sent:
+            message += f"; delivered to {', '.join(sent)}"
+        return _notice(request, message, ok=False, status=502)
+    return _notice(request, f"Test alert delivered to {', '.join(sent)}", ok=True)
+
+
 async def sync_app(request: Request) -> Response:
     sync = services(request).sync
     url = (await _form(request)).get("url", "").strip()
@@ -227,10 +245,13 @@ async def function_controls(request: Request, slug: str) -> dict[str, Any]:
 
 
 async def operations_controls(request: Request) -> dict[str, Any]:
-    """Kill switch state and a fresh idempotency key for the replay form."""
+    """Kill switch state, alert channels and a fresh idempotency key for the replay form."""
     operations = services(request).operations
     return {
         "kill_switch": await operations.kill_switch.state(),
+        "alert_channels": [
+            {"name": c.name, "throttle_ms": c.throttle_ms} for c in operations.alerts.channels
+        ],
         "replay_enabled": True,
         "idempotency_key": new_ulid(),
     }
@@ -247,5 +268,6 @@ routes: list[BaseRoute] = [
     Route("/ui/operations/kill-switch/on", kill_switch_on, methods=["POST"]),
     Route("/ui/operations/kill-switch/off", kill_switch_off, methods=["POST"]),
     Route("/ui/operations/replay", replay, methods=["POST"]),
+    Route("/ui/operations/alerts/test", test_alert, methods=["POST"]),
     Route("/ui/apps/sync", sync_app, methods=["POST"]),
 ]

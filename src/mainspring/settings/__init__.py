@@ -14,14 +14,30 @@ event-key = ["cron-key", "app-key"]   # one string or a list
 backoff-base = 2                       # the flag's unit (seconds), as on the command line
 
 [alerts]
-webhook_url = "https://hooks.example.com/mainspring"
-window = "1h"             # success-rate window
+window = "1h"             # success-rate and p95 window
 min_success_rate = 0.7
-min_runs = 5              # fewer finished runs in the window: no success-rate verdict
+min_runs = 5              # fewer finished runs in the window: no success-rate or p95 verdict
 dead_letters = 10         # failed runs in the window not yet replayed
 interval = "15s"          # how often rules are evaluated
+max_queue_lag = "2m"      # the oldest ready queue item waited longer ("0": rule off)
+consecutive_failures = 3  # a function's last 3 finished runs all failed (0: rule off)
+webhook_url = "https://hooks.example.com/mainspring"   # JSON, every transition
+webhook_throttle = "0"
+slack_webhook_url = "https://hooks.slack.com/services/…"  # Block Kit message
+slack_throttle = "10m"    # at most one "firing" per rule per 10 minutes
+smtp_host = "smtp.example.com"
+smtp_port = 587
+smtp_user = "alerts"
+smtp_password = "…"
+smtp_starttls = true      # smtp_tls = true for TLS from the start (port 465)
+email_from = "mainspring@example.com"
+email_to = ["oncall@example.com"]
+email_throttle = "10m"
 [alerts.expected]         # no success of a function within its period trips an alert
 "app-nightly-report" = "26h"
+[alerts.max_p95]          # a function's p95 duration in the window above this trips an alert
+"app-checkout" = "30s"
+"*" = "5m"                # every other function
 
 [retention]
 max_age = "7d"            # "0" turns pruning off
@@ -30,7 +46,12 @@ interval = "60s"
 ```
 Alert and retention environment: MAINSPRING_ALERT_WEBHOOK_URL, MAINSPRING_ALERT_WINDOW,
 MAINSPRING_ALERT_MIN_SUCCESS_RATE, MAINSPRING_ALERT_MIN_RUNS, MAINSPRING_ALERT_DEAD_LETTERS,
-MAINSPRING_ALERT_INTERVAL, MAINSPRING_ALERT_EXPECTED (`slug=26h,other=1h`), MAINSPRING_RETENTION,
+MAINSPRING_ALERT_INTERVAL, MAINSPRING_ALERT_EXPECTED (`slug=26h,other=1h`), MAINSPRING_ALERT_MAX_P95
+(same shape), MAINSPRING_ALERT_MAX_QUEUE_LAG, MAINSPRING_ALERT_CONSECUTIVE_FAILURES,
+MAINSPRING_ALERT_WEBHOOK_THROTTLE, MAINSPRING_ALERT_SLACK_WEBHOOK_URL,
+MAINSPRING_ALERT_SLACK_THROTTLE,
+MAINSPRING_ALERT_SMTP_{HOST,PORT,USER,PASSWORD,STARTTLS,TLS}, MAINSPRING_ALERT_EMAIL_FROM,
+MAINSPRING_ALERT_EMAIL_TO (comma-separated), MAINSPRING_ALERT_EMAIL_THROTTLE, MAINSPRING_RETENTION,
 MAINSPRING_RETENTION_BATCH, MAINSPRING_RETENTION_INTERVAL.
 """
 
@@ -59,9 +80,10 @@ from mainspring.settings.flags import (
     flag_fields,
     is_true,
 )
-from mainspring.settings.sections import Alerts, Retention
+from mainspring.settings.sections import ALL_FUNCTIONS, Alerts, Retention
 
 __all__ = [
+    "ALL_FUNCTIONS",
     "DEFAULT_CALL_TIMEOUT_S",
     "DEFAULT_DB",
     "DEFAULT_EGRESS_MAX_BYTES",
@@ -140,6 +162,21 @@ SECTION_ENV = {
     "MAINSPRING_ALERT_DEAD_LETTERS": ("alerts", "dead_letters"),
     "MAINSPRING_ALERT_INTERVAL": ("alerts", "interval"),
     "MAINSPRING_ALERT_EXPECTED": ("alerts", "expected"),
+    "MAINSPRING_ALERT_MAX_P95": ("alerts", "max_p95"),
+    "MAINSPRING_ALERT_MAX_QUEUE_LAG": ("alerts", "max_queue_lag"),
+    "MAINSPRING_ALERT_CONSECUTIVE_FAILURES": ("alerts", "consecutive_failures"),
+    "MAINSPRING_ALERT_WEBHOOK_THROTTLE": ("alerts", "webhook_throttle"),
+    "MAINSPRING_ALERT_SLACK_WEBHOOK_URL": ("alerts", "slack_webhook_url"),
+    "MAINSPRING_ALERT_SLACK_THROTTLE": ("alerts", "slack_throttle"),
+    "MAINSPRING_ALERT_SMTP_HOST": ("alerts", "smtp_host"),
+    "MAINSPRING_ALERT_SMTP_PORT": ("alerts", "smtp_port"),
+    "MAINSPRING_ALERT_SMTP_USER": ("alerts", "smtp_user"),
+    "MAINSPRING_ALERT_SMTP_PASSWORD": ("alerts", "smtp_password"),
+    "MAINSPRING_ALERT_SMTP_STARTTLS": ("alerts", "smtp_starttls"),
+    "MAINSPRING_ALERT_SMTP_TLS": ("alerts", "smtp_tls"),
+    "MAINSPRING_ALERT_EMAIL_FROM": ("alerts", "email_from"),
+    "MAINSPRING_ALERT_EMAIL_TO": ("alerts", "email_to"),
+    "MAINSPRING_ALERT_EMAIL_THROTTLE": ("alerts", "email_throttle"),
     "MAINSPRING_RETENTION": ("retention", "max_age"),
     "MAINSPRING_RETENTION_BATCH": ("retention", "batch"),
     "MAINSPRING_RETENTION_INTERVAL": ("retention", "interval"),

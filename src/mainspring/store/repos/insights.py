@@ -42,3 +42,14 @@ def queue_stats(tx: Tx, now: int) -> Row:
     row = tx.fetchone("queue_stats", {"now": now, "parked": PARKED_AT})
     assert row is not None  # an aggregate always answers one row
     return row
+
+
+def failure_streak(tx: Tx, slug: str, limit: int) -> int:
+    """How many of the function's newest finished runs failed in a row (at most `limit`)."""
+    rows = tx.fetchall("recent_outcomes", {"slug": slug, "limit": limit})
+    streak = 0
+    for row in rows:
+        if row["status"] != "Failed":
+            break
+        streak += 1
+    return streak

@@ -153,6 +153,23 @@ def save_alert_state(tx: Tx, rule: str, firing: bool, since: int, detail: Any) -
     tx.write("upsert_alert_state", params)
 
 
+def alert_deliveries(tx: Tx) -> list[Row]:
+    return tx.fetchall("get_alert_deliveries")
+
+
+def save_alert_delivery(
+    tx: Tx, rule: str, channel: str, announced: bool, fired_at: int | None, suppressed: int
+) -> None:
+    params = {
+        "rule": rule,
+        "channel": channel,
+        "announced": 1 if announced else 0,
+        "fired_at": fired_at,
+        "suppressed": suppressed,
+    }
+    tx.write("upsert_alert_delivery", params)
+
+
 def is_call(item: QueueItem) -> bool:
     """Only CALL items make SDK calls; sleeps and timers just queue calls, which are then held."""
     return item.kind is Kind.CALL

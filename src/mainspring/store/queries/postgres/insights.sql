@@ -38,3 +38,10 @@ SELECT COUNT(*) AS depth,
     MIN(CASE WHEN available_at <= %(now)s AND leased_by IS NULL THEN available_at END) AS oldest_ready,
     COALESCE(SUM(CASE WHEN available_at = %(parked)s THEN 1 ELSE 0 END), 0) AS held
 FROM queue;
+
+-- name: recent_outcomes
+-- The newest finished runs of a function, newest first (Completed or Failed; cancelled ones are
+-- neither a success nor a failure), for the "failing N times in a row" rule.
+SELECT status FROM runs
+WHERE function_slug = %(slug)s AND status IN ('Completed', 'Failed')
+ORDER BY id DESC LIMIT %(limit)s;

@@ -125,3 +125,12 @@ FROM steps WHERE run_id = %(original_run_id)s AND seq < %(seq)s;
 -- synchronous_commit=off acknowledges before the WAL flush; anything else waits for it.
 SELECT CASE current_setting('synchronous_commit') WHEN 'off' THEN 'process' ELSE 'power' END
     AS durability;
+
+-- name: get_alert_deliveries
+SELECT rule, channel, announced, fired_at, suppressed FROM alert_deliveries;
+
+-- name: upsert_alert_delivery
+INSERT INTO alert_deliveries (rule, channel, announced, fired_at, suppressed)
+VALUES (%(rule)s, %(channel)s, %(announced)s, %(fired_at)s, %(suppressed)s)
+ON CONFLICT (rule, channel) DO UPDATE SET announced = excluded.announced,
+    fired_at = excluded.fired_at, suppressed = excluded.suppressed;

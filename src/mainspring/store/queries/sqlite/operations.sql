@@ -120,3 +120,12 @@ FROM steps WHERE run_id = :original_run_id AND seq < :seq;
 -- 1 is NORMAL (survives a killed process), 2 is FULL (fsync every commit: survives power loss).
 SELECT CASE synchronous WHEN 2 THEN 'power' ELSE 'process' END AS durability
 FROM pragma_synchronous;
+
+-- name: get_alert_deliveries
+SELECT rule, channel, announced, fired_at, suppressed FROM alert_deliveries;
+
+-- name: upsert_alert_delivery
+INSERT INTO alert_deliveries (rule, channel, announced, fired_at, suppressed)
+VALUES (:rule, :channel, :announced, :fired_at, :suppressed)
+ON CONFLICT (rule, channel) DO UPDATE SET announced = excluded.announced,
+    fired_at = excluded.fired_at, suppressed = excluded.suppressed;
