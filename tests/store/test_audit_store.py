@@ -73,7 +73,8 @@ async def test_pages_filters_and_cursor(connector: Connector) -> None:
 
 
 async def test_record_now_names_the_current_actor(connector: Connector) -> None:
-    log = AuditLog(connector, lambda: NOW)
+    ticks = iter(range(NOW, NOW + 10_000, 1000))  # one entry per second: a defined order
+    log = AuditLog(connector, lambda: next(ticks))
     await log.record("settings.change", details={"retention": "30d"})
     with actors.acting_as(actors.token("ops")):
         await log.record("settings.change", reason="longer retention")
