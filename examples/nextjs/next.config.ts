@@ -1,0 +1,8 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // Pin the project root: Next otherwise guesses it from the nearest lockfile up the tree.
+  turbopack: { root: import.meta.dirname },
+};
+
+export default nextConfig;
