@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
+from integration.browser import CHROMIUM, CHROMIUM_ARGS
 from integration.harness import Api, JSONDict, ServerProcess, distinct_ports, wait_until
 
-from .nextjs_example import NextStartProcess, install_and_build
+from .nextjs_example import NextStartProcess, install_and_build, skip_or_fail
 
 APP_ID = "nextjs-example"
 FUNCTIONS = ("scrape-and-alert", "catalog-sync", "enrich-item", "parse-document")
 CATALOG_SIZE = 7
+# Screenshots for the README's Examples section are picked from here (git-ignored).
+ARTIFACTS = Path(__file__).resolve().parents[1] / "dashboard" / "artifacts"
 
 
 @dataclass
@@ -135,3 +139,30 @@ def test_llm_parse_is_retried_after_the_model_fails(nextjs: NextStack) -> None:
     steps = {s["name"]: s for s in nextjs.api.run_steps(str(run["run_id"]))}
     assert steps["extract-with-llm"]["attempts"] == 2, steps["extract-with-llm"]
     assert steps["validate"]["attempts"] == 1
+
+
+def test_dashboard_shows_the_failed_model_call_and_its_retry(nextjs: NextStack) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright (test extra)")
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
+    text = "Receipt from Globex: 89.5 USD"
+    run = finished(nextjs, "document/uploaded", {"documentId": "doc-8", "text": text})
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.set_default_timeout(20_000)
+            page.goto(f"{nextjs.server.url}/runs/{run['run_id']}")
+            step = page.locator('li[data-step-name="extract-with-llm"]')
+            step.locator("summary").click()
+            playwright.expect(step).to_have_attribute("data-status", "completed")
+            playwright.expect(step.locator(".step-attempts")).to_have_text("2")
+            failed = step.locator(".attempt")  # the failed attempts, each with its error
+            playwright.expect(failed).to_have_count(1)
+            playwright.expect(failed).to_contain_text("Attempt 1")
+            playwright.expect(failed).to_contain_text("answered 503")
+            playwright.expect(page.locator("#run-output")).to_contain_text("Globex")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "example-nextjs-llm-retry.png"), full_page=True)
+        finally:
+            browser.close()
