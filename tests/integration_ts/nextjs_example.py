@@ -23,7 +23,12 @@ MIN_NODE = (20, 9)  # next 16's engines field
 BUILD_TIMEOUT_S = 300
 
 
+skipped_because: str | None = None  # shown in a banner at the end of the session (conftest)
+
+
 def skip_or_fail(reason: str) -> None:
+    global skipped_because
+    skipped_because = reason
     if in_ci():
         pytest.fail(f"{reason} (CI=true: the Next.js example must be tested)", pytrace=False)
     pytest.skip(f"SKIPPED: {reason}")
