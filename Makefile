@@ -84,14 +84,19 @@ chromium:
 		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; \
 	fi
 
-# Node deps of the TypeScript SDK suite (tests/integration_ts): installed from the lockfile when
-# node_modules is missing or older than package-lock.json. Without npm the suite skips (fails if CI=true).
-TS_APP := tests/integration_ts/app
+# Node deps of the TypeScript SDK suite (tests/integration_ts) and of the Next.js example: each
+# installed from its lockfile when node_modules is missing or older than package-lock.json.
+# Without npm those tests skip (fail if CI=true).
+TS_APPS := tests/integration_ts/app examples/nextjs
 ts-deps:
 	@if ! command -v npm >/dev/null 2>&1; then \
-		echo "ts-deps: npm not found; the TypeScript SDK suite will skip (or fail under CI=true)"; \
-	elif [ ! -d $(TS_APP)/node_modules ] || [ $(TS_APP)/package-lock.json -nt $(TS_APP)/node_modules ]; then \
-		cd $(TS_APP) && npm ci --no-audit --no-fund; \
+		echo "ts-deps: npm not found; the TypeScript SDK suite and examples/nextjs will skip (or fail under CI=true)"; \
+	else \
+		for dir in $(TS_APPS); do \
+			if [ ! -d $$dir/node_modules ] || [ $$dir/package-lock.json -nt $$dir/node_modules ]; then \
+				(cd $$dir && npm ci --no-audit --no-fund) || exit 1; \
+			fi; \
+		done; \
 	fi
 
 unit: $(VENV)/.installed-test

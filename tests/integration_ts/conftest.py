@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from . import nextjs_example
 from .ts_harness import MIN_NODE_MAJOR, NODE_APP_DIR, TsStack, running_ts_stack
 
 
@@ -83,3 +84,9 @@ def ts(
     workdir = tmp_path_factory.mktemp("ts-cp" if checkpointing else "ts-classic")
     with running_ts_stack(workdir, checkpointing=checkpointing) as stack:
         yield stack
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if nextjs_example.skipped_because is not None:
+        terminalreporter.section("examples/nextjs was NOT TESTED", sep="!", red=True, bold=True)
+        terminalreporter.line(nextjs_example.skipped_because, red=True)
