@@ -174,7 +174,7 @@ def test_functions_list_pause_resume(stack: Stack, cli: Any) -> None:
     paused = cli("functions", "pause", "cli-steps", "--reason", "deploy", "--json").json()
     assert paused["paused"] is True and paused["reason"] == "deploy"
     table = cli("functions", "list").out.splitlines()
-    assert table[0].split() == ["FUNCTION", "APP", "TRIGGERS", "PAUSED", "OVERRIDES"]
+    assert table[0].split() == ["FUNCTION", "TRIGGERS", "PAUSED", "OVERRIDES"]
     assert any(line.startswith("cli-steps") and " yes " in line for line in table)
     resumed = cli("functions", "resume", "cli-steps")
     assert resumed.code == 0 and resumed.out.startswith("cli-steps: resumed")

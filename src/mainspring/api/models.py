@@ -248,7 +248,7 @@ class FlowOverrides(BaseModel):
     function_id: str
     synced: dict[str, Any]
     overrides: dict[str, Any]
-    updated_at: int | None
+    updated_at: str | None
     updated_by: str | None
 
 

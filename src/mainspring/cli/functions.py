@@ -28,14 +28,13 @@ def list_functions(remote: Remote) -> None:
     rows = [
         (
             fn["function_id"],
-            fn["app_id"],
             _triggers(fn["triggers"]),
             fn["paused"],
             fn["flow"]["overrides"] or None,
         )
         for fn in found
     ]
-    output.table(("FUNCTION", "APP", "TRIGGERS", "PAUSED", "OVERRIDES"), rows)
+    output.table(("FUNCTION", "TRIGGERS", "PAUSED", "OVERRIDES"), rows)
 
 
 def _triggers(triggers: list[dict[str, Any]]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from mainspring import codec
+from mainspring.domain.durations import rfc3339
 from mainspring.domain.flow import UNLIMITED, FlowOverrides
 from mainspring.domain.functions import FunctionDef
 from mainspring.flow import overrides as flow_overrides
@@ -49,7 +50,7 @@ def describe(function: FunctionDef) -> dict[str, Any]:
         "function_id": function.slug,
         "synced": synced,
         "overrides": {} if overrides is None else flow_config.dump_overrides(overrides),
-        "updated_at": None if overrides is None else overrides.updated_at,
+        "updated_at": None if overrides is None else rfc3339(overrides.updated_at),
         "updated_by": None if overrides is None else overrides.updated_by,
     }
 
