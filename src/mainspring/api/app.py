@@ -299,8 +299,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *signals.routes,
             *endpoints.routes,
             *operations.routes,
-            *functions.routes,
             *admin.routes,
+            *functions.routes,  # after admin's `/v1/functions/paused`
             *runs.routes,
             *run_metadata.routes,
             *traces.routes,
