@@ -210,3 +210,34 @@ def test_the_config_file_reaches_alerts_and_retention(tmp_path: Path) -> None:
         assert rules == {"no_success:never-runs"}  # dead_letters came from the environment
     finally:
         _stop(proc)
+
+
+def test_client_commands_take_a_token_and_an_event_key(tmp_path: Path) -> None:
+    db = str(tmp_path / "db")
+    tokens = {}
+    for scope in ("read", "admin"):
+        made = _run(["keys", "create-token", "--db", db, "--scope", scope, scope], tmp_path)
+        tokens[scope] = made.stdout.strip().rsplit(" ", 1)[-1]
+    proc, port = _serve(
+        ["start", "--host", "127.0.0.1", "--db", db],
+        tmp_path,
+        INNGEST_SIGNING_KEY=KEY,
+        INNGEST_EVENT_KEY="ek",
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        anonymous = _run(["kill-switch", "status", "--url", url], tmp_path)
+        assert anonymous.returncode == 4 and "401" in anonymous.stderr, anonymous.stderr
+        reader = {"MAINSPRING_URL": url, "MAINSPRING_TOKEN": tokens["read"]}
+        status = _run(["kill-switch", "status"], tmp_path, **reader)
+        assert status.returncode == 0 and status.stdout.strip() == "kill switch: off"
+        refused = _run(["kill-switch", "on"], tmp_path, **reader)
+        assert refused.returncode == 4 and "403" in refused.stderr, refused.stderr
+        admin = {"MAINSPRING_URL": url, "MAINSPRING_TOKEN": tokens["admin"]}
+        assert _run(["functions", "list", "--json"], tmp_path, **admin).stdout.strip() == "[]"
+        sent = _run(["send", "a/b", "--data", "{}"], tmp_path, INNGEST_EVENT_KEY="ek", **reader)
+        assert sent.returncode == 0, sent.stderr
+        wrong = _run(["send", "a/b", "--event-key", "nope", "--url", url], tmp_path)
+        assert wrong.returncode == 4, wrong.stderr
+    finally:
+        _stop(proc)

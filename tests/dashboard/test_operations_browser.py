@@ -170,3 +170,32 @@ def test_bulk_replay_of_twenty_failed_runs(stack: Stack, page: Page) -> None:
     originals = {stack.api.data(f"/v2/runs/{run_id}")["original_run_id"] for run_id in new_ids}
     assert originals == set(failed)
     expect(page.locator('#dead-letters input[name="run_id"]')).to_have_count(40, timeout=10_000)
+
+
+def test_override_flow_control_from_the_function_page(stack: Stack, page: Page) -> None:
+    page.goto(f"{stack.server.url}/functions/core-chain")
+    panel = page.locator("#overrides")
+    expect(panel.locator('tr[data-setting="concurrency"] td').nth(1)).to_have_text("—")
+    panel.locator('input[name="concurrency"]').fill("2")
+    panel.locator('input[name="priority"]').fill("10")
+    panel.locator('input[name="requested_by"]').fill("ops")
+    panel.get_by_role("button", name="Save overrides").click()
+    expect(page.locator("#overrides .notice.ok")).to_contain_text("Overrides saved")
+    expect(page.locator('#overrides input[name="concurrency"]')).to_have_value("2")
+    expect(page.locator("#overrides-updated")).to_contain_text("by ops")
+    shot(page, "function-overrides")
+    shown = stack.api.data("/v1/functions/core-chain/overrides")
+    assert shown["overrides"] == {"concurrency": 2, "priority": {"run": "10"}}
+    event_id = stack.api.send_event("core/chain", {"n": 5})
+    run_id = str(stack.api.run_for_event(event_id)["run_id"])
+    assert stack.api.wait_for_run_status(run_id, "Completed", timeout=20)
+
+    page.locator('#overrides input[name="throttle_limit"]').fill("5")  # no period
+    page.locator("#overrides").get_by_role("button", name="Save overrides").click()
+    expect(page.locator("#overrides .notice.error")).to_contain_text("throttle.period")
+    assert stack.api.data("/v1/functions/core-chain/overrides")["overrides"]["concurrency"] == 2
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#overrides").get_by_role("button", name="Clear overrides").click()
+    expect(page.locator("#overrides .notice.ok")).to_contain_text("Overrides cleared")
+    assert stack.api.data("/v1/functions/core-chain/overrides")["overrides"] == {}

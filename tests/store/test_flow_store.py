@@ -14,6 +14,7 @@ from mainspring.domain.queue import Kind
 from mainspring.store import open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import flow as flow_repo
+from mainspring.store.repos import overrides as overrides_repo
 from mainspring.store.repos import queue as queue_repo
 from mainspring.store.sql_files import load_queries
 
@@ -21,13 +22,13 @@ NOW = 1_800_000_000_000
 LEASE = 30_000
 
 
-def queue_runs(count: int, slots: flow_repo.Slots, at: int = NOW) -> object:
+def queue_runs(count: int, slots: flow_repo.Slots, at: int = NOW, slug: str = "app-fn") -> object:
     def unit(tx: Tx) -> list[str]:
         run_ids = []
         for index in range(count):
             run_id = new_ulid()
             if slots:
-                flow_repo.set_run_slots(tx, run_id, slots)
+                flow_repo.set_run_slots(tx, run_id, slots, slug)
             queue_repo.enqueue(tx, kind=Kind.CALL, run_id=run_id, available_at=at + index, now=at)
             run_ids.append(run_id)
         return run_ids
@@ -54,6 +55,22 @@ async def test_lease_never_exceeds_a_key_limit_and_frees_slots(connector: Connec
     # A worker that died: its leases expire and its slots with them.
     later = await lease(connector, at + LEASE + 5)
     assert len(later.items) == 2
+
+
+async def test_live_override_limits_the_functions_own_keys(connector: Connector) -> None:
+    # Synced: 3 per function, 5 per env key. The override (1) is read when the run's keys are
+    # stored, whatever limit the caller passed; the shared env key keeps its own.
+    await connector.write(lambda tx: overrides_repo.save(tx, "app-f", "{}", 1, None, NOW))
+    await connector.write(queue_runs(4, (("fn:f", 3), ("env:x", 5)), slug="app-f"))  # type: ignore[arg-type]
+    await connector.write(queue_runs(2, (("env:x", 5),), slug="app-f"))  # type: ignore[arg-type]
+    at = NOW + 10
+    leased = await lease(connector, at)
+    assert len(leased.items) == 3, "one of the function's runs, both runs of the env key only"
+    # Raised: the queued runs take the new limit at the next lease.
+    relimit = overrides_repo.Relimit(function_id="f", whole=2, keyed=2)
+    await connector.write(lambda tx: overrides_repo.relimit(tx, relimit))
+    assert len((await lease(connector, at + 1)).items) == 1
+    assert len((await lease(connector, at + 2)).items) == 0, "2 in flight: the new limit"
 
 
 async def test_two_keys_each_must_have_room(connector: Connector) -> None:

@@ -24,6 +24,7 @@ from mainspring.api import (
     docs,
     endpoints,
     events,
+    functions,
     gql,
     health,
     observability,
@@ -308,6 +309,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *endpoints.routes,
             *operations.routes,
             *admin.routes,
+            *functions.routes,  # after admin's `/v1/functions/paused`
             *runs.routes,
             *run_metadata.routes,
             *traces.routes,

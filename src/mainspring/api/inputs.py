@@ -119,6 +119,36 @@ class ReleaseBody(BaseModel):
     skip_held_events: bool = Field(False, description="end held runs instead")
 
 
+class ThrottleOverride(BaseModel):
+    limit: int = Field(ge=1)
+    period: str = Field(description="duration, at least 1s, e.g. `1m`")
+    burst: int = Field(1, ge=1)
+
+
+class RateLimitOverride(BaseModel):
+    limit: int = Field(ge=1)
+    period: str = Field(description="duration up to 24h, e.g. `1h`")
+
+
+class PriorityOverride(BaseModel):
+    run: str = Field(description="CEL over `event`: seconds to move the run ahead (or back)")
+
+
+class OverridesBody(BaseModel):
+    """Each field wins over the synced value until cleared; absent or null: the synced value.
+    Throttle and rate limit keep the synced `key`."""
+
+    concurrency: int | None = Field(None, ge=1, description="caps the function's own keys")
+    throttle: ThrottleOverride | None = None
+    rateLimit: RateLimitOverride | None = None
+    priority: PriorityOverride | None = None
+    requested_by: str | None = None
+
+
+class OverridesClear(BaseModel):
+    requested_by: str | None = None
+
+
 class CancellationBody(BaseModel):
     app_id: str | None = None
     function_id: str

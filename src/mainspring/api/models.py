@@ -242,6 +242,31 @@ class PauseState(BaseModel):
     since: str | None
 
 
+class FlowOverrides(BaseModel):
+    """A function's flow control: as synced, as overridden live (the override wins)."""
+
+    function_id: str
+    synced: dict[str, Any]
+    overrides: dict[str, Any]
+    updated_at: str | None
+    updated_by: str | None
+
+
+class FunctionTrigger(BaseModel):
+    event: str | None
+    expression: str | None
+    cron: str | None
+
+
+class FunctionSummary(BaseModel):
+    function_id: str
+    name: str
+    app_id: str
+    triggers: list[FunctionTrigger]
+    paused: bool
+    flow: FlowOverrides
+
+
 class Resumed(BaseModel):
     function_id: str
     paused: bool

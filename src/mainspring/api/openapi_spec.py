@@ -216,6 +216,29 @@ OPERATIONS: Paths = {
             body=i.HoldBody,
         ),
     },
+    "/v1/functions": {"get": Op("Functions", "Synced functions", ok(E[list[m.FunctionSummary]]))},
+    "/v1/functions/{function_id}": {
+        "get": Op("Functions", "One function", {**ok(E[m.FunctionSummary]), **NOT_FOUND})
+    },
+    "/v1/functions/{function_id}/overrides": {
+        "get": Op(
+            "Functions",
+            "Flow control: synced and overridden",
+            {**ok(E[m.FlowOverrides]), **NOT_FOUND},
+        ),
+        "put": Op(
+            "Functions",
+            "Replace the live overrides (concurrency, throttle, rateLimit, priority)",
+            {**ok(E[m.FlowOverrides]), **NOT_FOUND, **BAD},
+            body=i.OverridesBody,
+        ),
+        "delete": Op(
+            "Functions",
+            "Clear the live overrides: the synced config applies again",
+            {**ok(E[m.FlowOverrides]), **NOT_FOUND, **BAD},
+            body=i.OverridesClear,
+        ),
+    },
     "/v1/functions/{function_id}/resume": {
         "post": Op(
             "Functions",

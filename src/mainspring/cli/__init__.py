@@ -1,4 +1,6 @@
-"""The `mainspring` command line: `dev`, `start`, `migrate`, `keys …`, `version`.
+"""The `mainspring` command line: `dev`, `start`, `migrate`, `keys …`, `version`, and the client
+commands against a running server (`send`, `invoke`, `runs …`, `functions …`, `kill-switch …`)
+over its public REST API; their exit codes are in cli/client.py.
 
 The flags are the ones `inngest-cli dev` and `inngest start` users already type, each with its
 environment twins (cli/options.py). Failures print one line, never a traceback."""
@@ -10,7 +12,7 @@ import sys
 import click
 
 from mainspring import __version__, errors
-from mainspring.cli import keys, server
+from mainspring.cli import client, events, functions, keys, kill_switch, runs, server
 
 ERROR_PREFIX = "mainspring: error:"
 
@@ -30,6 +32,11 @@ cli.add_command(server.dev)
 cli.add_command(server.start)
 cli.add_command(server.migrate)
 cli.add_command(keys.keys)
+cli.add_command(events.send)
+cli.add_command(events.invoke)
+cli.add_command(runs.runs)
+cli.add_command(functions.functions)
+cli.add_command(kill_switch.kill_switch)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -46,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
+    except client.ApiError as exc:
+        _fail(exc.message, exc.exit_code)
     except errors.MainspringError as exc:
         _fail(exc.message, 2 if isinstance(exc, errors.ConfigError) else 1)
     except KeyboardInterrupt:

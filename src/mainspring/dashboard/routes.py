@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from mainspring import errors
 from mainspring.api.state import services
-from mainspring.dashboard import actions, audit_page, views
+from mainspring.dashboard import actions, audit_page, overrides, views
 from mainspring.dashboard.render import HERE, page
 from mainspring.reads.filters import RunFilter, parse_run_filter
 
@@ -128,7 +128,12 @@ async def function_detail(request: Request) -> Response:
     summary = views.function_summary(function)
     stats = await views.function_stats(app, function.slug)
     recent = await views.runs_page(app, RunFilter(function_slug=function.slug, limit=20))
-    context = {"function": summary, "stats": stats, "recent": recent.runs}
+    context = {
+        "function": summary,
+        "stats": stats,
+        "recent": recent.runs,
+        "overrides": overrides.context(function),
+    }
     context.update(await actions.function_controls(request, function.slug))
     return page(request, "pages/function.html", context)
 
@@ -172,5 +177,6 @@ routes: list[BaseRoute] = [
     Route("/ui/operations/panel", operations_panel, methods=["GET"]),
     *actions.routes,
     *audit_page.routes,
+    *overrides.routes,
     Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
 ]

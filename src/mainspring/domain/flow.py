@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The stored limit of a function's own concurrency key that has none: a live override gave the
+# function a limit, and runs started under it keep the key after the override is cleared.
+UNLIMITED = 2**31 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class ConcurrencyLimit:
@@ -76,4 +80,26 @@ class FlowConfig:
             or self.idempotency
             or self.singleton
             or self.priority
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOverrides:
+    """An operator's live overrides of a function's flow control; each wins over the synced
+    setting until cleared (None: the synced setting applies)."""
+
+    concurrency: int | None = None
+    throttle: Throttle | None = None
+    rate_limit: RateLimit | None = None
+    priority: str | None = None
+    updated_at: int | None = None
+    updated_by: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.concurrency is None
+            and self.throttle is None
+            and self.rate_limit is None
+            and self.priority is None
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from mainspring.domain.flow import FlowConfig
+from mainspring.domain.flow import FlowConfig, FlowOverrides
 
 DEFAULT_RETRIES = 3
 MAX_RETRIES = 20
@@ -59,6 +59,8 @@ class FunctionDef:
     # A durable endpoint: no triggers; its runs start in the app and are continued by replaying
     # their `inngest/http.request` at its URL (`protocol/endpoints.py`).
     endpoint: bool = False
+    # An operator's live overrides (already folded into `flow`, which is what the engine obeys).
+    overrides: FlowOverrides | None = field(default=None, compare=False)
 
     @property
     def max_attempts(self) -> int:

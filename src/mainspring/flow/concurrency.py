@@ -16,6 +16,8 @@ from typing import Any
 from mainspring.domain.flow import ConcurrencyLimit
 from mainspring.flow import keys
 
+OWN_PREFIX = "fn:"  # the keys of a function's own limits (scope fn), as `run_slots` builds them
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -32,7 +34,7 @@ def run_slots(
     slots = []
     for limit in limits:
         if limit.scope == "fn":
-            key = keys.scoped(f"fn:{function_id}", limit.key, event)
+            key = keys.scoped(f"{OWN_PREFIX}{function_id}", limit.key, event)
         else:
             key = f"{limit.scope}:{keys.digest(keys.key_value(limit.key, event))}"
         slots.append((key, limit.limit))

@@ -11,6 +11,7 @@ from mainspring.domain.flow import (
     ConcurrencyLimit,
     Debounce,
     FlowConfig,
+    FlowOverrides,
     RateLimit,
     Singleton,
     Throttle,
@@ -172,3 +173,46 @@ def parse(config: dict[str, Any], where: str = "") -> FlowConfig:
         batch=_batch(config.get("batchEvents"), f"{prefix}batchEvents"),
         priority=_priority(config.get("priority"), f"{prefix}priority"),
     )
+
+
+OVERRIDE_FIELDS = ("concurrency", "throttle", "rateLimit", "priority")
+
+
+def parse_overrides(body: Any) -> FlowOverrides:
+    """An override body (`PUT /v1/functions/{id}/overrides`), in the SDK's shapes; a throttle or
+    rate limit override keeps the synced key, so it takes none. Errors name the field."""
+    body = _object(body, "body")
+    for name in body:
+        if name not in OVERRIDE_FIELDS:
+            raise _fail(name, f"unknown override; one of {', '.join(OVERRIDE_FIELDS)}")
+    for name in ("throttle", "rateLimit"):
+        if isinstance(body.get(name), dict) and "key" in body[name]:
+            raise _fail(f"{name}.key", "an override keeps the synced key")
+    concurrency = body.get("concurrency")
+    return FlowOverrides(
+        concurrency=None if concurrency is None else _int(concurrency, "concurrency", minimum=1),
+        throttle=_throttle(body.get("throttle"), "throttle"),
+        rate_limit=_rate_limit(body.get("rateLimit"), "rateLimit"),
+        priority=_priority(body.get("priority"), "priority"),
+    )
+
+
+def dump_overrides(overrides: FlowOverrides) -> dict[str, Any]:
+    """The stored and answered shape: what `parse_overrides` reads back (unset fields left out)."""
+    shape: dict[str, Any] = {}
+    if overrides.concurrency is not None:
+        shape["concurrency"] = overrides.concurrency
+    if overrides.throttle is not None:
+        rule = overrides.throttle
+        period = _period(rule.period_ms)
+        shape["throttle"] = {"limit": rule.limit, "period": period, "burst": rule.burst}
+    if overrides.rate_limit is not None:
+        limit = overrides.rate_limit
+        shape["rateLimit"] = {"limit": limit.limit, "period": _period(limit.period_ms)}
+    if overrides.priority is not None:
+        shape["priority"] = {"run": overrides.priority}
+    return shape
+
+
+def _period(ms: int) -> str:
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"

@@ -17,9 +17,10 @@ from mainspring.domain.functions import (
     FunctionDef,
     Trigger,
 )
+from mainspring.flow import overrides as flow_overrides
 from mainspring.protocol import wire
 from mainspring.protocol.endpoints import Endpoint
-from mainspring.registry import endpoints, flow_config
+from mainspring.registry import endpoints, flow_config, overrides
 from mainspring.store.base import Connector, Row, Tx
 from mainspring.store.repos import apps as apps_repo
 
@@ -94,6 +95,7 @@ def function_from_row(row: Any) -> FunctionDef:
     step = config.steps.get("step") or next(iter(config.steps.values()))
     timeouts = config.timeouts or wire.TimeoutsConfig()
     dumped = config.model_dump(by_alias=True, exclude_none=True)
+    live = overrides.from_row(row)
     return FunctionDef(
         id=row["id"],
         app_id=row["app_id"],
@@ -116,8 +118,9 @@ def function_from_row(row: Any) -> FunctionDef:
         ),
         start_timeout_ms=_ms(timeouts.start),
         finish_timeout_ms=_ms(timeouts.finish),
-        flow=flow_config.parse(dumped),
+        flow=flow_overrides.effective(flow_config.parse(dumped), live),
         config=dumped,
+        overrides=live,
     )
 
 
@@ -266,6 +269,23 @@ class Registry:
         if result.modified:
             await self.load()
         return result
+
+    async def set_overrides(
+        self, slug: str, body: Any, now: int, updated_by: str | None = None
+    ) -> FunctionDef:
+        """Replace the function's live overrides with `body` (`{}` clears them); effective at
+        once here, in other processes on their registry notification (registry/overrides.py)."""
+        function = await self.find(slug)
+        if function is None:
+            raise errors.NotFound(f"function {slug} not found")
+        new = flow_config.parse_overrides(body)
+        actor = audit.current()
+        await overrides.write(self._connector, function, new, updated_by or actor, now, actor)
+        await self.load()
+        changed = self._by_slug.get(slug)
+        if changed is None:  # archived by a sync meanwhile
+            raise errors.NotFound(f"function {slug} not found")
+        return changed
 
     async def delete_app(self, app_id: str, now: int) -> Row | None:
         """Archive an app and its functions (GraphQL `deleteApp`); the app as it was, or None

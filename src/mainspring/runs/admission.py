@@ -23,6 +23,7 @@ IDEMPOTENCY_PERIOD_MS = 24 * 3600 * 1000
 
 @dataclass(slots=True)
 class Admission:
+    function_slug: str
     available_at: int
     slots: flow_repo.Slots = ()
     skip_reason: str | None = None
@@ -32,7 +33,7 @@ class Admission:
 
 def decide(tx: Tx, function: FunctionDef, event: dict[str, Any], now: int) -> Admission:
     flow = function.flow
-    admission = Admission(available_at=now)
+    admission = Admission(function.slug, available_at=now)
     if flow.singleton is not None:
         key = keys.scoped(f"singleton:{function.id}", flow.singleton.key, event)
         holder, running = flow_repo.lock_singleton(tx, key)
@@ -92,8 +93,10 @@ def skip(tx: Tx, function: FunctionDef, event_internal_id: str, reason: str, now
 def place(tx: Tx, run_id: str, admission: Admission, now: int) -> None:
     """Apply the decision to the run just created: keys, first call's time, singleton holder."""
     if admission.slots:
-        flow_repo.set_run_slots(tx, run_id, admission.slots)
+        flow_repo.set_run_slots(tx, run_id, admission.slots, admission.function_slug)
     if admission.slots or admission.available_at != now:
-        flow_repo.place_discovery(tx, run_id, admission.available_at, admission.slots)
+        flow_repo.place_discovery(
+            tx, run_id, admission.available_at, admission.slots, admission.function_slug
+        )
     if admission.singleton_key is not None:
         flow_repo.set_singleton(tx, admission.singleton_key, run_id)

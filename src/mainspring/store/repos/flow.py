@@ -74,25 +74,41 @@ def lease(tx: Tx, *, owner: str, now: int, lease_until: int, limit: int) -> Leas
     return Leased(items, outlook["at"], blocked)
 
 
-def set_run_slots(tx: Tx, run_id: str, slots: Slots) -> None:
-    """Remember a run's concurrency keys; its later `call` items copy them at enqueue."""
-    tx.write("flow_insert_run_keys", {"run_id": run_id, **_columns(slots)})
+def set_run_slots(tx: Tx, run_id: str, slots: Slots, function_slug: str) -> None:
+    """Remember a run's concurrency keys; its later `call` items copy them at enqueue. The
+    function's own keys take its live override, read in this transaction (issue 19)."""
+    tx.write("flow_insert_run_keys", {"run_id": run_id, **_columns(slots, function_slug)})
 
 
 def forget_run(tx: Tx, run_id: str) -> None:
     tx.write("flow_delete_run_keys", {"run_id": run_id})
 
 
-def place_discovery(tx: Tx, run_id: str, available_at: int, slots: Slots) -> None:
+def place_discovery(
+    tx: Tx, run_id: str, available_at: int, slots: Slots, function_slug: str
+) -> None:
     """Set the first call's start time and keys (the run was created before they were known)."""
     params = {"dedupe_key": discovery_key(run_id), "available_at": available_at}
-    tx.write("flow_place_discovery", {**params, **_columns(slots)})
+    tx.write("flow_place_discovery", {**params, **_columns(slots, function_slug)})
 
 
-def _columns(slots: Slots) -> dict[str, Any]:
+def _columns(slots: Slots, function_slug: str) -> dict[str, Any]:
     padded = list(slots) + [(None, None)] * (2 - len(slots))
     (ck1, lim1), (ck2, lim2) = padded[:2]
-    return {"ck1": ck1, "ck1_limit": lim1, "ck2": ck2, "ck2_limit": lim2}
+    return {
+        "ck1": ck1,
+        "ck1_limit": lim1,
+        "ck1_own": _own(ck1),
+        "ck2": ck2,
+        "ck2_limit": lim2,
+        "ck2_own": _own(ck2),
+        "slug": function_slug,
+    }
+
+
+def _own(key: str | None) -> bool:
+    """A key of the function itself (scope fn), which a live override re-limits."""
+    return key is not None and key.startswith(concurrency.OWN_PREFIX)
 
 
 def lock_bucket(tx: Tx, key: str) -> tuple[int | None, list[int]]:

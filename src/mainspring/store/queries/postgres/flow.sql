@@ -52,8 +52,16 @@ SELECT (SELECT MIN(available_at) FROM queue WHERE available_at > %(now)s) AS at,
     (SELECT 1 FROM queue WHERE available_at <= %(now)s LIMIT 1) AS due;
 
 -- name: flow_insert_run_keys
+-- A function's own keys (`ckN_own`: scope fn) take its live concurrency override when there is
+-- one: read here, in the run's transaction, so a process that has not yet reloaded its
+-- function set still stores the limit the operator set (issue 19).
 INSERT INTO run_flow (run_id, ck1, ck1_limit, ck2, ck2_limit)
-VALUES (%(run_id)s, %(ck1)s, %(ck1_limit)s, %(ck2)s, %(ck2_limit)s)
+VALUES (%(run_id)s, %(ck1)s,
+    CASE WHEN %(ck1_own)s THEN COALESCE((SELECT concurrency FROM function_overrides
+        WHERE function_slug = %(slug)s), %(ck1_limit)s) ELSE %(ck1_limit)s END,
+    %(ck2)s,
+    CASE WHEN %(ck2_own)s THEN COALESCE((SELECT concurrency FROM function_overrides
+        WHERE function_slug = %(slug)s), %(ck2_limit)s) ELSE %(ck2_limit)s END)
 ON CONFLICT (run_id) DO NOTHING;
 
 -- name: flow_delete_run_keys
@@ -61,8 +69,12 @@ DELETE FROM run_flow WHERE run_id = %(run_id)s;
 
 -- name: flow_place_discovery
 -- The first call of a new run: its start time (throttle, priority) and concurrency keys.
-UPDATE queue SET available_at = %(available_at)s, ck1 = %(ck1)s, ck1_limit = %(ck1_limit)s, ck2 = %(ck2)s,
-    ck2_limit = %(ck2_limit)s
+-- Own keys take the live override, as in flow_insert_run_keys.
+UPDATE queue SET available_at = %(available_at)s, ck1 = %(ck1)s, ck2 = %(ck2)s,
+    ck1_limit = CASE WHEN %(ck1_own)s THEN COALESCE((SELECT concurrency FROM function_overrides
+        WHERE function_slug = %(slug)s), %(ck1_limit)s) ELSE %(ck1_limit)s END,
+    ck2_limit = CASE WHEN %(ck2_own)s THEN COALESCE((SELECT concurrency FROM function_overrides
+        WHERE function_slug = %(slug)s), %(ck2_limit)s) ELSE %(ck2_limit)s END
 WHERE dedupe_key = %(dedupe_key)s;
 
 -- name: flow_ensure_bucket

@@ -39,12 +39,16 @@ ON CONFLICT (slug) DO UPDATE SET app_id = excluded.app_id, name = excluded.name,
     config = excluded.config, archived_at = NULL, updated_at = excluded.updated_at;
 
 -- name: list_active_functions
-SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
+SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name,
+    o.config AS overrides, o.updated_at AS overrides_at, o.updated_by AS overrides_by
 FROM functions f JOIN apps a ON a.id = f.app_id
+LEFT JOIN function_overrides o ON o.function_slug = f.slug
 WHERE f.archived_at IS NULL ORDER BY f.slug;
 
 -- name: get_function_by_slug
 -- One function by slug, archived or not (a run's function after its app was deleted).
-SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name
+SELECT f.id, f.app_id, f.slug, f.name, f.config, a.name AS app_name,
+    o.config AS overrides, o.updated_at AS overrides_at, o.updated_by AS overrides_by
 FROM functions f JOIN apps a ON a.id = f.app_id
+LEFT JOIN function_overrides o ON o.function_slug = f.slug
 WHERE f.slug = :slug;
