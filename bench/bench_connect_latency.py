@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in sessions.values():
             s.stop()
         PROCS.stop_all()
+        shutil.rmtree(base, ignore_errors=True)
     result = {
         "runs": args.runs,
         "event_to_first_call": {t: summary_ms(v) for t, v in first.items()},
