@@ -60,12 +60,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectStack]:
     try:
         invoker.start()
         server.start()
+        for worker in workers.values():  # all at once: they join in parallel
+            worker.spawn()
         for worker in workers.values():
-            worker.start(api)
+            worker.wait_joined(api)
         api.wait_for_sync((*SLUGS, "inv-caller"))
         yield ConnectStack(server, api, SideEffects(sidefx), workers)
     finally:
         api.close()
+        for worker in workers.values():
+            worker.terminate()
         for worker in workers.values():
             worker.stop()
         invoker.stop()
@@ -246,6 +250,10 @@ def test_graphql_lists_the_worker_connections(stack: ConnectStack) -> None:
     }
     bad = gql(stack, 'query { workerConnection(connectionId: "nope") { id } }')
     assert bad["errors"][0]["extensions"]["argument"] == "connectionId"
+    bad_cursor = gql(stack, WORKERS_QUERY, filter={}, first=1, after="x")
+    assert bad_cursor["errors"][0]["extensions"]["argument"] == "after"
+    bad_app = gql(stack, WORKERS_QUERY, filter={"appIDs": ["nope"]}, first=1)
+    assert bad_app["errors"][0]["extensions"]["argument"] == "filter.appIDs"
 
 
 def test_a_call_waits_for_its_absent_app_and_goes_out_when_a_worker_connects(
