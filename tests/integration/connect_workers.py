@@ -58,6 +58,9 @@ class ConnectWorker:
 
     def start(self, api: Api, *, timeout: float = 30.0) -> None:
         self.spawn()
+        self.wait_joined(api, timeout=timeout)
+
+    def wait_joined(self, api: Api, *, timeout: float = 30.0) -> None:
         wait_until(
             lambda: self.instance in connected(api) or None,
             timeout=timeout,
@@ -70,10 +73,15 @@ class ConnectWorker:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting (stop several at once, then `stop` each)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -89,6 +89,21 @@ def test_non_retriable_error_fails_the_run(stack: TsConnect) -> None:
     assert len(sidefx.select(run_id=run["run_id"], step="boom")) == 1
 
 
+def test_worker_status_reports_show_the_call_the_worker_holds(stack: TsConnect) -> None:
+    """The TypeScript SDK sends WORKER_STATUS every `status_interval` (5 s, offered in
+    GATEWAY_CONNECTION_READY): the worker holding a slow step reports it in flight."""
+    api = stack.api
+    run_id = str(api.run_for_event(api.send_event("ts-cw/slow", {"hold_ms": 5500}))["run_id"])
+
+    def holding() -> dict[str, object] | None:
+        workers = api.data("/v1/connect/workers")
+        return next((w for w in workers if w["reported_in_flight"] == 1), None)
+
+    worker = wait_until(holding, timeout=10, what="a WORKER_STATUS with the call in flight")
+    assert worker["in_flight"] == 1 and worker["reported_at"] and worker["status"] == "READY"
+    api.wait_for_run_status(run_id, "Completed", timeout=20)
+
+
 def test_a_worker_killed_mid_step_loses_its_call_to_the_other(stack: TsConnect) -> None:
     api, sidefx = stack.api, stack.sidefx
     run_id = str(api.run_for_event(api.send_event("ts-cw/slow", {"hold_ms": 1500}))["run_id"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
@@ -20,7 +21,7 @@ from mainspring.connect.hub import HEARTBEAT_S, Hub, Worker
 from mainspring.connect.session import Register, Session
 from mainspring.connect.tokens import Tokens
 from mainspring.domain.functions import FunctionDef
-from mainspring.execution.driver import Reply
+from mainspring.execution.driver import Reply, WorkerLost
 from mainspring.protocol import connect as wire
 from mainspring.store.base import PubSub
 from mainspring.supervision import Component, start_supervised
@@ -28,6 +29,11 @@ from mainspring.supervision import Component, start_supervised
 log = logging.getLogger("mainspring.connect")
 GATEWAY_PATH = "/v0/connect"
 SWEEP_S = 1.0
+# a call of an app with no worker connected anywhere (see Gateway._wait_for_worker)
+MAX_PARKED = 4
+PARK_S = 2.0
+ABSENT_DELAY_MIN_S = 0.5
+ABSENT_DELAY_MAX_S = 10.0
 
 
 class Gateway:
@@ -41,7 +47,11 @@ class Gateway:
     ) -> None:
         self.port = port
         self._public_url = public_url
+        self.id = str(ULID())  # this process's gateway: `gatewayId`, and its group below
+        self.group = f"mainspring-{self.id}"
         self.hub = Hub()
+        self._absent_since: dict[str, float] = {}  # app name -> when a call found no worker
+        self._parked = 0  # calls waiting here for a worker of their app to connect
         # several processes on PostgreSQL: calls forwarded to the process holding a worker
         self.cluster = Cluster(self.hub, pubsub) if pubsub is not None else None
         self._tokens = Tokens(signing_key)
@@ -53,11 +63,24 @@ class Gateway:
 
     # --- the start call --------------------------------------------------------------------
 
-    def start_response(self, host: str, secure: bool) -> bytes:
+    def start_response(self, host: str, secure: bool, body: bytes = b"") -> bytes:
         """StartResponse for a worker that reached the API at `host`: the gateway is the same
-        host on the gateway port. The StartRequest's `exclude_gateways` (gateways that failed
-        the worker) is not read: each process has one gateway, and a worker that wants another
-        process reaches it through its load balancer."""
+        host on the gateway port.
+
+        `exclude_gateways` (the groups whose connection failed the worker; the TypeScript SDK
+        sends them) is honoured by naming each process's gateway afresh (`mainspring-<ULID>`):
+        the group of a process that stopped or restarted is never handed out again. The one
+        group a process can hand out is its own; when the worker excluded it (this gateway
+        dropped it, say after missed heartbeats) a new connection to it is still the best
+        offer this process has, and a load balancer in front of several processes spreads the
+        next start call anyway: it is logged and answered."""
+        request = wire.StartRequest()
+        try:
+            request.ParseFromString(body)
+        except Exception:
+            pass  # the SDKs always send one; an empty or odd body asks for nothing special
+        if self.group in request.exclude_gateways:
+            log.info("connect start: a worker excluded gateway %s; offered again", self.group)
         connection_id = str(ULID())
         hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         endpoint = self._public_url or (
@@ -67,7 +90,7 @@ class Gateway:
         response = wire.StartResponse(
             connection_id=connection_id,
             gateway_endpoint=endpoint,
-            gateway_group=f"mainspring-{self.port}",
+            gateway_group=self.group,
             session_token=token,
             sync_token=token,
         )
@@ -92,7 +115,7 @@ class Gateway:
         return Starlette(routes=[WebSocketRoute(GATEWAY_PATH, self._socket)])
 
     async def _socket(self, socket: WebSocket) -> None:
-        session = Session(socket, self.hub, self._tokens, self._register)
+        session = Session(socket, self.hub, self._tokens, self._register, self.id)
         self._sessions.add(session)
         try:
             await session.run()
@@ -115,9 +138,40 @@ class Gateway:
             request_payload=body,
             run_id=run_id,
         )
+        if not self._reachable(app_name) and not await self._wait_for_worker(app_name):
+            raise WorkerLost(
+                f"no connect worker of app {app_name} is connected",
+                retry_in_ms=self._absent_delay_ms(app_name),
+            )
+        self._absent_since.pop(app_name, None)
         if self.cluster is None or self.hub.serves(app_name):
             return await self.hub.call(request)
         return await self.cluster.forward(request)
+
+    def _reachable(self, app_name: str) -> bool:
+        return self.hub.serves(app_name) or (
+            self.cluster is not None and self.cluster.serves(app_name)
+        )
+
+    async def _wait_for_worker(self, app_name: str) -> bool:
+        """A call of an app with no worker anywhere: a few calls (MAX_PARKED) wait here for
+        one to connect, so the first calls after it does go out at once; the rest go back to
+        the queue at once (each waiting call holds a queue slot other apps may need)."""
+        self._absent_since.setdefault(app_name, time.monotonic())
+        if self._parked >= MAX_PARKED:
+            return False
+        self._parked += 1
+        try:
+            return await self.hub.wait_for_worker(app_name, PARK_S)
+        finally:
+            self._parked -= 1
+
+    def _absent_delay_ms(self, app_name: str) -> int:
+        """When a call of an absent app is tried again: half as long as the app has been
+        absent, between 0.5 s and 10 s. A worker connecting within that time waits at most
+        that long for the backlog (the parked calls go out at once)."""
+        absent_for = time.monotonic() - self._absent_since.get(app_name, time.monotonic())
+        return int(min(ABSENT_DELAY_MAX_S, max(ABSENT_DELAY_MIN_S, absent_for / 2)) * 1000)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -144,7 +198,7 @@ class Gateway:
         """GATEWAY_CLOSING: workers open a connection to another process at once and finish
         the requests they hold on this one, which stays open until `stop`."""
         for worker in self.hub.workers():
-            worker.capacity = 0
+            worker.drain()
             try:
                 await worker.send(wire.frame(wire.Kind.GATEWAY_CLOSING))
             except Exception:
@@ -159,6 +213,10 @@ class Gateway:
 
     def workers(self) -> list[Worker]:
         return self.hub.workers()
+
+    def recent_workers(self) -> list[Worker]:
+        """Connected workers, then the last ones that left (`workerConnections`)."""
+        return self.hub.recent()
 
     def connected(self, app_url: str) -> bool | None:
         """None for an HTTP app; for a connect app, whether some process holds a worker of it."""

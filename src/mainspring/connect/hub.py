@@ -1,9 +1,11 @@
 """The workers connected to this process, and the step calls in flight on them.
 
 A call picks a worker of the app with free capacity (`maxWorkerConcurrency`; none means no cap),
-the one with the fewest calls in flight, so load spreads fairly. The call waits for the worker's
-WORKER_REPLY; it fails with `WorkerLost` (the queue item goes back, no attempt counted) when the
-worker closes, stops heartbeating, or neither acknowledges nor extends the request in time.
+the one with the fewest calls in flight, and among equals the one picked longest ago, so load
+spreads fairly (idle workers take turns rather than the first one taking every call). The call
+waits for the worker's WORKER_REPLY; it fails with `WorkerLost` (the queue item goes back, no
+attempt counted) when the worker closes, stops heartbeating, or neither acknowledges nor
+extends the request in time.
 While the call is awaited the queue worker of this process keeps the item's lease renewed, so no
 other process takes it: a request is never live on two workers at once.
 """
@@ -11,7 +13,9 @@ other process takes it: a request is never live on two workers at once.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +32,8 @@ EXTEND_LEASE_S = 5
 MISSED_HEARTBEATS = 3  # a worker silent this many intervals is gone
 ACK_TIMEOUT_S = 10.0  # a request neither acknowledged nor extended for this long is lost
 FREE_WORKER_WAIT_S = 2.0  # how long a call waits for a free worker before going back
+STATUS_S = 5  # WORKER_STATUS interval asked of the SDKs that report it (the TypeScript one)
+GONE_KEPT = 100  # disconnected workers remembered for `workerConnections`
 _STATUS = {wire.SDKResponseStatus.DONE: 200, wire.SDKResponseStatus.NOT_COMPLETED: 206}
 
 
@@ -46,9 +52,40 @@ class Worker:
     last_seen: float = field(default_factory=time.monotonic)
     last_heartbeat: float = field(default_factory=time.time)
     in_flight: dict[str, _Pending] = field(default_factory=dict)
+    details: WorkerDetails = field(default_factory=lambda: WorkerDetails())
+    status: str = "READY"  # READY, DRAINING (paused or shutting down), DISCONNECTED
+    disconnected_at: float | None = None
+    disconnect_reason: str | None = None
+    reported_in_flight: int | None = None  # the SDK's own count (WORKER_STATUS)
+    reported_at: float | None = None
+    last_picked: int = 0  # the hub's pick counter when this worker was last given a call
 
     def free(self) -> bool:
         return self.capacity is None or len(self.in_flight) < self.capacity
+
+    def drain(self) -> None:
+        """No new calls (WORKER_PAUSE, a shutdown the SDK reported, GATEWAY_CLOSING); the ones
+        it holds finish."""
+        self.capacity = 0
+        self.status = "DRAINING"
+
+
+@dataclass(frozen=True)
+class WorkerDetails:
+    """What WORKER_CONNECT said about the worker beyond routing (shown by `workerConnections`)."""
+
+    gateway_id: str = ""
+    ip: str = ""
+    max_concurrency: int = 0  # as sent; 0 when the worker set none
+    sdk_language: str = ""
+    sdk_version: str = ""
+    platform: str = ""
+    cpu_cores: int = 0
+    mem_bytes: int = 0
+    os: str = ""
+    app_versions: dict[str, str] = field(default_factory=dict)
+    function_counts: dict[str, int] = field(default_factory=dict)
+    group_hashes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -63,6 +100,9 @@ class Hub:
         self._workers: dict[str, Worker] = {}
         self._pending: dict[str, _Pending] = {}
         self._freed = asyncio.Event()
+        self._joined = asyncio.Event()  # replaced after each join: waiters see the next one
+        self._picks = itertools.count(1)
+        self._gone: deque[Worker] = deque(maxlen=GONE_KEPT)
         self.changed = asyncio.Event()  # a worker joined or left (the cluster announces it)
 
     # --- workers -------------------------------------------------------------------------
@@ -71,17 +111,50 @@ class Hub:
         self._workers[worker.connection_id] = worker
         self._freed.set()
         self.changed.set()
+        self._joined.set()
+        self._joined = asyncio.Event()
 
     def remove(self, worker: Worker, reason: str) -> None:
         """The worker is gone: each call it held goes back to the queue."""
         if self._workers.get(worker.connection_id) is worker:
             del self._workers[worker.connection_id]
             self.changed.set()
+            worker.status, worker.disconnect_reason = "DISCONNECTED", reason
+            worker.disconnected_at = time.time()
+            self._gone.append(worker)
         for request_id, pending in list(worker.in_flight.items()):
             self._drop(request_id, pending, f"connect worker {worker.instance_id} {reason}")
 
     def workers(self) -> list[Worker]:
         return list(self._workers.values())
+
+    def recent(self) -> list[Worker]:
+        """The workers connected now, then the last GONE_KEPT that left (newest first)."""
+        return [*self._workers.values(), *reversed(self._gone)]
+
+    async def wait_for_worker(self, app_name: str, timeout_s: float) -> bool:
+        """Whether a worker of the app is connected here, waiting up to `timeout_s` for one."""
+        deadline = time.monotonic() + timeout_s
+        while not self.serves(app_name):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._joined.wait(), left)
+            except TimeoutError:
+                return False
+        return True
+
+    def reported(self, worker: Worker, in_flight: list[str], shutting_down: bool) -> None:
+        """WORKER_STATUS: the SDK's view. The requests it lists are held (as an extension
+        would say); a worker shutting down gets no new calls."""
+        worker.reported_in_flight, worker.reported_at = len(in_flight), time.time()
+        for request_id in in_flight:
+            pending = worker.in_flight.get(request_id)
+            if pending is not None:
+                pending.touched = time.monotonic()
+        if shutting_down:
+            worker.drain()
 
     def serves(self, app_name: str) -> bool:
         return any(app_name in worker.apps for worker in self._workers.values())
@@ -120,7 +193,9 @@ class Hub:
             candidates = [w for w in self._workers.values() if app_name in w.apps]
             free = [w for w in candidates if w.free()]
             if free:
-                return min(free, key=lambda w: len(w.in_flight))
+                worker = min(free, key=lambda w: (len(w.in_flight), w.last_picked))
+                worker.last_picked = next(self._picks)
+                return worker
             if not candidates:
                 raise WorkerLost(f"no connect worker of app {app_name} is connected here")
             left = deadline - time.monotonic()
@@ -170,6 +245,7 @@ class Hub:
 
 def worker_view(worker: Worker) -> dict[str, Any]:
     """A worker as the API and the Apps page show it."""
+    reported = worker.reported_at
     return {
         "connection_id": worker.connection_id,
         "instance_id": worker.instance_id,
@@ -179,6 +255,9 @@ def worker_view(worker: Worker) -> dict[str, Any]:
         "last_heartbeat_at": rfc3339(int(worker.last_heartbeat * 1000)),
         "in_flight": len(worker.in_flight),
         "capacity": worker.capacity,
+        "status": worker.status,
+        "reported_in_flight": worker.reported_in_flight,
+        "reported_at": None if reported is None else rfc3339(int(reported * 1000)),
     }
 
 

@@ -8,6 +8,7 @@ extensions and replies, each answered as the SDKs expect.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mainspring import errors
 from mainspring.connect import routes
-from mainspring.connect.hub import EXTEND_LEASE_S, HEARTBEAT_S, Hub, Worker
+from mainspring.connect.hub import EXTEND_LEASE_S, HEARTBEAT_S, STATUS_S, Hub, Worker, WorkerDetails
 from mainspring.connect.tokens import Tokens
 from mainspring.protocol import connect as wire
 
@@ -53,14 +54,43 @@ def register_body(app: Any, sdk: str) -> dict[str, Any]:
     return body
 
 
+def details_of(request: Any, gateway_id: str, ip: str) -> WorkerDetails:
+    """What `workerConnections` shows of a WORKER_CONNECT beyond routing."""
+    system = request.system_attributes
+    counts, hashes, versions = {}, {}, {}
+    for app in request.apps:
+        counts[app.app_name] = len(orjson.loads(app.functions)) if app.functions else 0
+        # the group hash names the app's exact function configs (equal configs, equal hash)
+        hashes[app.app_name] = hashlib.sha256(bytes(app.functions)).hexdigest()[:16]
+        if app.HasField("app_version"):
+            versions[app.app_name] = app.app_version
+    return WorkerDetails(
+        gateway_id=gateway_id,
+        ip=ip,
+        max_concurrency=request.max_worker_concurrency,
+        sdk_language=request.sdk_language,
+        sdk_version=request.sdk_version,
+        platform=request.platform if request.HasField("platform") else "",
+        cpu_cores=system.cpu_cores,
+        mem_bytes=system.mem_bytes,
+        os=system.os,
+        app_versions=versions,
+        function_counts=counts,
+        group_hashes=hashes,
+    )
+
+
 def sdk_name(language: str, version: str) -> str:
     name = language if language.startswith("inngest-") else f"inngest-{language}"
     return f"{name}:v{version.removeprefix('v')}"
 
 
 class Session:
-    def __init__(self, socket: WebSocket, hub: Hub, tokens: Tokens, register: Register) -> None:
+    def __init__(
+        self, socket: WebSocket, hub: Hub, tokens: Tokens, register: Register, gateway_id: str
+    ) -> None:
         self._socket = socket
+        self._gateway_id = gateway_id
         self._hub = hub
         self._tokens = tokens
         self._register = register
@@ -116,7 +146,9 @@ class Session:
             except (errors.MainspringError, ValueError) as exc:  # an invalid function config
                 raise Refused(f"app {app.app_name} could not be synced: {exc}") from None
         ready = wire.GatewayConnectionReadyData(
-            heartbeat_interval=f"{HEARTBEAT_S}s", extend_lease_interval=f"{EXTEND_LEASE_S}s"
+            heartbeat_interval=f"{HEARTBEAT_S}s",
+            extend_lease_interval=f"{EXTEND_LEASE_S}s",
+            status_interval=f"{STATUS_S}s",
         )
         await self.send(wire.frame(wire.Kind.GATEWAY_CONNECTION_READY, ready.SerializeToString()))
         capacity = request.max_worker_concurrency
@@ -128,7 +160,12 @@ class Session:
             capacity=capacity if request.HasField("max_worker_concurrency") and capacity else None,
             send=self.send,
             close=self.close,
+            details=details_of(request, self._gateway_id, self._client_ip()),
         )
+
+    def _client_ip(self) -> str:
+        client = self._socket.client
+        return client.host if client is not None else ""
 
     async def _on_message(self, worker: Worker, message: wire.ConnectMessage) -> None:
         self._hub.seen(worker, heartbeat=message.kind == wire.Kind.WORKER_HEARTBEAT)
@@ -148,7 +185,12 @@ class Session:
             done = wire.WorkerReplyAckData(request_id=reply.request_id)
             await self.send(wire.frame(wire.Kind.WORKER_REPLY_ACK, done.SerializeToString()))
         elif kind == wire.Kind.WORKER_PAUSE:
-            worker.capacity = 0  # draining: no new requests; the ones it holds finish
+            worker.drain()
+        elif kind == wire.WORKER_STATUS:
+            status = wire.WorkerStatusData()
+            status.ParseFromString(message.payload)
+            held = list(status.in_flight_request_ids)
+            self._hub.reported(worker, held, status.shutdown_requested)
 
     async def _extend(self, payload: bytes) -> None:
         extend = wire.WorkerRequestExtendLeaseData()

@@ -213,7 +213,13 @@ class Driver:
 class WorkerLost(CallFailed):
     """A Connect call that got no reply because its worker went away (or none was connected
     or free): nothing was recorded, so the queue item goes back to the queue without counting
-    an attempt, and another worker takes it."""
+    an attempt, and another worker takes it. `retry_in_ms` (None: the executor's default) is
+    when: later while the app has had no worker for a while, so a queue of calls for an absent
+    app is not leased again and again."""
+
+    def __init__(self, reason: str, retry_in_ms: int | None = None) -> None:
+        super().__init__(reason)
+        self.retry_in_ms = retry_in_ms
 
 
 class ConnectCalls(Protocol):

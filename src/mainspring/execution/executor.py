@@ -154,7 +154,7 @@ class Executor:
                 decision, sdk = await self._call(state, item, function, attempt)
             except WorkerLost as exc:
                 log.info("run %s: %s; the call goes back to the queue", state.run_id, exc)
-                await self._give_back(item, attempt)
+                await self._give_back(item, attempt, exc.retry_in_ms)
                 return
             # Steps (and defers) the SDK checkpointed during the call are in the store, not in
             # `state`: this process saw them arrive, or (another process took them) it cannot
@@ -188,9 +188,9 @@ class Executor:
         )
         self._notify(None)  # leased again at once: run on, or parked if its function is held
 
-    async def _give_back(self, item: QueueItem, attempt: int) -> None:
+    async def _give_back(self, item: QueueItem, attempt: int, delay_ms: int | None) -> None:
         """No reply and nothing recorded: the same call again soon, the attempt not counted."""
-        later = self._clock() + WORKER_LOST_DELAY_MS
+        later = self._clock() + (WORKER_LOST_DELAY_MS if delay_ms is None else delay_ms)
         await self._connector.write(
             lambda tx: queue_repo.reschedule(tx, item.id, attempt=attempt, available_at=later)
         )

@@ -1,5 +1,5 @@
 """A Connect worker (official Python SDK, `inngest.connect`): no HTTP server, it dials in.
-App id `cw`, so slugs are `cw-<fn id>`.
+App id `cw` (or `$CONNECT_APP_ID`), so slugs are `cw-<fn id>` and events `cw/<fn id>`.
 
 Run: `INNGEST_DEV=1 INNGEST_BASE_URL=http://127.0.0.1:<server port> SIDE_EFFECT_LOG=<file>
 python tests/integration/apps/connect_worker.py <instance id>`.
@@ -17,11 +17,12 @@ import inngest
 from inngest.connect import connect
 from sidefx import record, run_step
 
-client = inngest.Inngest(app_id="cw")
+APP_ID = os.environ.get("CONNECT_APP_ID", "cw")
+client = inngest.Inngest(app_id=APP_ID)
 INSTANCE = sys.argv[1] if len(sys.argv) > 1 else f"worker-{os.getpid()}"
 
 
-@client.create_function(fn_id="chain", trigger=inngest.TriggerEvent(event="cw/chain"))
+@client.create_function(fn_id="chain", trigger=inngest.TriggerEvent(event=f"{APP_ID}/chain"))
 async def chain(ctx: inngest.Context) -> dict[str, Any]:
     n = int(ctx.event.data["n"])  # type: ignore[arg-type]
 
@@ -41,7 +42,9 @@ async def chain(ctx: inngest.Context) -> dict[str, Any]:
     return await run_step(ctx, "three", three)
 
 
-@client.create_function(fn_id="flaky", retries=2, trigger=inngest.TriggerEvent(event="cw/flaky"))
+@client.create_function(
+    fn_id="flaky", retries=2, trigger=inngest.TriggerEvent(event=f"{APP_ID}/flaky")
+)
 async def flaky(ctx: inngest.Context) -> dict[str, Any]:
     async def wobbly() -> int:
         if ctx.attempt < 1:
@@ -51,7 +54,7 @@ async def flaky(ctx: inngest.Context) -> dict[str, Any]:
     return {"attempt": await run_step(ctx, "wobbly", wobbly)}
 
 
-@client.create_function(fn_id="sleeper", trigger=inngest.TriggerEvent(event="cw/sleeper"))
+@client.create_function(fn_id="sleeper", trigger=inngest.TriggerEvent(event=f"{APP_ID}/sleeper"))
 async def sleeper(ctx: inngest.Context) -> str:
     await ctx.step.sleep("nap", datetime.timedelta(seconds=1))
 
@@ -61,7 +64,7 @@ async def sleeper(ctx: inngest.Context) -> str:
     return await run_step(ctx, "after", after)
 
 
-@client.create_function(fn_id="parallel", trigger=inngest.TriggerEvent(event="cw/parallel"))
+@client.create_function(fn_id="parallel", trigger=inngest.TriggerEvent(event=f"{APP_ID}/parallel"))
 async def parallel(ctx: inngest.Context) -> int:
     def leg(name: str, value: int) -> Any:
         async def body() -> int:
@@ -76,7 +79,7 @@ async def parallel(ctx: inngest.Context) -> int:
     return sum(outputs)
 
 
-@client.create_function(fn_id="slow", trigger=inngest.TriggerEvent(event="cw/slow"))
+@client.create_function(fn_id="slow", trigger=inngest.TriggerEvent(event=f"{APP_ID}/slow"))
 async def slow(ctx: inngest.Context) -> str:
     """Its step takes `hold_s` seconds: a test kills the worker meanwhile."""
     hold_s = float(ctx.event.data["hold_s"])  # type: ignore[arg-type]

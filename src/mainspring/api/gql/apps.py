@@ -21,6 +21,8 @@ def app_node(info: Info, row: Row) -> dict[str, Any]:
     state = sync.urls.get(str(row["url"]))
     error = row["error"] or (state.error if state is not None else None)
     sdk = sdk_parts(row["sdk"])
+    # a Connect app (its workers dial in) is connected while some process holds a worker of it
+    dialled_in = info.context.services.connect.connected(str(row["url"]))
     return {
         "id": row["id"],
         "externalID": row["name"],
@@ -31,10 +33,10 @@ def app_node(info: Info, row: Row) -> dict[str, Any]:
         "url": row["url"],
         "checksum": row["checksum"],
         "error": error,
-        "method": "SERVE",
+        "method": "SERVE" if dialled_in is None else "CONNECT",
         "appVersion": None,
         "sdkFeatureReadiness": {"aiMetadataExtraction": None, "extendedTraces": None},
-        "connected": error is None,
+        "connected": error is None if dialled_in is None else dialled_in,
         "autodiscovered": state is not None and state.discovered,
     }
 
@@ -72,9 +74,8 @@ def resolve_function_count(app: dict[str, Any], info: Info) -> Any:
 
 async def resolve_apps(_: None, info: Info, filter: dict[str, Any] | None = None) -> Any:
     method = (filter or {}).get("method")
-    if method not in (None, "SERVE"):  # every app of ours is served over HTTP
-        return []
-    return [app_node(info, row) for row in (await info.context.apps()).values()]
+    nodes = [app_node(info, row) for row in (await info.context.apps()).values()]
+    return [node for node in nodes if method is None or node["method"] == method]
 
 
 async def resolve_app(_: None, info: Info, id: str) -> Any:

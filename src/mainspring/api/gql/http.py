@@ -87,8 +87,8 @@ async def connect_start(request: Request) -> Response:
     app = services(request)
     secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
     host = request.headers.get("host") or f"{request.url.hostname}"
-    await read_limited(request, app.settings.max_body_bytes)  # a StartRequest, or a probe's {}
-    body = app.connect.start_response(host, secure)
+    start = await read_limited(request, app.settings.max_body_bytes)  # a StartRequest, or {}
+    body = app.connect.start_response(host, secure, start)
     return Response(body, media_type="application/protobuf")
 
 

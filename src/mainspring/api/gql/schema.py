@@ -13,7 +13,7 @@ from typing import Any
 
 import graphql
 
-from mainspring.api.gql import apps, events, mutations, runs, trace
+from mainspring.api.gql import apps, events, mutations, runs, trace, workers
 from mainspring.domain.durations import parse_instant_ms, rfc3339
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -63,6 +63,10 @@ RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
     ("App", "functionCount"): apps.resolve_function_count,
     ("Function", "app"): apps.resolve_function_app,
     ("Function", "failureHandler"): apps.resolve_failure_handler,
+    # Connect workers
+    ("Query", "workerConnections"): workers.resolve_worker_connections,
+    ("Query", "workerConnection"): workers.resolve_worker_connection,
+    ("ConnectV1WorkerConnection", "app"): workers.resolve_worker_app,
     # mutations
     ("Mutation", "cancelRun"): mutations.resolve_cancel_run,
     ("Mutation", "rerun"): mutations.resolve_rerun,
