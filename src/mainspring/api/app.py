@@ -19,6 +19,7 @@ from mainspring import errors
 from mainspring.api import (
     admin,
     admin_apps,
+    charts,
     connect_workers,
     docs,
     endpoints,
@@ -303,6 +304,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *run_metadata.routes,
             *traces.routes,
             *observability.routes,
+            *charts.routes,
             *docs.routes,
             *rest.routes,
             *realtime.routes,

@@ -15,6 +15,7 @@ from mainspring.operations.periodic import Periodic
 from mainspring.settings import Retention as RetentionConfig
 from mainspring.store.base import Connector
 from mainspring.store.repos import retention as retention_repo
+from mainspring.store.repos import rollups as rollups_repo
 
 log = logging.getLogger("mainspring.retention")
 PAUSE_BETWEEN_BATCHES_S = 0.05
@@ -25,6 +26,7 @@ class Pruned:
     runs: int = 0
     events: int = 0
     keys: int = 0
+    rollups: int = 0
 
 
 class Retention:
@@ -61,6 +63,7 @@ class Retention:
         pruned.keys = await self._connector.write(
             lambda tx: retention_repo.prune_expired_keys(tx, now, cutoff, batch)
         )
+        pruned.rollups = await self._connector.write(lambda tx: rollups_repo.prune(tx, cutoff))
         if pruned.runs or pruned.events:
             log.info("retention: pruned %d runs and %d events", pruned.runs, pruned.events)
         return pruned

@@ -27,11 +27,12 @@ interval = "15s"          # how often rules are evaluated
 max_age = "7d"            # "0" turns pruning off
 batch = 500
 interval = "60s"
+rollup_interval = "10s"   # how often the charts' per-minute rollups are recomputed; "0" is off
 ```
 Alert and retention environment: MAINSPRING_ALERT_WEBHOOK_URL, MAINSPRING_ALERT_WINDOW,
 MAINSPRING_ALERT_MIN_SUCCESS_RATE, MAINSPRING_ALERT_MIN_RUNS, MAINSPRING_ALERT_DEAD_LETTERS,
 MAINSPRING_ALERT_INTERVAL, MAINSPRING_ALERT_EXPECTED (`slug=26h,other=1h`), MAINSPRING_RETENTION,
-MAINSPRING_RETENTION_BATCH, MAINSPRING_RETENTION_INTERVAL.
+MAINSPRING_RETENTION_BATCH, MAINSPRING_RETENTION_INTERVAL, MAINSPRING_ROLLUP_INTERVAL.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ SECTION_ENV = {
     "MAINSPRING_RETENTION": ("retention", "max_age"),
     "MAINSPRING_RETENTION_BATCH": ("retention", "batch"),
     "MAINSPRING_RETENTION_INTERVAL": ("retention", "interval"),
+    "MAINSPRING_ROLLUP_INTERVAL": ("retention", "rollup_interval"),
 }
 
 

@@ -24,6 +24,7 @@ HOUR_MS = 3_600_000
 ALERT_WINDOW_MS = HOUR_MS
 ALERT_INTERVAL_MS = 15_000
 RETENTION_INTERVAL_MS = 60_000
+ROLLUP_INTERVAL_MS = 10_000
 
 
 def _duration(value: Any) -> Any:
@@ -89,6 +90,12 @@ class Retention(BaseModel):
     batch: int = 500
     interval_ms: Annotated[Period, _zero_keeps(RETENTION_INTERVAL_MS)] = Field(
         default=RETENTION_INTERVAL_MS, validation_alias=_aka("interval_ms", "interval")
+    )
+    # the charts' per-minute rollups (operations/rollups.py), pruned with the runs; 0 is off
+    rollup_interval_ms: Period = Field(
+        default=ROLLUP_INTERVAL_MS,
+        ge=0,
+        validation_alias=_aka("rollup_interval_ms", "rollup_interval"),
     )
 
     @field_validator("batch")

@@ -1,0 +1,40 @@
+-- Per-minute rollups for the dashboard's charts (issue 18). A periodic round recomputes the last
+-- few minutes from runs and history and upserts whole rows (SET, never +=), so several processes
+-- on one database write the same numbers instead of counting twice. `minute` is epoch ms of the
+-- minute's start; histograms are JSON objects {bucket index: count} (operations/histogram.py).
+CREATE TABLE rollup_functions (
+    function_slug TEXT NOT NULL,
+    minute        INTEGER NOT NULL,
+    started       INTEGER NOT NULL DEFAULT 0,
+    completed     INTEGER NOT NULL DEFAULT 0,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    cancelled     INTEGER NOT NULL DEFAULT 0,
+    durations     TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (function_slug, minute)
+);
+CREATE INDEX rollup_functions_by_minute ON rollup_functions(minute);
+
+CREATE TABLE rollup_steps (
+    function_slug TEXT NOT NULL,
+    step_name     TEXT NOT NULL,
+    minute        INTEGER NOT NULL,
+    completed     INTEGER NOT NULL DEFAULT 0,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    errors        INTEGER NOT NULL DEFAULT 0,
+    durations     TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (function_slug, minute, step_name)
+);
+CREATE INDEX rollup_steps_by_minute ON rollup_steps(minute);
+
+-- One sample per minute of the queue and dead letters (the latest round of the minute wins).
+CREATE TABLE rollup_system (
+    minute       INTEGER PRIMARY KEY,
+    queue_depth  INTEGER NOT NULL,
+    ready        INTEGER NOT NULL,
+    ready_lag_ms INTEGER NOT NULL,
+    in_flight    INTEGER NOT NULL,
+    dead_letters INTEGER NOT NULL
+);
+
+-- Runs by the minute they ended: the round reads the runs that ended since its look-back.
+CREATE INDEX runs_by_end ON runs(ended_at) WHERE ended_at IS NOT NULL;
