@@ -18,6 +18,10 @@ driven through three phases after a short warm-up:
 
 and the server process's CPU seconds (utime+stime from /proc) over the throughput phase.
 
+``--rollups compare`` runs each target twice, with the charts' per-minute rollups (a periodic
+round, issue 18) every ``--rollup-interval`` (10s, the default) and switched off, and prints the
+server CPU per step of both and their ratio: the rollups' cost per step.
+
 Targets: (a) ``sdk`` = a real Python SDK app (FastAPI + inngest 0.5.19 under uvicorn, one
 worker; bench/apps/sdk_app.py); (b) ``minimal`` = a hand-written endpoint answering instantly
 (bench/apps/minimal_endpoint.py); (c) ``connect`` = the same function as (a) on a Python SDK
@@ -318,6 +322,7 @@ class Session:
     profile_path: Path | None = None
     post_rtt: dict[str, list[float]] = field(default_factory=dict)
     cmd: list[str] = field(default_factory=list)
+    server_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -400,6 +405,7 @@ class Session:
         for key in list(env):
             if key.startswith("MAINSPRING_"):
                 del env[key]
+        env.update(self.server_env)
         log = self.workdir / "server.log"
         self.cmd = cmd = self.server_cmd()
         print(f"  server: {' '.join(cmd)}", flush=True)
@@ -724,11 +730,15 @@ def check_runs(s: Session, stats: dict[str, Any], expected: int) -> dict[str, An
     }
 
 
-def run_target(target: str, args: argparse.Namespace, base: Path) -> dict[str, Any]:
+def run_target(
+    target: str, args: argparse.Namespace, base: Path, server_env: dict[str, str] | None = None
+) -> dict[str, Any]:
     app_id = {"sdk": "bench-sdk", "connect": "bench-connect"}.get(target, "bench-min")
-    workdir = base / f"{target}-{time.strftime('%Y%m%d-%H%M%S')}"
+    variant = "-rollups-off" if server_env == ROLLUPS_OFF else ""
+    workdir = base / f"{target}{variant}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
     s = Session(target=target, app_id=app_id, workdir=workdir, args=args)
+    s.server_env = dict(server_env or {})
     result: dict[str, Any] = {"target": target, "workdir": str(workdir)}
     try:
         print(f"[{target}] starting (work dir {workdir})", flush=True)
@@ -755,6 +765,28 @@ def run_target(target: str, args: argparse.Namespace, base: Path) -> dict[str, A
         result["profile"] = str(s.profile_path) if s.profile_path else None
         result["problems"] = s.problems
     return result
+
+
+ROLLUPS_OFF = {"MAINSPRING_ROLLUP_INTERVAL": "0"}
+
+
+def render_rollups(results: dict[str, dict[str, Any]]) -> str:
+    """Server CPU per step and steps/s with the charts' rollups every second and off."""
+    lines = ["target    CPU µs/step on  off  ratio   steps/s on  off"]
+    for target, on in results.items():
+        off = results.get(f"{target}/rollups-off")
+        if off is None:
+            continue
+        cpu_on = _get(on, "throughput", "server_cpu_us_per_step")
+        cpu_off = _get(off, "throughput", "server_cpu_us_per_step")
+        ratio = cpu_on / cpu_off if cpu_on and cpu_off else None
+        steps_on = _get(on, "throughput", "steps_per_s")
+        steps_off = _get(off, "throughput", "steps_per_s")
+        lines.append(
+            f"{target:<9} {_fmt(cpu_on):>14} {_fmt(cpu_off):>4} {_fmt(ratio, 3):>6}"
+            f" {_fmt(steps_on):>12} {_fmt(steps_off):>4}"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -847,7 +879,7 @@ ROWS: list[tuple[str, tuple[str, ...], str | None, bool, int]] = [
 
 
 def render_table(results: dict[str, dict[str, Any]]) -> str:
-    cols = [t for t in ("sdk", "connect", "minimal") if t in results]
+    cols = [t for t in ("sdk", "connect", "minimal") if t in results]  # not the /rollups-off
     heads = {
         "sdk": "(a) real SDK app",
         "connect": "(c) SDK Connect worker",
@@ -958,6 +990,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
     p.add_argument(
+        "--rollups",
+        choices=("default", "compare"),
+        default="default",
+        help="compare: each target with the charts' rollups on and off",
+    )
+    p.add_argument("--rollup-interval", default="10s", help="rollup round interval of the 'on' run")
+    p.add_argument(
         "--json-out", type=Path, default=None, help="results file (default bench/results/<ts>.json)"
     )
     args = p.parse_args(argv)
@@ -999,7 +1038,13 @@ def main(argv: list[str] | None = None) -> int:
 
         with work_base(args.db_dir, keep) as base:
             for target in args.targets:
-                results[target] = run_target(target, args, base)
+                if args.rollups == "compare":
+                    rolling = {"MAINSPRING_ROLLUP_INTERVAL": args.rollup_interval}
+                    results[target] = run_target(target, args, base, rolling)
+                    off = run_target(target, args, base, ROLLUPS_OFF)
+                    results[f"{target}/rollups-off"] = off
+                else:
+                    results[target] = run_target(target, args, base)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping subprocesses", file=sys.stderr)
         PROCS.stop_all()
@@ -1013,6 +1058,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(render_table(results))
     print()
+    if args.rollups == "compare":
+        print(f"Charts' rollups (a round every {args.rollup_interval}) vs off, in one run:")
+        print(render_rollups(results))
+        print()
     print(REFERENCES)
     problems = {t: r.get("problems", []) for t, r in results.items() if r.get("problems")}
     for t, plist in problems.items():

@@ -4,6 +4,10 @@ N runs of 10 functions spread evenly over a time span ending now (90 % Completed
 2 % Running), each with its own event (`data` = `{"user_id", "amount"}`) and one step, written
 straight into a freshly migrated database with `executemany`: seeding through the SDK would take
 longer than the measurement.
+
+`registry()` adds the app and its 10 functions (so their pages exist) and `rollups()` the charts'
+per-minute rollups of the same runs, computed by the server's own aggregation
+(`operations.rollups`), so the charts agree with the runs (the step `work` takes half the run).
 """
 
 from __future__ import annotations
@@ -30,6 +34,20 @@ RUN_SQL = (
 )
 STEP_SQL = (
     "INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at) VALUES ({p})"
+)
+APP_SQL = "INSERT INTO apps (id, name, url, sdk, framework, created_at) VALUES ({p})"
+FUNCTION_SQL = "INSERT INTO functions (id, app_id, slug, name, config, updated_at) VALUES ({p})"
+ROLLUP_FUNCTION_SQL = (
+    "INSERT INTO rollup_functions (function_slug, minute, started, completed, failed, cancelled, "
+    "durations) VALUES ({p})"
+)
+ROLLUP_STEP_SQL = (
+    "INSERT INTO rollup_steps (function_slug, step_name, minute, completed, failed, errors, "
+    "durations) VALUES ({p})"
+)
+ROLLUP_SYSTEM_SQL = (
+    "INSERT INTO rollup_system (minute, queue_depth, ready, ready_lag_ms, in_flight, "
+    "dead_letters) VALUES ({p})"
 )
 Row = tuple[Any, ...]
 Table = tuple[str, int, Sequence[Row]]  # INSERT template, number of columns, rows
@@ -64,6 +82,63 @@ def rows(count: int, now: int, span_ms: int) -> Iterator[tuple[Row, Row, Row]]:
         )
         step = (run_id, "s1", 1, "work", "StepRun", '{"data": 1}', 1 + (i % 3 == 0), created + 2)
         yield event, run, step
+
+
+def registry(now: int) -> list[Table]:
+    """The bench app and its functions, as a sync would have stored them."""
+    url = "http://127.0.0.1:9/api/inngest"
+    functions = []
+    for slug in FUNCTIONS:
+        step = {"id": "step", "name": "step", "runtime": {"type": "http", "url": url}}
+        config = {"id": slug, "name": slug, "triggers": [{"event": f"bench/{slug}"}]}
+        config["steps"] = {"step": step}
+        functions.append((f"fid-{slug}", "bench-app", slug, slug, json.dumps(config), now))
+    return [
+        (APP_SQL, 6, [("bench-app", "bench", url, "py:inngest", "fastapi", now)]),
+        (FUNCTION_SQL, 6, functions),
+    ]
+
+
+def rollups(runs: Sequence[Row], now: int) -> list[Table]:
+    """Per-minute rollups of `runs` (RUN_SQL rows) and one system sample per minute."""
+    from mainspring.operations import histogram
+    from mainspring.operations.rollups import MINUTE_MS, function_minutes, minute_of
+
+    started: dict[tuple[str, int], int] = {}
+    ended = []
+    steps: dict[tuple[str, int], list[Any]] = {}
+    for run in runs:
+        slug, status, created, began, end = run[2], run[5], run[7], run[8], run[9]
+        key = (slug, minute_of(created))
+        started[key] = started.get(key, 0) + 1
+        if end is None:
+            continue
+        ended.append(
+            {"function_slug": slug, "status": status, "started_at": began, "ended_at": end}
+        )
+        step = steps.setdefault((slug, minute_of(end)), [0, 0, {}])
+        step[0 if status == "Completed" else 1] += 1
+        histogram.add(step[2], (end - began) // 2)
+    started_rows = [{"function_slug": s, "minute": m, "n": n} for (s, m), n in started.items()]
+    found = function_minutes(started_rows, ended)
+    functions = [
+        (s, m, f.started, f.completed, f.failed, f.cancelled, histogram.dumps(f.durations))
+        for (s, m), f in found.items()
+    ]
+    step_rows = [
+        (s, "work", m, done, failed, 0, histogram.dumps(hist))
+        for (s, m), (done, failed, hist) in steps.items()
+    ]
+    first = minute_of(min((run[7] for run in runs), default=now))
+    system = [
+        (minute, i % 50, i % 7, (i % 13) * 100, i % 5, i % 40)
+        for i, minute in enumerate(range(first, now, MINUTE_MS))
+    ]
+    return [
+        (ROLLUP_FUNCTION_SQL, 7, functions),
+        (ROLLUP_STEP_SQL, 7, step_rows),
+        (ROLLUP_SYSTEM_SQL, 6, system),
+    ]
 
 
 def migrate(db: str) -> None:

@@ -1,9 +1,11 @@
 """Per-minute rollups, maintained by a periodic round (not on the write path).
 
-Each round recomputes whole minutes from runs and history and upserts them: the minutes since
-the previous round and one more, for runs whose commit lagged their `ended_at`. Recomputing and
-replacing (never adding) makes a round idempotent, so any number of processes on one PostgreSQL
-may run it: they write the same numbers. The step path pays nothing but the `runs_by_end` index.
+Each round recomputes whole minutes from runs and history and upserts them: the current minute,
+and a closed minute until a round has run `SETTLE_MS` after its end (a run's commit may lag its
+`ended_at` by a group-commit tick, never by seconds). Recomputing and replacing (never adding)
+makes a round idempotent, so any number of processes on one PostgreSQL may run it: they write the
+same numbers. The step path pays nothing but the `runs_by_end` index; a run is read by about
+60 s / interval rounds.
 
 Run numbers belong to a minute by when the run started (started) or ended (completed, failed,
 cancelled, duration); steps belong to the minute their run ended, so a step's failures show
@@ -28,7 +30,7 @@ from mainspring.store.repos import rollups as rollups_repo
 
 MINUTE_MS = 60_000
 CATCH_UP_MINUTES = 60  # the first round after a start fills in the last hour
-GRACE_MINUTES = 1  # minutes recomputed again after they closed (commits that lag `ended_at`)
+SETTLE_MS = 5_000  # a closed minute is recomputed until a round runs this long after it
 DEAD_LETTER_WINDOW_MS = 3_600_000  # each sample counts the failed runs of the hour before it
 _START_KINDS = {"step.planned", "step.request"}
 _OTHER_STARTS = {"step.sleep", "step.waiting", "step.invoking", "step.waiting_signal"}
@@ -119,19 +121,19 @@ class Rollups:
     def __init__(self, connector: Connector, clock: Clock, interval_ms: int) -> None:
         self._connector = connector
         self._clock = clock
-        self._done_until: int | None = None  # minutes before this one are final
+        self._settled_until: int | None = None  # minutes before this one are final
         self.rounds = Periodic("rollups", self.roll_once, interval_ms / 1000)
 
     async def roll_once(self) -> int:
-        """Recompute the minutes since the last round (and the grace minutes before them);
-        returns how many rows were upserted."""
+        """Recompute the minutes not settled yet (the last hour after a start); returns how many
+        rows were upserted."""
         now = self._clock()
         current = minute_of(now)
         first = current - CATCH_UP_MINUTES * MINUTE_MS
-        if self._done_until is not None:
-            first = max(first, self._done_until - GRACE_MINUTES * MINUTE_MS)
+        if self._settled_until is not None:
+            first = max(first, self._settled_until)
         count = await self.roll(first, current + MINUTE_MS, now)
-        self._done_until = current
+        self._settled_until = minute_of(now - SETTLE_MS)
         return count
 
     async def roll(self, lo: int, hi: int, now: int) -> int:
