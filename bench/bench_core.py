@@ -45,6 +45,7 @@ import queue
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -734,7 +735,7 @@ def run_target(
     target: str, args: argparse.Namespace, base: Path, server_env: dict[str, str] | None = None
 ) -> dict[str, Any]:
     app_id = {"sdk": "bench-sdk", "connect": "bench-connect"}.get(target, "bench-min")
-    variant = "-rollups-off" if server_env == ROLLUPS_OFF else ""
+    variant = "-rollups-off" if server_env == ROLLUPS_OFF else ""  # its work dir
     workdir = base / f"{target}{variant}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
     s = Session(target=target, app_id=app_id, workdir=workdir, args=args)
@@ -771,22 +772,27 @@ ROLLUPS_OFF = {"MAINSPRING_ROLLUP_INTERVAL": "0"}
 
 
 def render_rollups(results: dict[str, dict[str, Any]]) -> str:
-    """Server CPU per step and steps/s with the charts' rollups every second and off."""
-    lines = ["target    CPU µs/step on  off  ratio   steps/s on  off"]
-    for target, on in results.items():
-        off = results.get(f"{target}/rollups-off")
-        if off is None:
+    """Server CPU per step and steps/s with the charts' rollups on and off: the median of the
+    sessions of each (`<target>`, `<target>/rollups-on#i`; `<target>/rollups-off#i`)."""
+    lines = ["target    sessions  CPU µs/step on    off  ratio   steps/s on    off"]
+    for target in [t for t in results if "/" not in t]:
+        on = [r for k, r in results.items() if k == target or k.startswith(f"{target}/rollups-on")]
+        off = [r for k, r in results.items() if k.startswith(f"{target}/rollups-off")]
+        if not off:
             continue
-        cpu_on = _get(on, "throughput", "server_cpu_us_per_step")
-        cpu_off = _get(off, "throughput", "server_cpu_us_per_step")
+        cpu_on, cpu_off = (_median(rs, "server_cpu_us_per_step") for rs in (on, off))
+        steps_on, steps_off = (_median(rs, "steps_per_s") for rs in (on, off))
         ratio = cpu_on / cpu_off if cpu_on and cpu_off else None
-        steps_on = _get(on, "throughput", "steps_per_s")
-        steps_off = _get(off, "throughput", "steps_per_s")
         lines.append(
-            f"{target:<9} {_fmt(cpu_on):>14} {_fmt(cpu_off):>4} {_fmt(ratio, 3):>6}"
-            f" {_fmt(steps_on):>12} {_fmt(steps_off):>4}"
+            f"{target:<9} {len(on):>4}/{len(off):<4} {_fmt(cpu_on):>14} {_fmt(cpu_off):>6}"
+            f" {_fmt(ratio, 3):>6} {_fmt(steps_on):>12} {_fmt(steps_off):>6}"
         )
     return "\n".join(lines)
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [v for r in runs if (v := _get(r, "throughput", key)) is not None]
+    return statistics.median(values) if values else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -997,6 +1003,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--rollup-interval", default="10s", help="rollup round interval of the 'on' run")
     p.add_argument(
+        "--repeat", type=int, default=1, help="with --rollups compare: on/off pairs per target"
+    )
+    p.add_argument(
         "--json-out", type=Path, default=None, help="results file (default bench/results/<ts>.json)"
     )
     args = p.parse_args(argv)
@@ -1038,11 +1047,13 @@ def main(argv: list[str] | None = None) -> int:
 
         with work_base(args.db_dir, keep) as base:
             for target in args.targets:
-                if args.rollups == "compare":
+                if args.rollups == "compare":  # alternate, so that drift hits both alike
                     rolling = {"MAINSPRING_ROLLUP_INTERVAL": args.rollup_interval}
-                    results[target] = run_target(target, args, base, rolling)
-                    off = run_target(target, args, base, ROLLUPS_OFF)
-                    results[f"{target}/rollups-off"] = off
+                    for i in range(args.repeat):
+                        on = run_target(target, args, base, rolling)
+                        results[target if i == 0 else f"{target}/rollups-on#{i}"] = on
+                        off = run_target(target, args, base, ROLLUPS_OFF)
+                        results[f"{target}/rollups-off#{i}"] = off
                 else:
                     results[target] = run_target(target, args, base)
     except KeyboardInterrupt:
