@@ -37,18 +37,37 @@ STEP_SQL = (
 )
 APP_SQL = "INSERT INTO apps (id, name, url, sdk, framework, created_at) VALUES ({p})"
 FUNCTION_SQL = "INSERT INTO functions (id, app_id, slug, name, config, updated_at) VALUES ({p})"
-ROLLUP_FUNCTION_SQL = (
-    "INSERT INTO rollup_functions (function_slug, minute, started, completed, failed, cancelled, "
-    "durations) VALUES ({p})"
-)
-ROLLUP_STEP_SQL = (
-    "INSERT INTO rollup_steps (function_slug, step_name, minute, completed, failed, errors, "
-    "durations) VALUES ({p})"
-)
-ROLLUP_SYSTEM_SQL = (
-    "INSERT INTO rollup_system (minute, queue_depth, ready, ready_lag_ms, in_flight, "
-    "dead_letters) VALUES ({p})"
-)
+ROLLUP_COLUMNS = {
+    "rollup_functions": (
+        "function_slug",
+        "span_ms",
+        "minute",
+        "started",
+        "completed",
+        "failed",
+        "cancelled",
+        "durations",
+    ),
+    "rollup_steps": (
+        "function_slug",
+        "step_name",
+        "span_ms",
+        "minute",
+        "completed",
+        "failed",
+        "errors",
+        "durations",
+    ),
+    "rollup_system": (
+        "span_ms",
+        "minute",
+        "queue_depth",
+        "ready",
+        "ready_lag_ms",
+        "in_flight",
+        "dead_letters",
+    ),
+}
 Row = tuple[Any, ...]
 Table = tuple[str, int, Sequence[Row]]  # INSERT template, number of columns, rows
 
@@ -100,9 +119,9 @@ def registry(now: int) -> list[Table]:
 
 
 def rollups(runs: Sequence[Row], now: int) -> list[Table]:
-    """Per-minute rollups of `runs` (RUN_SQL rows) and one system sample per minute."""
+    """Minute and hour rollups of `runs` (RUN_SQL rows), one system sample per minute."""
     from mainspring.operations import histogram
-    from mainspring.operations.rollups import MINUTE_MS, function_minutes, minute_of
+    from mainspring.operations.rollups import MINUTE_MS, function_minutes, merge_hours, minute_of
 
     started: dict[tuple[str, int], int] = {}
     ended = []
@@ -120,25 +139,55 @@ def rollups(runs: Sequence[Row], now: int) -> list[Table]:
         step[0 if status == "Completed" else 1] += 1
         histogram.add(step[2], (end - began) // 2)
     started_rows = [{"function_slug": s, "minute": m, "n": n} for (s, m), n in started.items()]
-    found = function_minutes(started_rows, ended)
+    minute = {"span_ms": MINUTE_MS}
     functions = [
-        (s, m, f.started, f.completed, f.failed, f.cancelled, histogram.dumps(f.durations))
-        for (s, m), f in found.items()
+        {
+            "function_slug": s,
+            "minute": m,
+            **minute,
+            "started": f.started,
+            "completed": f.completed,
+            "failed": f.failed,
+            "cancelled": f.cancelled,
+            "durations": histogram.dumps(f.durations),
+        }
+        for (s, m), f in function_minutes(started_rows, ended).items()
     ]
     step_rows = [
-        (s, "work", m, done, failed, 0, histogram.dumps(hist))
+        {
+            "function_slug": s,
+            "step_name": "work",
+            "minute": m,
+            **minute,
+            "completed": done,
+            "failed": failed,
+            "errors": 0,
+            "durations": histogram.dumps(hist),
+        }
         for (s, m), (done, failed, hist) in steps.items()
     ]
     first = minute_of(min((run[7] for run in runs), default=now))
     system = [
-        (minute, i % 50, i % 7, (i % 13) * 100, i % 5, i % 40)
-        for i, minute in enumerate(range(first, now, MINUTE_MS))
+        {
+            "minute": at,
+            **minute,
+            "queue_depth": i % 50,
+            "ready": i % 7,
+            "ready_lag_ms": (i % 13) * 100,
+            "in_flight": i % 5,
+            "dead_letters": i % 40,
+        }
+        for i, at in enumerate(range(first, now, MINUTE_MS))
     ]
-    return [
-        (ROLLUP_FUNCTION_SQL, 7, functions),
-        (ROLLUP_STEP_SQL, 7, step_rows),
-        (ROLLUP_SYSTEM_SQL, 6, system),
-    ]
+    hourly = merge_hours(functions, step_rows, system)
+    tables = []
+    for (table, columns), minutes, hours in zip(
+        ROLLUP_COLUMNS.items(), (functions, step_rows, system), hourly, strict=True
+    ):
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({{p}})"
+        values = [tuple(row[c] for c in columns) for row in [*minutes, *hours]]
+        tables.append((sql, len(columns), values))
+    return tables
 
 
 def migrate(db: str) -> None:

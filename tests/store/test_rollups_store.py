@@ -11,7 +11,7 @@ import pytest
 
 from mainspring.domain.functions import FunctionDef, Trigger
 from mainspring.domain.runs import RunStatus
-from mainspring.operations.rollups import MINUTE_MS, Rollups, minute_of
+from mainspring.operations.rollups import MINUTE_MS, Rollups, hour_of, minute_of
 from mainspring.operations.stats import WINDOWS, Stats
 from mainspring.store import open_connector
 from mainspring.store.base import Connector, Tx
@@ -96,7 +96,7 @@ async def test_processes_rolling_the_same_minutes_do_not_count_twice(db_url: str
         for _ in range(3):
             await asyncio.gather(*(r.roll(lo, hi, now) for r in rounds))
         rows = await connectors[0].read(
-            lambda tx: rollups_repo.function_rows(tx, FUNCTION.slug, lo, hi)
+            lambda tx: rollups_repo.function_rows(tx, FUNCTION.slug, MINUTE_MS, lo, hi)
         )
         assert [(r["started"], r["completed"], r["failed"]) for r in rows] == [(4, 2, 1)]
     finally:
@@ -109,5 +109,6 @@ async def test_retention_prunes_old_minutes(connector: Connector) -> None:
     await arrange(connector, now)
     lo, hi = minute_of(now), minute_of(now) + MINUTE_MS
     await Rollups(connector, lambda: now, interval_ms=1000).roll(lo, hi, now)
-    assert await connector.write(lambda tx: rollups_repo.prune(tx, lo)) == 0
-    assert await connector.write(lambda tx: rollups_repo.prune(tx, hi)) >= 3  # fn, 2 steps, system
+    assert await connector.write(lambda tx: rollups_repo.prune(tx, hour_of(lo))) == 0
+    # a minute and an hour row each of the function, its 2 steps and the system
+    assert await connector.write(lambda tx: rollups_repo.prune(tx, hi)) == 8

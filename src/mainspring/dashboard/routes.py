@@ -127,7 +127,7 @@ async def function_detail(request: Request) -> Response:
     if function is None:
         return page(request, "pages/not_found.html", {"what": "function"}, 404)
     summary = views.function_summary(function)
-    stats = await views.function_stats(app, function.slug)
+    stats = await views.function_day(app, function.slug)
     recent = await views.runs_page(app, RunFilter(function_slug=function.slug, limit=20))
     context = {"function": summary, "stats": stats, "recent": recent.runs}
     context["charts"] = await chart_views.function_charts(app, function.slug, _window(request))

@@ -29,6 +29,7 @@ from mainspring.store.repos import insights as insights_repo
 from mainspring.store.repos import rollups as rollups_repo
 
 MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
 CATCH_UP_MINUTES = 60  # the first round after a start fills in the last hour
 SETTLE_MS = 5_000  # a closed minute is recomputed until a round runs this long after it
 DEAD_LETTER_WINDOW_MS = 3_600_000  # each sample counts the failed runs of the hour before it
@@ -40,6 +41,10 @@ _ENDED = {"Completed": "completed", "Failed": "failed", "Cancelled": "cancelled"
 
 def minute_of(ms: int) -> int:
     return ms - ms % MINUTE_MS
+
+
+def hour_of(ms: int) -> int:
+    return ms - ms % HOUR_MS
 
 
 @dataclass(slots=True)
@@ -146,9 +151,15 @@ class Rollups:
             steps = step_minutes(rollups_repo.step_history(tx, lo, hi))
             return _function_rows(functions), _step_rows(steps), _system_sample(tx, now)
 
+        def write(tx: Tx) -> int:
+            rollups_repo.upsert(tx, functions, steps, [system])
+            hours = rollups_repo.to_merge(tx, hour_of(lo), hour_of(hi - 1) + HOUR_MS)
+            merged = merge_hours(*hours)
+            rollups_repo.upsert(tx, *merged)
+            return len(functions) + len(steps) + 1 + sum(len(rows) for rows in merged)
+
         functions, steps, system = await self._connector.read(read)
-        await self._connector.write(lambda tx: rollups_repo.upsert(tx, functions, steps, system))
-        return len(functions) + len(steps) + 1
+        return await self._connector.write(write)
 
     def start(self) -> None:
         self.rounds.start()
@@ -157,10 +168,47 @@ class Rollups:
         await self.rounds.stop()
 
 
-def _function_rows(found: dict[tuple[str, int], FunctionMinute]) -> list[dict[str, Any]]:
+def merge_hours(
+    functions: Sequence[Row], steps: Sequence[Row], system: Sequence[Row]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Hour rows from minute rows: counts and histograms added, the system's highest sample."""
+    by_function: dict[tuple[str, int], FunctionMinute] = {}
+    for row in functions:
+        hour = hour_of(int(row["minute"]))
+        slot = by_function.setdefault((row["function_slug"], hour), FunctionMinute())
+        for count in ("started", "completed", "failed", "cancelled"):
+            setattr(slot, count, getattr(slot, count) + int(row[count]))
+        histogram.merge(slot.durations, histogram.loads(row["durations"]))
+    by_step: dict[tuple[str, str, int], StepMinute] = {}
+    for row in steps:
+        at = hour_of(int(row["minute"]))
+        step = by_step.setdefault((row["function_slug"], row["step_name"], at), StepMinute())
+        step.completed += int(row["completed"])
+        step.failed += int(row["failed"])
+        step.errors += int(row["errors"])
+        histogram.merge(step.durations, histogram.loads(row["durations"]))
+    hours: dict[int, dict[str, Any]] = {}
+    for row in system:
+        gauges = hours.setdefault(hour_of(int(row["minute"])), {})
+        for key in _GAUGES:
+            gauges[key] = max(gauges.get(key, 0), int(row[key]))
+    return (
+        _function_rows(by_function, HOUR_MS),
+        _step_rows(by_step, HOUR_MS),
+        [{"span_ms": HOUR_MS, "minute": at, **highest} for at, highest in hours.items()],
+    )
+
+
+_GAUGES = ("queue_depth", "ready", "ready_lag_ms", "in_flight", "dead_letters")
+
+
+def _function_rows(
+    found: dict[tuple[str, int], FunctionMinute], span: int = MINUTE_MS
+) -> list[dict[str, Any]]:
     return [
         {
             "function_slug": slug,
+            "span_ms": span,
             "minute": minute,
             "started": m.started,
             "completed": m.completed,
@@ -172,11 +220,14 @@ def _function_rows(found: dict[tuple[str, int], FunctionMinute]) -> list[dict[st
     ]
 
 
-def _step_rows(found: dict[tuple[str, str, int], StepMinute]) -> list[dict[str, Any]]:
+def _step_rows(
+    found: dict[tuple[str, str, int], StepMinute], span: int = MINUTE_MS
+) -> list[dict[str, Any]]:
     return [
         {
             "function_slug": slug,
             "step_name": name,
+            "span_ms": span,
             "minute": minute,
             "completed": m.completed,
             "failed": m.failed,
@@ -191,6 +242,7 @@ def _system_sample(tx: Tx, now: int) -> dict[str, Any]:
     queue = queue_stats(tx, now)
     dead_since = ulid_floor(now - DEAD_LETTER_WINDOW_MS)
     return {
+        "span_ms": MINUTE_MS,
         "minute": minute_of(now),
         "queue_depth": queue.depth,
         "ready": queue.ready,

@@ -26,6 +26,7 @@ class Window:
     name: str
     span_ms: int
     interval_ms: int
+    rows_ms: int  # which rollup rows it reads: a minute's or an hour's
 
     def bounds(self, now: int) -> tuple[int, int]:
         hi = now - now % self.interval_ms + self.interval_ms
@@ -36,10 +37,11 @@ class Window:
         return self.span_ms // self.interval_ms
 
 
+HOUR_MS = 60 * MINUTE_MS
 WINDOWS = {
-    "hour": Window("hour", 3_600_000, MINUTE_MS),
-    "day": Window("day", 86_400_000, 15 * MINUTE_MS),
-    "week": Window("week", 7 * 86_400_000, 60 * MINUTE_MS),
+    "hour": Window("hour", HOUR_MS, MINUTE_MS, MINUTE_MS),
+    "day": Window("day", 24 * HOUR_MS, HOUR_MS, HOUR_MS),
+    "week": Window("week", 7 * 24 * HOUR_MS, HOUR_MS, HOUR_MS),
 }
 ALIASES = {"1h": "hour", "24h": "day", "1d": "day", "7d": "week"}
 
@@ -72,6 +74,30 @@ def function_intervals(rows: Sequence[Row], window: Window, lo: int) -> list[dic
         }
         for i in range(window.points)
     ]
+
+
+def totals(rows: Sequence[Row], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The window as one number each, in the shape of `GET /v1/metrics/functions/{id}`."""
+    counts = {"Completed": 0, "Failed": 0, "Cancelled": 0}
+    started = 0
+    durations: histogram.Histogram = {}
+    for row in rows:
+        started += int(row["started"])
+        for status in counts:
+            counts[status] += int(row[status.lower()])
+        histogram.merge(durations, histogram.loads(row["durations"]))
+    done = counts["Completed"] + counts["Failed"]
+    return {
+        "runs": started,
+        "counts": counts,
+        "success_rate": counts["Completed"] / done if done else None,
+        "duration_ms": {q: histogram.percentile(durations, n) for q, n in _QUANTILES},
+        "steps": sum(s["completed"] + s["failed"] for s in steps),
+        "retries": sum(s["errors"] for s in steps),
+    }
+
+
+_QUANTILES = (("p50", 50), ("p95", 95), ("p99", 99))
 
 
 def step_summaries(rows: Sequence[Row]) -> list[dict[str, Any]]:
@@ -138,8 +164,8 @@ class Stats:
 
         def unit(tx: Tx) -> tuple[list[Row], list[Row]]:
             return (
-                rollups_repo.function_rows(tx, slug, lo, hi),
-                rollups_repo.step_rows(tx, slug, lo, hi),
+                rollups_repo.function_rows(tx, slug, window.rows_ms, lo, hi),
+                rollups_repo.step_rows(tx, slug, window.rows_ms, lo, hi),
             )
 
         rows, step_rows = await self._connector.read(unit)
@@ -148,6 +174,7 @@ class Stats:
             "function_id": slug,
             **_frame(window, lo, hi),
             "intervals": function_intervals(rows, window, lo),
+            "totals": totals(rows, steps),
             "steps": steps,
             **_standouts(steps),
             "distribution_bounds_ms": list(histogram.DISPLAY_BOUNDS_MS),
@@ -156,7 +183,9 @@ class Stats:
     async def system(self, window: Window) -> dict[str, Any]:
         """Queue depth, ready items, ready lag, in-flight calls and dead letters per interval."""
         lo, hi = window.bounds(self._clock())
-        rows = await self._connector.read(lambda tx: rollups_repo.system_rows(tx, lo, hi))
+        rows = await self._connector.read(
+            lambda tx: rollups_repo.system_rows(tx, window.rows_ms, lo, hi)
+        )
         return {**_frame(window, lo, hi), "intervals": system_intervals(rows, window, lo)}
 
 

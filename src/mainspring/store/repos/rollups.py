@@ -32,28 +32,41 @@ def upsert(
     tx: Tx,
     functions: Iterable[dict[str, Any]],
     steps: Iterable[dict[str, Any]],
-    system: dict[str, Any] | None,
+    systems: Iterable[dict[str, Any]],
 ) -> None:
     """Whole rows, in key order: two processes upserting the same minutes lock rows in the
     same order (no deadlock) and write the same numbers (no double counting)."""
-    for row in sorted(functions, key=lambda r: (r["function_slug"], r["minute"])):
+    for row in sorted(functions, key=lambda r: (r["function_slug"], r["span_ms"], r["minute"])):
         tx.write("rollup_upsert_function", row)
-    for row in sorted(steps, key=lambda r: (r["function_slug"], r["minute"], r["step_name"])):
+    for row in sorted(
+        steps, key=lambda r: (r["function_slug"], r["span_ms"], r["minute"], r["step_name"])
+    ):
         tx.write("rollup_upsert_step", row)
-    if system is not None:
-        tx.write("rollup_upsert_system", system)
+    for row in sorted(systems, key=lambda r: (r["span_ms"], r["minute"])):
+        tx.write("rollup_upsert_system", row)
 
 
-def function_rows(tx: Tx, slug: str, lo: int, hi: int) -> list[Row]:
-    return tx.fetchall("rollup_function_rows", {"slug": slug, "lo": lo, "hi": hi})
+def to_merge(tx: Tx, lo: int, hi: int) -> tuple[list[Row], list[Row], list[Row]]:
+    """The minute rows of [lo, hi) (whole hours), of every function, step and the system."""
+    params = {"lo": lo, "hi": hi}
+    return (
+        tx.fetchall("rollup_functions_to_merge", params),
+        tx.fetchall("rollup_steps_to_merge", params),
+        tx.fetchall("rollup_system_to_merge", params),
+    )
 
 
-def step_rows(tx: Tx, slug: str, lo: int, hi: int) -> list[Row]:
-    return tx.fetchall("rollup_step_rows", {"slug": slug, "lo": lo, "hi": hi})
+def function_rows(tx: Tx, slug: str, span: int, lo: int, hi: int) -> list[Row]:
+    params = {"slug": slug, "span": span, "lo": lo, "hi": hi}
+    return tx.fetchall("rollup_function_rows", params)
 
 
-def system_rows(tx: Tx, lo: int, hi: int) -> list[Row]:
-    return tx.fetchall("rollup_system_rows", {"lo": lo, "hi": hi})
+def step_rows(tx: Tx, slug: str, span: int, lo: int, hi: int) -> list[Row]:
+    return tx.fetchall("rollup_step_rows", {"slug": slug, "span": span, "lo": lo, "hi": hi})
+
+
+def system_rows(tx: Tx, span: int, lo: int, hi: int) -> list[Row]:
+    return tx.fetchall("rollup_system_rows", {"span": span, "lo": lo, "hi": hi})
 
 
 def prune(tx: Tx, cutoff: int) -> int:
