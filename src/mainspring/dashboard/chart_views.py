@@ -20,7 +20,7 @@ def _labels(intervals: list[dict[str, Any]], window: Window) -> list[str]:
 
 
 def _ms(value: float) -> str:
-    return human_ms(int(value))
+    return f"{value:.1f} ms" if 0 < value < 10 and value != int(value) else human_ms(int(value))
 
 
 async def function_charts(services: Services, slug: str, window: Window) -> dict[str, Any]:
