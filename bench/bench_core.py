@@ -18,6 +18,13 @@ driven through three phases after a short warm-up:
 
 and the server process's CPU seconds (utime+stime from /proc) over the throughput phase.
 
+``--variant NAME=WORDS`` runs every target again with other server settings, as column
+``target@NAME``, and prints each variant's ratios to the plain target (same run); words of the
+form ``UPPER_NAME=value`` go to the server's environment, the others are flags. ``--rounds N``
+interleaves N rounds of every column and reports medians. For example, the durability modes
+(``--variant 'power=--durability power'``) or the charts' rollups' cost per step
+(``--variant 'norollups=MAINSPRING_ROLLUP_INTERVAL=0'``: plain ÷ norollups CPU is the cost).
+
 Targets: (a) ``sdk`` = a real Python SDK app (FastAPI + inngest 0.5.19 under uvicorn, one
 worker; bench/apps/sdk_app.py); (b) ``minimal`` = a hand-written endpoint answering instantly
 (bench/apps/minimal_endpoint.py); (c) ``connect`` = the same function as (a) on a Python SDK
@@ -321,6 +328,7 @@ class Session:
     post_rtt: dict[str, list[float]] = field(default_factory=dict)
     cmd: list[str] = field(default_factory=list)
     variant_args: list[str] = field(default_factory=list)  # this column's extra server flags
+    server_env: dict[str, str] = field(default_factory=dict)  # and its environment
 
     @property
     def slug(self) -> str:
@@ -403,6 +411,7 @@ class Session:
         for key in list(env):
             if key.startswith("MAINSPRING_"):
                 del env[key]
+        env.update(self.server_env)
         log = self.workdir / "server.log"
         self.cmd = cmd = self.server_cmd()
         print(f"  server: {' '.join(cmd)}", flush=True)
@@ -738,7 +747,9 @@ def run_target(
     label = label or column_name(target, variant[0])
     workdir = base / f"{label.replace('@', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
-    s = Session(target=target, app_id=app_id, workdir=workdir, args=args, variant_args=variant[1])
+    flags, env = split_variant(variant[1])
+    s = Session(target=target, app_id=app_id, workdir=workdir, args=args, variant_args=flags)
+    s.server_env = env
     result: dict[str, Any] = {"target": target, "variant": variant[0], "workdir": str(workdir)}
     try:
         print(f"[{label}] starting (work dir {workdir})", flush=True)
@@ -765,6 +776,25 @@ def run_target(
         result["profile"] = str(s.profile_path) if s.profile_path else None
         result["problems"] = s.problems
     return result
+
+
+def split_variant(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    """A variant's words: `NAME=value` with an upper-case NAME sets the server's environment
+    (settings that have no flag, e.g. MAINSPRING_ROLLUP_INTERVAL=0), the rest are flags."""
+    env = {}
+    flags = []
+    for word in words:
+        name, sep, value = word.partition("=")
+        if sep and name.isupper() and name.replace("_", "").isalnum():
+            env[name] = value
+        else:
+            flags.append(word)
+    return flags, env
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [v for r in runs if (v := _get(r, "throughput", key)) is not None]
+    return statistics.median(values) if values else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
-"""Page speed with 100,000 runs stored: the Runs page, its fragments and `GET /v1/runs` filters.
+"""Page speed with 100,000 runs stored: the Runs page, its fragments, `GET /v1/runs` filters and
+the charts (function page, Operations, their live fragments and stats JSON, hour/day/week).
 
 Fills a fresh database (SQLite file, or PostgreSQL with --db postgresql://…) with N runs of 10
 functions over the last 7 days (90 % Completed, 8 % Failed, 2 % Running), each with its event,
-starts `mainspring dev` on it (no app: nothing executes) and times each request: 3 warm-ups, then
+the 10 functions' registry rows and the charts' per-minute rollups of those runs, starts
+`mainspring dev` on it (no app: nothing executes) and times each request: 3 warm-ups, then
 --samples timed requests one after another. Exit status 1 when a p95 is over the budget (200 ms).
 
     .venv/bin/python bench/bench_dashboard.py                  # 100,000 runs, SQLite
+    .venv/bin/python bench/bench_dashboard.py --runs 1000000 --only charts
     .venv/bin/python bench/bench_dashboard.py --db postgresql://postgres@127.0.0.1:5432/bench_dash
 """
 
@@ -46,17 +49,30 @@ REQUESTS = {
     "GET /v1/runs?function_id=…&status=Failed": "/v1/runs?function_id=bench-fn-3&status=Failed"
     + "&limit=50",
 }
+CHARTS = {
+    "Function page, charts of the hour": "/functions/bench-fn-3",
+    "Function page, charts of the day": "/functions/bench-fn-3?window=day",
+    "Function page, charts of the week": "/functions/bench-fn-3?window=week",
+    "Function charts fragment, week (live poll)": "/ui/functions/bench-fn-3/charts?window=week",
+    "GET /v1/functions/{id}/stats?window=week": "/v1/functions/bench-fn-3/stats?window=week",
+    "Operations page, charts of the hour": "/operations",
+    "Operations charts fragment, week (live poll)": "/ui/operations/charts?window=week",
+    "GET /v1/operations/stats?window=week": "/v1/operations/stats?window=week",
+}
 
 
 def fill(db: str, count: int, now: int) -> None:
-    """Runs and their events over the last 7 days (no steps, apps or functions)."""
+    """Runs and their events over the last 7 days, the functions, the charts' rollups."""
     seed_runs.migrate(db)
     data = list(seed_runs.rows(count, now, 7 * seed_runs.DAY_MS))
+    runs = [r for _, r, _ in data]
     seed_runs.bulk_insert(
         db,
         [
             (seed_runs.EVENT_SQL, 8, [e for e, _, _ in data]),
-            (seed_runs.RUN_SQL, 10, [r for _, r, _ in data]),
+            (seed_runs.RUN_SQL, 10, runs),
+            *seed_runs.registry(now),
+            *seed_runs.rollups(runs, now),
         ],
     )
 
@@ -79,6 +95,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--budget-ms", type=float, default=200.0)
     parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
+    parser.add_argument(
+        "--only", choices=("all", "runs", "charts"), default="all", help="which pages to time"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-dash-"))
     db = args.db or str(workdir / "dash.db")
@@ -125,7 +144,8 @@ def main() -> int:
             "to": time.strftime("%Y-%m-%dT%H:%M", time.gmtime(now / 1000 - 2 * day)),
         }
         print(f"{'request':45} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-        for label, path in REQUESTS.items():
+        chosen = {"all": {**REQUESTS, **CHARTS}, "runs": REQUESTS, "charts": CHARTS}[args.only]
+        for label, path in chosen.items():
             times = measure(client, path.format(**window), args.samples)
             p95 = sorted(times)[max(int(0.95 * len(times)) - 1, 0)]
             mark = "" if p95 < args.budget_ms else "  OVER BUDGET"

@@ -4,6 +4,10 @@ N runs of 10 functions spread evenly over a time span ending now (90 % Completed
 2 % Running), each with its own event (`data` = `{"user_id", "amount"}`) and one step, written
 straight into a freshly migrated database with `executemany`: seeding through the SDK would take
 longer than the measurement.
+
+`registry()` adds the app and its 10 functions (so their pages exist) and `rollups()` the charts'
+per-minute rollups of the same runs, computed by the server's own aggregation
+(`operations.rollups`), so the charts agree with the runs (the step `work` takes half the run).
 """
 
 from __future__ import annotations
@@ -31,6 +35,39 @@ RUN_SQL = (
 STEP_SQL = (
     "INSERT INTO steps (run_id, step_id, seq, name, op, memo, attempts, completed_at) VALUES ({p})"
 )
+APP_SQL = "INSERT INTO apps (id, name, url, sdk, framework, created_at) VALUES ({p})"
+FUNCTION_SQL = "INSERT INTO functions (id, app_id, slug, name, config, updated_at) VALUES ({p})"
+ROLLUP_COLUMNS = {
+    "rollup_functions": (
+        "function_slug",
+        "span_ms",
+        "minute",
+        "started",
+        "completed",
+        "failed",
+        "cancelled",
+        "durations",
+    ),
+    "rollup_steps": (
+        "function_slug",
+        "step_name",
+        "span_ms",
+        "minute",
+        "completed",
+        "failed",
+        "errors",
+        "durations",
+    ),
+    "rollup_system": (
+        "span_ms",
+        "minute",
+        "queue_depth",
+        "ready",
+        "ready_lag_ms",
+        "in_flight",
+        "dead_letters",
+    ),
+}
 Row = tuple[Any, ...]
 Table = tuple[str, int, Sequence[Row]]  # INSERT template, number of columns, rows
 
@@ -64,6 +101,93 @@ def rows(count: int, now: int, span_ms: int) -> Iterator[tuple[Row, Row, Row]]:
         )
         step = (run_id, "s1", 1, "work", "StepRun", '{"data": 1}', 1 + (i % 3 == 0), created + 2)
         yield event, run, step
+
+
+def registry(now: int) -> list[Table]:
+    """The bench app and its functions, as a sync would have stored them."""
+    url = "http://127.0.0.1:9/api/inngest"
+    functions = []
+    for slug in FUNCTIONS:
+        step = {"id": "step", "name": "step", "runtime": {"type": "http", "url": url}}
+        config = {"id": slug, "name": slug, "triggers": [{"event": f"bench/{slug}"}]}
+        config["steps"] = {"step": step}
+        functions.append((f"fid-{slug}", "bench-app", slug, slug, json.dumps(config), now))
+    return [
+        (APP_SQL, 6, [("bench-app", "bench", url, "py:inngest", "fastapi", now)]),
+        (FUNCTION_SQL, 6, functions),
+    ]
+
+
+def rollups(runs: Sequence[Row], now: int) -> list[Table]:
+    """Minute and hour rollups of `runs` (RUN_SQL rows), one system sample per minute."""
+    from mainspring.operations import histogram
+    from mainspring.operations.rollups import MINUTE_MS, function_minutes, merge_hours, minute_of
+
+    started: dict[tuple[str, int], int] = {}
+    ended = []
+    steps: dict[tuple[str, int], list[Any]] = {}
+    for run in runs:
+        slug, status, created, began, end = run[2], run[5], run[7], run[8], run[9]
+        key = (slug, minute_of(created))
+        started[key] = started.get(key, 0) + 1
+        if end is None:
+            continue
+        ended.append(
+            {"function_slug": slug, "status": status, "started_at": began, "ended_at": end}
+        )
+        step = steps.setdefault((slug, minute_of(end)), [0, 0, {}])
+        step[0 if status == "Completed" else 1] += 1
+        histogram.add(step[2], (end - began) // 2)
+    started_rows = [{"function_slug": s, "minute": m, "n": n} for (s, m), n in started.items()]
+    minute = {"span_ms": MINUTE_MS}
+    functions = [
+        {
+            "function_slug": s,
+            "minute": m,
+            **minute,
+            "started": f.started,
+            "completed": f.completed,
+            "failed": f.failed,
+            "cancelled": f.cancelled,
+            "durations": histogram.dumps(f.durations),
+        }
+        for (s, m), f in function_minutes(started_rows, ended).items()
+    ]
+    step_rows = [
+        {
+            "function_slug": s,
+            "step_name": "work",
+            "minute": m,
+            **minute,
+            "completed": done,
+            "failed": failed,
+            "errors": 0,
+            "durations": histogram.dumps(hist),
+        }
+        for (s, m), (done, failed, hist) in steps.items()
+    ]
+    first = minute_of(min((run[7] for run in runs), default=now))
+    system = [
+        {
+            "minute": at,
+            **minute,
+            "queue_depth": i % 50,
+            "ready": i % 7,
+            "ready_lag_ms": (i % 13) * 100,
+            "in_flight": i % 5,
+            "dead_letters": i % 40,
+        }
+        for i, at in enumerate(range(first, now, MINUTE_MS))
+    ]
+    hourly = merge_hours(functions, step_rows, system)
+    tables = []
+    for (table, columns), minutes, hours in zip(
+        ROLLUP_COLUMNS.items(), (functions, step_rows, system), hourly, strict=True
+    ):
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({{p}})"
+        values = [tuple(row[c] for c in columns) for row in [*minutes, *hours]]
+        tables.append((sql, len(columns), values))
+    return tables
 
 
 def migrate(db: str) -> None:

@@ -51,7 +51,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("dash"), "core_app", DASHBOARD_SLUGS) as found:
+    env = {"MAINSPRING_ROLLUP_INTERVAL": "300ms"}  # charts and the 24 h panel fill in at once
+    workdir = tmp_path_factory.mktemp("dash")
+    with running_stack(workdir, "core_app", DASHBOARD_SLUGS, server_env=env) as found:
         yield found
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from integration.harness import Stack, free_port
+from integration.harness import Stack, free_port, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +160,11 @@ def test_events_page_filters_and_pages(stack: Stack, runs: dict[str, str]) -> No
 def test_function_and_operations_pages_show_metrics_and_health(
     stack: Stack, runs: dict[str, str]
 ) -> None:
-    function = stack.api.http.get("/functions/core-chain").text
-    assert "100.0 %" in function  # every core-chain run of this module completed
+    def chain_page() -> str | None:  # its 24 h panel reads the rollups (a round every 300 ms)
+        text = stack.api.http.get("/functions/core-chain").text
+        return text if "100.0 %" in text else None  # every core-chain run here completed
+
+    wait_until(chain_page, timeout=10, what="the function page's 24 h panel")
     listing = stack.api.http.get("/functions").text
     row = re.search(r'<tr data-function="core-exhausted">(.*?)</tr>', listing, re.S)
     assert row is not None and '<td class="success">0.0 %</td>' in row.group(1)

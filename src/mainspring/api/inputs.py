@@ -7,7 +7,7 @@ parsing, checked by schemathesis against the running server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, RootModel
 
@@ -61,6 +61,12 @@ class RunQuery(BaseModel):
 
 class MetricsQuery(BaseModel):
     hours: float | None = Field(None, gt=0, le=2160, description="window in hours (default 24)")
+
+
+class StatsQuery(BaseModel):
+    window: Literal["hour", "day", "week", "1h", "24h", "1d", "7d"] | None = Field(
+        None, description="hour (1-minute intervals, default), day (15 min) or week (1 h)"
+    )
 
 
 class ZombieQuery(BaseModel):

@@ -250,6 +250,22 @@ OPERATIONS: Paths = {
 }
 
 HEALTH: Paths = {
+    "/v1/functions/{function_id}/stats": {
+        "get": Op(
+            "Health",
+            "Charts: runs per interval, p50/p95, per-step distribution and failure rate",
+            {**ok(E[dict[str, Any]]), **NOT_FOUND, **BAD},
+            query=i.StatsQuery,
+        )
+    },
+    "/v1/operations/stats": {
+        "get": Op(
+            "Health",
+            "Charts: queue depth, ready lag, in-flight calls, dead letters per interval",
+            {**ok(E[dict[str, Any]]), **BAD},
+            query=i.StatsQuery,
+        )
+    },
     "/v1/metrics/functions/{function_id}": {
         "get": Op(
             "Health",

@@ -14,8 +14,9 @@ from starlette.staticfiles import StaticFiles
 
 from mainspring import errors
 from mainspring.api.state import services
-from mainspring.dashboard import actions, audit_page, overrides, views
+from mainspring.dashboard import actions, audit_page, chart_views, overrides, views
 from mainspring.dashboard.render import HERE, page
+from mainspring.operations.stats import Window, parse_window
 from mainspring.reads.filters import RunFilter, parse_run_filter
 
 PAGE_SIZE = 50
@@ -126,7 +127,7 @@ async def function_detail(request: Request) -> Response:
     if function is None:
         return page(request, "pages/not_found.html", {"what": "function"}, 404)
     summary = views.function_summary(function)
-    stats = await views.function_stats(app, function.slug)
+    stats = await views.function_day(app, function.slug)
     recent = await views.runs_page(app, RunFilter(function_slug=function.slug, limit=20))
     context = {
         "function": summary,
@@ -134,8 +135,31 @@ async def function_detail(request: Request) -> Response:
         "recent": recent.runs,
         "overrides": overrides.context(function),
     }
+    context["charts"] = await chart_views.function_charts(app, function.slug, _window(request))
     context.update(await actions.function_controls(request, function.slug))
     return page(request, "pages/function.html", context)
+
+
+def _window(request: Request) -> Window:
+    """The chart window of `?window=`; an unknown one shows the hour rather than an error."""
+    try:
+        return parse_window(request.query_params.get("window"))
+    except errors.InvalidInput:
+        return parse_window(None)
+
+
+async def function_charts(request: Request) -> Response:
+    app = services(request)
+    function = app.registry.get(request.path_params["function_id"])
+    if function is None:
+        return page(request, "pages/not_found.html", {"what": "function"}, 404)
+    context = await chart_views.function_charts(app, function.slug, _window(request))
+    return page(request, "partials/function_charts.html", {"c": context})
+
+
+async def system_charts(request: Request) -> Response:
+    context = await chart_views.system_charts(services(request), _window(request))
+    return page(request, "partials/system_charts.html", {"c": context})
 
 
 async def apps(request: Request) -> Response:
@@ -154,7 +178,9 @@ async def _operations_context(request: Request) -> dict[str, object]:
 
 
 async def operations(request: Request) -> Response:
-    return page(request, "pages/operations.html", await _operations_context(request))
+    context = await _operations_context(request)
+    context["charts"] = await chart_views.system_charts(services(request), _window(request))
+    return page(request, "pages/operations.html", context)
 
 
 async def operations_panel(request: Request) -> Response:
@@ -175,6 +201,8 @@ routes: list[BaseRoute] = [
     Route("/ui/runs/{run_id}/detail", run_detail_fragment, methods=["GET"]),
     Route("/ui/events/rows", events_rows, methods=["GET"]),
     Route("/ui/operations/panel", operations_panel, methods=["GET"]),
+    Route("/ui/operations/charts", system_charts, methods=["GET"]),
+    Route("/ui/functions/{function_id}/charts", function_charts, methods=["GET"]),
     *actions.routes,
     *audit_page.routes,
     *overrides.routes,

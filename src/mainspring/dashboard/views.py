@@ -12,6 +12,7 @@ from mainspring.api.state import Services
 from mainspring.connect.hub import worker_view
 from mainspring.domain.durations import rfc3339
 from mainspring.domain.functions import FunctionDef
+from mainspring.operations.stats import WINDOWS
 from mainspring.reads import sdk_data, trace
 from mainspring.reads.events import parse_event_filter
 from mainspring.reads.filters import RunFilter, ulid_floor
@@ -119,6 +120,14 @@ async def events_page(
 async def function_stats(services: Services, slug: str) -> dict[str, Any]:
     """Runs, success rate and durations of the last 24 h (`GET /v1/metrics/functions/{id}`)."""
     return await services.operations.insights.function_metrics(slug, STATS_WINDOW_HOURS)
+
+
+async def function_day(services: Services, slug: str) -> dict[str, Any]:
+    """The function page's last 24 hours, from the hourly rollups: as fast with a million runs
+    as with ten (the Functions list still counts runs, exactly and up to the second)."""
+    day = await services.operations.stats.function(slug, WINDOWS["day"])
+    last = await services.operations.insights.last_success(slug)
+    return {**day["totals"], "last_success_at": last}
 
 
 def function_summary(function: FunctionDef) -> dict[str, Any]:

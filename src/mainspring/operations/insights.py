@@ -94,6 +94,11 @@ class Insights:
 
         return await self._connector.read(unit)
 
+    async def last_success(self, slug: str) -> str | None:
+        """When the function's newest completed run ended (RFC 3339), or None."""
+        ended = await self._connector.read(lambda tx: insights_repo.last_success(tx, slug))
+        return rfc3339(ended)
+
     async def summary(
         self, window_ms: int = HOUR_MS, slugs: list[str] | None = None
     ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from mainspring.settings import Retention as RetentionConfig
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import audit as audit_repo
 from mainspring.store.repos import retention as retention_repo
+from mainspring.store.repos import rollups as rollups_repo
 
 log = logging.getLogger("mainspring.retention")
 PAUSE_BETWEEN_BATCHES_S = 0.05
@@ -29,6 +30,7 @@ class Pruned:
     events: int = 0
     keys: int = 0
     audit: int = 0
+    rollups: int = 0
 
 
 class Retention:
@@ -66,6 +68,7 @@ class Retention:
             lambda tx: retention_repo.prune_expired_keys(tx, now, cutoff, batch)
         )
         pruned.audit = await self._prune_batches(lambda tx: audit_repo.prune(tx, upper, batch))
+        pruned.rollups = await self._connector.write(lambda tx: rollups_repo.prune(tx, cutoff))
         if pruned.runs or pruned.events:
             log.info("retention: pruned %d runs and %d events", pruned.runs, pruned.events)
         return pruned

@@ -22,7 +22,9 @@ from mainspring.operations.metrics import Metrics
 from mainspring.operations.pausing import Pausing
 from mainspring.operations.replays import Replays
 from mainspring.operations.retention import Retention
+from mainspring.operations.rollups import Rollups
 from mainspring.operations.settings import OperationsConfig
+from mainspring.operations.stats import Stats
 from mainspring.operations.zombies import ZombieCheck, ZombieConfig
 from mainspring.store.base import Connector
 from mainspring.supervision import Component
@@ -49,6 +51,8 @@ class Operations:
         self.insights = Insights(connector, clock)
         self.alerts = Alerts(connector, self.config.alerts, clock)
         self.retention = Retention(connector, self.config.retention, clock)
+        self.rollups = Rollups(connector, clock, self.config.retention.rollup_interval_ms)
+        self.stats = Stats(connector, clock)
         self.zombies = ZombieCheck(connector, clock, zombies or ZombieConfig(), on_new_work)
         self.metrics = Metrics(connector, clock, self.zombies.stats)
         self._connector = connector
@@ -59,15 +63,24 @@ class Operations:
         await self.holds.start()
         self.alerts.start()
         self.retention.start()
+        if self.config.retention.rollup_interval_ms > 0:
+            self.rollups.start()
         self.zombies.start()
 
     def components(self) -> list[Component]:
         """The supervised background rounds, for `/health`."""
-        loops = (self.holds.rounds, self.alerts.rounds, self.retention.rounds, self.zombies.rounds)
+        loops = (
+            self.holds.rounds,
+            self.alerts.rounds,
+            self.retention.rounds,
+            self.rollups.rounds,
+            self.zombies.rounds,
+        )
         return [component for loop in loops for component in loop.components()]
 
     async def stop(self) -> None:
         await self.zombies.stop()
+        await self.rollups.stop()
         await self.retention.stop()
         await self.alerts.stop()
         await self.holds.stop()

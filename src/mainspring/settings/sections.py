@@ -30,6 +30,7 @@ ALERT_INTERVAL_MS = 15_000
 PEOPLE_THROTTLE_MS = 10 * 60_000
 ALL_FUNCTIONS = "*"  # in `[alerts.max_p95]`: every function without a threshold of its own
 RETENTION_INTERVAL_MS = 60_000
+ROLLUP_INTERVAL_MS = 10_000
 
 
 def _duration(value: Any) -> Any:
@@ -182,6 +183,12 @@ class Retention(BaseModel):
     batch: int = 500
     interval_ms: Annotated[Period, _zero_keeps(RETENTION_INTERVAL_MS)] = Field(
         default=RETENTION_INTERVAL_MS, validation_alias=_aka("interval_ms", "interval")
+    )
+    # the charts' per-minute rollups (operations/rollups.py), pruned with the runs; 0 is off
+    rollup_interval_ms: Period = Field(
+        default=ROLLUP_INTERVAL_MS,
+        ge=0,
+        validation_alias=_aka("rollup_interval_ms", "rollup_interval"),
     )
 
     @field_validator("batch")
