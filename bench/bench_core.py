@@ -386,9 +386,12 @@ class Session:
         )
         if self.args.profile and pyspy:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            self.profile_path = RESULTS_DIR / f"profile-{self.target}-{stamp}.svg"
+            fmt = self.args.profile_format
+            ext = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}[fmt]
+            self.profile_path = RESULTS_DIR / f"profile-{self.target}-{stamp}.{ext}"
             RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-            cmd = [pyspy, "record", "--rate", "200", "-o", str(self.profile_path), "--", *cmd]
+            spy = [pyspy, "record", "--rate", "200", "--format", fmt, "-o", str(self.profile_path)]
+            cmd = [*spy, *(["--gil"] if self.args.profile_gil else []), "--", *cmd]
         elif self.args.profile:
             print("  (--profile: py-spy is not installed; running without it)")
         return cmd
@@ -1033,6 +1036,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="interleaved rounds of every column; the table shows medians (default 1)",
     )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
+    p.add_argument(
+        "--profile-format",
+        choices=("flamegraph", "raw", "speedscope"),
+        default="flamegraph",
+        help="py-spy output: flamegraph (.svg), raw collapsed stacks (.txt), speedscope (.json)",
+    )
+    p.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="py-spy --gil: sample only the thread holding the GIL (no idle samples)",
+    )
     p.add_argument(
         "--json-out", type=Path, default=None, help="results file (default bench/results/<ts>.json)"
     )
