@@ -642,6 +642,41 @@ def database_work(s: Session) -> dict[str, float]:
     return {k: v for k, v in work.items() if isinstance(v, (int, float))}
 
 
+def measure_floor(args: argparse.Namespace, base: Path) -> dict[str, Any]:
+    """Python's per-request floor on this machine now: a bare ASGI echo under uvicorn, POSTed
+    the size of an SDK call by ``--send-concurrency`` keep-alive clients; its CPU per request."""
+    port, n = free_port(), max(2000, args.runs * 2)
+    proc = PROCS.start(
+        [sys.executable, str(APPS / "echo_asgi.py"), "--port", str(port)],
+        base / "echo.log",
+        dict(os.environ),
+    )
+    try:
+        probe = Http(port)
+        wait_until(lambda: probe.request("GET", "/")[0] == 200, 30.0, what="the ASGI echo")
+        body = {"event": {"name": EVENT_NAME, "data": {"sent_at": 0.0}}, "steps": {}, "ctx": {}}
+        clients: queue.Queue[Http] = queue.Queue()
+        for _ in range(args.send_concurrency):
+            clients.put(Http(port))
+
+        def post(client: Http, _: int) -> None:
+            client.request("POST", "/api/inngest?fnId=x&stepId=step", body)
+
+        cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        Session("floor", "", base, args).parallel(post, list(range(n)), clients)
+        wall, cpu = time.monotonic() - t0, cpu_seconds(proc.pid) - cpu0
+        probe.close()
+    finally:
+        PROCS.stop(proc)
+    result = {"requests": n, "requests_per_s": n / wall, "server_cpu_us_per_request": cpu / n * 1e6}
+    print(
+        f"[floor] bare uvicorn ASGI echo: {result['requests_per_s']:,.0f} req/s, "
+        f"{result['server_cpu_us_per_request']:,.0f} µs server CPU per request",
+        flush=True,
+    )
+    return result
+
+
 def phase_sequential(s: Session) -> dict[str, Any]:
     n = s.args.seq_runs
     observed: list[float] = []
@@ -1078,6 +1113,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
     p.add_argument(
+        "--floor",
+        action="store_true",
+        help="first measure a bare uvicorn ASGI echo's CPU per request (Python's floor)",
+    )
+    p.add_argument(
         "--profile-format",
         choices=("flamegraph", "raw", "speedscope"),
         default="flamegraph",
@@ -1128,6 +1168,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     rounds: dict[str, list[dict[str, Any]]] = {}
+    floor: dict[str, Any] | None = None
     started = dt.datetime.now(dt.UTC)
     try:
 
@@ -1135,6 +1176,8 @@ def main(argv: list[str] | None = None) -> int:
             return any("error" in r for rs in rounds.values() for r in rs)
 
         with work_base(args.db_dir, keep) as base:
+            if args.floor:
+                floor = measure_floor(args, base)
             # interleaved: every column once per round, so drift on a noisy machine hits all
             for n in range(args.rounds):
                 for target in args.targets:
@@ -1162,6 +1205,11 @@ def main(argv: list[str] | None = None) -> int:
         print(ratios)
     print()
     print(REFERENCES)
+    if floor is not None:
+        print(
+            f"Python's per-request floor (bare uvicorn ASGI echo, same run): "
+            f"{floor['server_cpu_us_per_request']:,.0f} µs server CPU per request"
+        )
     problems = {t: r.get("problems", []) for t, r in results.items() if r.get("problems")}
     for t, plist in problems.items():
         print(f"\nproblems seen with target {t}:")
@@ -1176,6 +1224,7 @@ def main(argv: list[str] | None = None) -> int:
         "references": REFERENCES,
         "results": results,
         "rounds": rounds,
+        "floor": floor,
     }
     path = save_json(data, args.json_out)
     print(f"\nresults saved to {path}")

@@ -329,14 +329,17 @@ def mainspring_round(base: Path, args: argparse.Namespace, n: int) -> dict[str, 
     cmd = [sys.executable, str(BENCH_DIR / "bench_core.py"), "--targets", args.targets]
     cmd += ["--runs", str(args.runs), "--seq-runs", str(args.seq_runs)]
     cmd += ["--warmup", str(args.warmup), "--send-concurrency", str(args.send_concurrency)]
-    cmd += ["--json-out", str(out)]
+    cmd += ["--json-out", str(out), "--floor"]
     cmd += [f"--variant={v}" for v in args.variant]
     cmd += [f"--server-arg={a}" for a in args.server_arg]
     print(f"[mainspring] {' '.join(cmd)}", flush=True)
     done = subprocess.run(cmd, cwd=core.REPO, check=False)
     if not out.exists():
         return {"mainspring": {"error": f"bench_core.py exited with {done.returncode}"}}
-    results: dict[str, dict[str, Any]] = json.loads(out.read_text())["results"]
+    data = json.loads(out.read_text())
+    results: dict[str, dict[str, Any]] = data["results"]
+    if isinstance(data.get("floor"), dict):
+        results["python floor"] = {"floor": data["floor"]}
     return results
 
 
@@ -432,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(kept {base})", file=sys.stderr)
         else:
             shutil.rmtree(base, ignore_errors=True)
+    floors = rounds.pop("python floor", [])
     results = {name: core.median_result(rs) for name, rs in rounds.items()}
     print()
     print(
@@ -442,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     print(render(results))
     print()
     print(render_ratios(results))
+    if floors:
+        floor = core.median_result(floors)["floor"]["server_cpu_us_per_request"]
+        print(f"Python's per-request floor (bare uvicorn ASGI echo, median): {floor:,.0f} µs CPU")
     for name, res in results.items():
         for text in res.get("problems", []):
             print(f"  problem ({name}): {text}")
@@ -456,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         "restate": {"server": RESTATE_SERVER_VERSION, "sdk": RESTATE_SDK_VERSION},
         "results": results,
         "rounds": rounds,
+        "python_floor": floors,
         "rounds_per_column": {k: len(v) for k, v in rounds.items()},
     }
     core.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
