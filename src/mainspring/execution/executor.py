@@ -167,9 +167,10 @@ class Executor:
             if not await self._record(state, item, function, decision, attempt):
                 return
             # The next call must carry every memoized step, or they would run again. Steps
-            # checkpointed to this process are added as they were saved; no read-back.
+            # checkpointed to this process are added as they were saved, no read-back, unless
+            # others may have reached another process (PostgreSQL) or defers came with them.
             checkpointed = checkpoints.take_steps(state.run_id)
-            if elsewhere or state.defers_stale:
+            if elsewhere or state.defers_stale or (stale and self._shared_store):
                 await self._reload_steps(state)
             elif stale:
                 for step_id, memo in checkpointed:
