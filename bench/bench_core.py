@@ -77,7 +77,18 @@ TARGETS: dict[str, dict[str, float]] = {
     # the same function on a Connect worker: at least the HTTP app's steps/s (issue 17)
     "connect": {"steps_per_s": 360.0},
     "minimal": {"steps_per_s": 1000.0, "cpu_us_per_step": 500.0, "seq_p50_ms": 9.0},
+    # the official TS SDK (4.24), checkpointing on (its default) / off (issue 20; no targets yet)
+    "ts": {},
+    "ts-nocp": {},
 }
+APP_IDS = {
+    "sdk": "bench-sdk",
+    "connect": "bench-connect",
+    "ts": "bench-ts",
+    "ts-nocp": "bench-tsnocp",
+}
+# SDK requests per run a 3-step run needs: a checkpointing TS app runs all steps in one
+CALLS_PER_RUN = {"ts": 1}
 REFERENCES = (
     "For scale (same machine class): DBOS Transact ~180 steps/s and 9 ms p50 sequential "
     "3-step workflow; Celery+Redis ~305 tasks/s."
@@ -366,6 +377,10 @@ class Session:
             self.target, "minimal_endpoint.py"
         )
         cmd = [sys.executable, str(APPS / script), "--port", str(self.app_port)]
+        if self.target.startswith("ts"):
+            node = shutil.which("node") or "node"
+            cmd = [node, str(APPS / "ts_app.cjs"), "--port", str(self.app_port)]
+            cmd += ["--no-checkpointing"] if self.target == "ts-nocp" else []
         cmd += ["--app-id", self.app_id]
         if self.target == "minimal":
             cmd += ["--server-url", self.server_url]
@@ -394,9 +409,12 @@ class Session:
         )
         if self.args.profile and pyspy:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            self.profile_path = RESULTS_DIR / f"profile-{self.target}-{stamp}.svg"
+            fmt = self.args.profile_format
+            ext = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}[fmt]
+            self.profile_path = RESULTS_DIR / f"profile-{self.target}-{stamp}.{ext}"
             RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-            cmd = [pyspy, "record", "--rate", "200", "-o", str(self.profile_path), "--", *cmd]
+            spy = [pyspy, "record", "--rate", "200", "--format", fmt, "-o", str(self.profile_path)]
+            cmd = [*spy, *(["--gil"] if self.args.profile_gil else []), "--", *cmd]
         elif self.args.profile:
             print("  (--profile: py-spy is not installed; running without it)")
         return cmd
@@ -602,6 +620,7 @@ def phase_throughput(s: Session) -> dict[str, Any]:
     def send_batch(client: Http, start: int) -> float:
         return s.send("tp", min(batch, runs - start), start, client)
 
+    work0 = database_work(s)
     cpu_app0 = cpu_seconds(s.app.pid) if s.app else 0.0
     cpu0 = cpu_seconds(s.server_pid)
     t_first = time.time()
@@ -612,13 +631,59 @@ def phase_throughput(s: Session) -> dict[str, Any]:
     time.sleep(0.2)  # let the server store the last results before reading its CPU time
     cpu1 = cpu_seconds(s.server_pid)
     cpu_app1 = cpu_seconds(s.app.pid) if s.app else 0.0
+    work1 = database_work(s)
     return {
+        "database_work": {k: work1[k] - work0[k] for k in work1 if k in work0},
         "t_first_send": t_first,
         "send_s": t_sent - t_first,
         "driver_saw_all_s": t_seen - t_first,
         "server_cpu_s": cpu1 - cpu0,
         "app_cpu_s": cpu_app1 - cpu_app0,
     }
+
+
+def database_work(s: Session) -> dict[str, float]:
+    """The server's statements/transactions/round trips so far (`GET /health`)."""
+    status, body = s.api.request("GET", "/health")
+    work = body.get("database_work") if status == 200 and isinstance(body, dict) else None
+    if not isinstance(work, dict):
+        return {}
+    return {k: v for k, v in work.items() if isinstance(v, (int, float))}
+
+
+def measure_floor(args: argparse.Namespace, base: Path) -> dict[str, Any]:
+    """Python's per-request floor on this machine now: a bare ASGI echo under uvicorn, POSTed
+    the size of an SDK call by ``--send-concurrency`` keep-alive clients; its CPU per request."""
+    port, n = free_port(), max(2000, args.runs * 2)
+    proc = PROCS.start(
+        [sys.executable, str(APPS / "echo_asgi.py"), "--port", str(port)],
+        base / "echo.log",
+        dict(os.environ),
+    )
+    try:
+        probe = Http(port)
+        wait_until(lambda: probe.request("GET", "/")[0] == 200, 30.0, what="the ASGI echo")
+        body = {"event": {"name": EVENT_NAME, "data": {"sent_at": 0.0}}, "steps": {}, "ctx": {}}
+        clients: queue.Queue[Http] = queue.Queue()
+        for _ in range(args.send_concurrency):
+            clients.put(Http(port))
+
+        def post(client: Http, _: int) -> None:
+            client.request("POST", "/api/inngest?fnId=x&stepId=step", body)
+
+        cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        Session("floor", "", base, args).parallel(post, list(range(n)), clients)
+        wall, cpu = time.monotonic() - t0, cpu_seconds(proc.pid) - cpu0
+        probe.close()
+    finally:
+        PROCS.stop(proc)
+    result = {"requests": n, "requests_per_s": n / wall, "server_cpu_us_per_request": cpu / n * 1e6}
+    print(
+        f"[floor] bare uvicorn ASGI echo: {result['requests_per_s']:,.0f} req/s, "
+        f"{result['server_cpu_us_per_request']:,.0f} µs server CPU per request",
+        flush=True,
+    )
+    return result
 
 
 def phase_sequential(s: Session) -> dict[str, Any]:
@@ -664,6 +729,11 @@ def analyse_throughput(
         "event_to_first_call": summary_ms(first),
         "server_cpu_s": tp["server_cpu_s"],
         "server_cpu_us_per_step": tp["server_cpu_s"] / steps * 1e6 if steps else None,
+        **{
+            f"{k}_per_run": v / n
+            for k, v in (tp.get("database_work") or {}).items()
+            if n and k in ("statements", "transactions")
+        },
         "app_cpu_us_per_step": tp["app_cpu_s"] / steps * 1e6 if steps else None,
     }
 
@@ -715,10 +785,11 @@ def check_runs(s: Session, stats: dict[str, Any], expected: int) -> dict[str, An
     except BenchError as exc:
         s.problem(f"{exc}: {len(listed)}/{len(all_runs)}; others: {info}")
     calls = [int(r.get("calls", 0)) for r in all_runs.values()]
-    extra = sum(c - (STEPS_PER_RUN + 1) for c in calls)
+    ideal = CALLS_PER_RUN.get(s.target, STEPS_PER_RUN + 1)
+    extra = sum(c - ideal for c in calls)
     dups = sum(int(r.get("dup_final", 0)) for r in all_runs.values())
     if extra:
-        s.problem(f"{extra} SDK calls beyond the 4 per run a 3-step run needs")
+        s.problem(f"{extra} SDK calls beyond the {ideal} per run a 3-step run needs")
     if dups:
         s.problem(f"{dups} duplicate final calls (run re-executed after it returned 200)")
     outputs_ok = sum(1 for r in listed.values() if r.get("output") == {"total": 25})
@@ -743,7 +814,7 @@ def run_target(
     variant: tuple[str, list[str]] = ("", []),
     label: str = "",
 ) -> dict[str, Any]:
-    app_id = {"sdk": "bench-sdk", "connect": "bench-connect"}.get(target, "bench-min")
+    app_id = APP_IDS.get(target, "bench-min")
     label = label or column_name(target, variant[0])
     workdir = base / f"{label.replace('@', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
@@ -881,7 +952,9 @@ ROWS: list[tuple[str, tuple[str, ...], str | None, bool, int]] = [
     ("POST /e (1 event) p50, ms", ("sequential", "post_e_round_trip", "p50_ms"), None, False, 2),
     ("server CPU µs/step", ("throughput", "server_cpu_us_per_step"), "cpu_us_per_step", False, 0),
     ("app CPU µs/step", ("throughput", "app_cpu_us_per_step"), None, False, 0),
-    ("SDK calls per run (ideal 4)", ("checks", "sdk_calls_per_run"), None, False, 3),
+    ("db statements per run", ("throughput", "statements_per_run"), None, False, 2),
+    ("db transactions per run", ("throughput", "transactions_per_run"), None, False, 2),
+    ("SDK calls per run (ideal 4, ts 1)", ("checks", "sdk_calls_per_run"), None, False, 3),
     ("runs Completed (API) / seen", ("checks", "runs_completed_per_api"), None, True, 0),
 ]
 
@@ -934,12 +1007,14 @@ def render_ratios(results: dict[str, dict[str, Any]]) -> str:
 
 
 def render_table(results: dict[str, dict[str, Any]]) -> str:
-    order = ("sdk", "connect", "minimal")
+    order = ("sdk", "connect", "ts", "ts-nocp", "minimal")
     cols = sorted(results, key=lambda c: (order.index(c.partition("@")[0]), c))
     names = {
         "sdk": "(a) real SDK app",
         "connect": "(c) SDK Connect worker",
         "minimal": "(b) minimal endpoint",
+        "ts": "(d) TS SDK",
+        "ts-nocp": "(e) TS SDK, no checkpoints",
     }
     heads = {
         c: names[c.partition("@")[0]] + (f" @{c.partition('@')[2]}" if "@" in c else "")
@@ -1027,7 +1102,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seq-runs", type=int, default=200, help="runs in the sequential phase")
     p.add_argument("--warmup", type=int, default=50, help="warm-up runs (not measured)")
-    p.add_argument("--targets", default="sdk,minimal", help="comma list of: sdk, connect, minimal")
+    p.add_argument(
+        "--targets",
+        default="sdk,minimal",
+        help="comma list of: sdk, connect, minimal, ts (TS SDK, checkpointing), ts-nocp",
+    )
     p.add_argument(
         "--db-dir",
         type=Path,
@@ -1063,6 +1142,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="interleaved rounds of every column; the table shows medians (default 1)",
     )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="first measure a bare uvicorn ASGI echo's CPU per request (Python's floor)",
+    )
+    p.add_argument(
+        "--profile-format",
+        choices=("flamegraph", "raw", "speedscope"),
+        default="flamegraph",
+        help="py-spy output: flamegraph (.svg), raw collapsed stacks (.txt), speedscope (.json)",
+    )
+    p.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="py-spy --gil: sample only the thread holding the GIL (no idle samples)",
+    )
     p.add_argument(
         "--json-out", type=Path, default=None, help="results file (default bench/results/<ts>.json)"
     )
@@ -1103,6 +1198,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     rounds: dict[str, list[dict[str, Any]]] = {}
+    floor: dict[str, Any] | None = None
     started = dt.datetime.now(dt.UTC)
     try:
 
@@ -1110,6 +1206,8 @@ def main(argv: list[str] | None = None) -> int:
             return any("error" in r for rs in rounds.values() for r in rs)
 
         with work_base(args.db_dir, keep) as base:
+            if args.floor:
+                floor = measure_floor(args, base)
             # interleaved: every column once per round, so drift on a noisy machine hits all
             for n in range(args.rounds):
                 for target in args.targets:
@@ -1137,6 +1235,11 @@ def main(argv: list[str] | None = None) -> int:
         print(ratios)
     print()
     print(REFERENCES)
+    if floor is not None:
+        print(
+            f"Python's per-request floor (bare uvicorn ASGI echo, same run): "
+            f"{floor['server_cpu_us_per_request']:,.0f} µs server CPU per request"
+        )
     problems = {t: r.get("problems", []) for t, r in results.items() if r.get("problems")}
     for t, plist in problems.items():
         print(f"\nproblems seen with target {t}:")
@@ -1151,6 +1254,7 @@ def main(argv: list[str] | None = None) -> int:
         "references": REFERENCES,
         "results": results,
         "rounds": rounds,
+        "floor": floor,
     }
     path = save_json(data, args.json_out)
     print(f"\nresults saved to {path}")

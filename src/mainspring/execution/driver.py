@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
+import httptools
 import orjson
 
 from mainspring import codec
+from mainspring.execution.keepalive import BadHeader, KeepAliveClient, ReplyTooLarge
 from mainspring.protocol import signing, tracecontext
 from mainspring.protocol.endpoints import EndpointCall
 
@@ -41,11 +44,36 @@ class CallRefused(Exception):
     with our key. Retrying cannot help until an operator fixes the keys, so the run fails."""
 
 
+@lru_cache(maxsize=4096)  # a function's step ids repeat run after run
 def step_url(url: str, step_id: str) -> str:
     parts = urlsplit(url)
     query = [(key, value) for key, value in parse_qsl(parts.query) if key != "stepId"]
     query.append(("stepId", step_id))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainTarget:
+    host: str
+    port: int
+    host_header: str
+    target: str  # path and query
+
+
+@lru_cache(maxsize=4096)
+def _plain_http(url: str) -> _PlainTarget | None:
+    """Where a plain-http URL points, for the lean client; None for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname or parts.username or parts.password:
+        return None
+    try:
+        port = parts.port or 80
+    except ValueError:
+        return None
+    host = parts.hostname
+    shown = f"[{host}]" if ":" in host else host
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _PlainTarget(host, port, shown if port == 80 else f"{shown}:{port}", target)
 
 
 def _int_or_none(text: str | None) -> int | None:
@@ -79,6 +107,7 @@ class Driver:
         max_reply_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=10)
+        self._lean = KeepAliveClient(timeout_seconds)
         self._server_kind = server_kind
         self._signing_key = signing_key
         self._verify_keys = verify_keys
@@ -115,7 +144,30 @@ class Driver:
             headers[signing.SIGNATURE_HEADER] = signing.signature(
                 body, self._signing_key, int(time.time())
             )
+        plain = _plain_http(url)
+        if plain is not None:
+            return await self._post_plain(plain, body, headers)
         return await self._exchange("POST", url, body, headers)
+
+    async def _post_plain(self, to: _PlainTarget, body: bytes, headers: dict[str, str]) -> Reply:
+        try:
+            response = await self._lean.post(
+                to.host,
+                to.port,
+                to.host_header,
+                to.target,
+                headers,
+                body,
+                self._max_reply,
+            )
+        except ReplyTooLarge:
+            raise CallFailed(f"reply larger than {self._max_reply} bytes") from None
+        except (TimeoutError, OSError, httptools.HttpParserError, BadHeader) as exc:
+            raise CallFailed(
+                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            ) from None
+        self._check_signed(response.status, response.headers, response.body)
+        return self._reply(response.status, response.headers, response.body)
 
     async def call_endpoint(
         self, call: EndpointCall, run_id: str, step_id: str, version: int, force_plan: bool
@@ -206,6 +258,7 @@ class Driver:
         )
 
     async def close(self) -> None:
+        self._lean.close()
         if self._session is not None:
             await self._session.close()
 

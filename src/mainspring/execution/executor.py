@@ -166,8 +166,17 @@ class Executor:
             state.defers_stale = checkpoints.defer_count(state.run_id) != seen_defers or elsewhere
             if not await self._record(state, item, function, decision, attempt):
                 return
-            if stale:  # the next call must carry every memoized step, or they would run again
+            # The next call must carry every memoized step, or they would run again. Steps
+            # checkpointed to this process are added as they were saved, no read-back, unless
+            # others may have reached another process (PostgreSQL) or defers came with them.
+            checkpointed = checkpoints.take_steps(state.run_id)
+            if elsewhere or state.defers_stale or (stale and self._shared_store):
                 await self._reload_steps(state)
+            elif stale:
+                for step_id, memo in checkpointed:
+                    if step_id not in state.steps:  # a saved memo is never overwritten
+                        state.steps[step_id] = memo
+                        state.stack.append(step_id)
             attempt = 0
             if self._draining or self._is_held(function.slug):
                 await self._hand_back(item)

@@ -32,11 +32,21 @@ class CheckpointLog:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._defers: Counter[str] = Counter()  # of those, the ones that carried defers
+        # the memos saved, so the executor adds them to its state instead of re-reading it
+        self._steps: dict[str, list[tuple[str, Any]]] = {}
 
-    def bump(self, run_id: str, *, defers: bool = False) -> None:
+    def bump(
+        self, run_id: str, *, defers: bool = False, steps: list[tuple[str, Any]] | None = None
+    ) -> None:
         self._counts[run_id] += 1
         if defers:
             self._defers[run_id] += 1
+        if steps:
+            self._steps.setdefault(run_id, []).extend(steps)
+
+    def take_steps(self, run_id: str) -> list[tuple[str, Any]]:
+        """(step id, memo) of the steps checkpointed since the last take, in order."""
+        return self._steps.pop(run_id, [])
 
     def count(self, run_id: str) -> int:
         return self._counts.get(run_id, 0)
@@ -47,6 +57,11 @@ class CheckpointLog:
     def forget(self, run_id: str) -> None:
         self._counts.pop(run_id, None)
         self._defers.pop(run_id, None)
+        self._steps.pop(run_id, None)
+
+
+def memo_of(op: opcodes.Op) -> dict[str, Any]:
+    return {"error": op.error} if op.op == "StepFailed" else {"data": op.data}
 
 
 def save_checkpoint(
@@ -61,14 +76,13 @@ def save_checkpoint(
     for op in ops:
         if op.op not in opcodes.SAVED_OPS:
             continue
-        memo = {"error": op.error} if op.op == "StepFailed" else {"data": op.data}
         runs_repo.save_step(
             tx,
             run_id,
             step_id=op.id,
             name=op.display_name,
             op=op.op,
-            memo=memo,
+            memo=memo_of(op),
             attempts=1,
             now=now,
             history_kind="step.completed",
@@ -85,5 +99,6 @@ async def checkpoint(
     items = steps if isinstance(steps, list) else []
     ops, riders = opcodes.parse_ops(items), sidecar.from_ops(items)
     accepted: bool = await connector.write(lambda tx: save_checkpoint(tx, run_id, ops, now, riders))
-    log.bump(run_id, defers=bool(riders.defers))
+    saved = [(op.id, memo_of(op)) for op in ops if op.op in opcodes.SAVED_OPS] if accepted else []
+    log.bump(run_id, defers=bool(riders.defers), steps=saved)
     return accepted
