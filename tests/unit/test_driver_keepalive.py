@@ -18,13 +18,15 @@ Reply = Callable[[bytes], bytes]
 class RawServer:
     """Reads one request (head + Content-Length body) at a time; answers `reply(body)`."""
 
-    def __init__(self, reply: Reply, close_after: bool = False) -> None:
+    def __init__(self, reply: Reply, close_after: bool = False, drop_reused: bool = False) -> None:
         self.reply, self.close_after = reply, close_after
+        self.drop_reused = drop_reused  # hang up on a connection's second request, unanswered
         self.connections = 0
         self.requests: list[bytes] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        served = 0  # requests answered on this connection
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -34,6 +36,9 @@ class RawServer:
                         length = int(line.split(b":")[1])
                 body = await reader.readexactly(length)
                 self.requests.append(head + body)
+                if self.drop_reused and served:
+                    break
+                served += 1
                 writer.write(self.reply(body))
                 await writer.drain()
                 if self.close_after:
@@ -130,3 +135,20 @@ async def test_an_app_that_hangs_up_fails_the_call(serve: Callable[[RawServer], 
             await driver.call(url, b"{}", "r", "step", 0)
     finally:
         await driver.close()
+
+
+async def test_a_reused_connection_the_app_closed_is_retried_on_a_fresh_one(
+    serve: Callable[[RawServer], object],
+) -> None:
+    """The app's idle timeout closing a pooled connection as we write to it: the request was
+    never read, so it goes again on a new connection instead of failing the attempt."""
+    raw = RawServer(lambda body: content_length(b"[]"), drop_reused=True)
+    url = await serve(raw)  # type: ignore[misc]
+    driver = Driver(5.0)
+    try:
+        for _ in range(3):
+            assert (await driver.call(url, b"{}", "r", "step", 0)).status == 206
+    finally:
+        await driver.close()
+    # each reuse was dropped unanswered and sent again fresh: 1 + 2 retried connections
+    assert raw.connections == 3 and len(raw.requests) == 5

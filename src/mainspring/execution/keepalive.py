@@ -23,6 +23,12 @@ class ReplyTooLarge(Exception):
     """The reply's body exceeded the cap."""
 
 
+class StaleConnection(ConnectionResetError):
+    """The app closed the connection before a byte of the reply: on a reused connection, the
+    app's idle timeout racing our write (the request was not read), so it is sent again on a
+    fresh one. Apps close idle connections sooner than we drop them (uvicorn after 5 s)."""
+
+
 class BadHeader(ValueError):
     """A header value with CR or LF (it would split the request)."""
 
@@ -47,6 +53,7 @@ class _Connection(asyncio.Protocol):
         self.cap = 0
         self.headers_done = False
         self.keep_alive = False
+        self.replied = False  # a byte of the current reply arrived
         self.lost = False
         self.idle_since = 0.0
 
@@ -56,6 +63,7 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
 
     def data_received(self, data: bytes) -> None:
+        self.replied = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:  # on_body's ReplyTooLarge arrives wrapped
@@ -68,8 +76,10 @@ class _Connection(asyncio.Protocol):
             return
         if self.headers_done and self._until_close():  # the body ends with the connection
             self._finish()
+        elif self.replied:
+            self._fail(ConnectionResetError("the app closed the connection mid-reply"))
         else:
-            self._fail(ConnectionResetError("the app closed the connection before replying"))
+            self._fail(StaleConnection("the app closed the connection before replying"))
 
     # -- httptools callbacks ---------------------------------------------------------------
 
@@ -119,7 +129,7 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
         self.headers, self.chunks, self.size, self.cap = {}, [], 0, cap
-        self.headers_done = self.keep_alive = False
+        self.headers_done = self.keep_alive = self.replied = False
         self.transport.write(data)
         return self.waiter
 
@@ -152,12 +162,24 @@ class KeepAliveClient:
         data = "".join(head).encode("latin-1") + body
         key = (host, port)
         async with asyncio.timeout(self._timeout):
-            conn = self._checkout(key) or await self._connect(host, port)
+            reused = self._checkout(key)
+            if reused is not None:
+                try:
+                    return self._checkin(key, reused, await reused.send(data, cap))
+                except StaleConnection:
+                    pass  # closed by the app as we reused it: once more, on a fresh one
+                except BaseException:
+                    reused.close()  # cancelled or failed mid-exchange: its state is unknown
+                    raise
+            conn = await self._connect(host, port)
             try:
-                response = await conn.send(data, cap)
+                return self._checkin(key, conn, await conn.send(data, cap))
             except BaseException:
-                conn.close()  # cancelled or failed mid-exchange: its state is unknown
+                conn.close()
                 raise
+
+    def _checkin(self, key: tuple[str, int], conn: _Connection, response: Response) -> Response:
+        """Pool `conn` again when the reply left it reusable; `response` passes through."""
         if conn.reusable():
             conn.idle_since = time.monotonic()
             self._idle.setdefault(key, []).append(conn)
