@@ -185,7 +185,11 @@ OPERATIONS: Paths = {
         "post": Op(
             "Operations",
             "Bulk replay: rerun `run_ids`, or the runs of a function by status and window",
-            {**created(E[m.Replay]), **BAD},
+            {
+                **created(E[m.Replay]),
+                **BAD,
+                **failure(409, "this `Idempotency-Key` was used with a different request"),
+            },
             headers=i.ReplayHeaders,
             body=i.ReplayBody,
             body_required=True,
