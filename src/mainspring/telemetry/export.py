@@ -1,0 +1,148 @@
+"""The trace export: a background round that claims runs ended since the last round, reads
+their recorded facts and hands their spans to the OpenTelemetry SDK's `BatchSpanProcessor`
+(whose thread encodes and sends them).
+
+Why after the end, from the store, rather than live from the executor: every way a run ends
+(its last reply, a cancel, a timeout, a zombie repair, another process) is seen in one place,
+the hot path does nothing, and the spans carry exactly what the dashboard shows. A run's spans
+wait `SETTLE_MS` after its end for userland spans the app exports late. The claim moves a
+cursor in the database (`store.repos.exports`), so on PostgreSQL each run is exported once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.sdk.trace import SpanProcessor
+
+from mainspring import codec
+from mainspring.clock import Clock
+from mainspring.domain import events as names
+from mainspring.operations.periodic import Periodic
+from mainspring.reads.views import history_view, step_view
+from mainspring.store.base import Connector, Row, Tx
+from mainspring.store.repos import events as events_repo
+from mainspring.store.repos import exports as exports_repo
+from mainspring.store.repos import runs as runs_repo
+from mainspring.store.repos import spans as spans_repo
+from mainspring.telemetry import run_spans
+from mainspring.telemetry.run_spans import Origin, RunFacts
+
+log = logging.getLogger("mainspring.telemetry")
+CURSOR = "traces"
+INTERVAL_S = 0.5
+SETTLE_MS = 1_000  # userland spans an app exports just after the run's last call
+BATCH_RUNS = 200  # runs claimed per transaction
+BACKLOG_MS = 3_600_000  # at start-up, runs that ended longer ago than this are not exported
+KNOWN_CHILDREN = 10_000  # invoke step → child run, remembered for the parent's export
+
+
+class TraceExport:
+    def __init__(
+        self,
+        connector: Connector,
+        processor: SpanProcessor,
+        origin: Origin,
+        function_name: Callable[[str], str | None],
+        clock: Clock,
+        *,
+        interval_s: float = INTERVAL_S,
+        settle_ms: int = SETTLE_MS,
+    ) -> None:
+        self._connector = connector
+        self._processor = processor
+        self._origin = origin
+        self._function_name = function_name
+        self._clock = clock
+        self._settle_ms = settle_ms
+        self._start_at = clock() - BACKLOG_MS
+        self._seen: tuple[int, str] = (self._start_at, "")  # last claimed here: a cheap peek
+        self._children: OrderedDict[str, str] = OrderedDict()
+        self.rounds = Periodic("trace export", self.export_round, interval_s)
+        self.exported_runs = 0
+
+    def start(self) -> None:
+        self.rounds.start()
+
+    async def stop(self) -> None:
+        """Stop claiming; the processor's shutdown (the caller's) flushes what is queued."""
+        await self.rounds.stop()
+
+    async def export_round(self) -> int:
+        """Claim and export the runs ended since the last round; returns how many."""
+        exported = 0
+        while True:
+            facts = await self._next_batch(self._clock() - self._settle_ms)
+            for one in facts:
+                self._export(one)
+            exported += len(facts)
+            self.exported_runs += len(facts)
+            if len(facts) < BATCH_RUNS:
+                return exported
+
+    async def _next_batch(self, upto: int) -> list[RunFacts]:
+        if not await self._connector.read(lambda tx: self._any_ended(tx, upto)):
+            return []
+        return await self._connector.write(lambda tx: self._claim(tx, upto))
+
+    def _any_ended(self, tx: Tx, upto: int) -> bool:
+        at, run_id = self._seen
+        params = {"at": at, "id": run_id, "upto": upto, "n": 1}
+        return bool(tx.fetchall("runs_ended_after", params))
+
+    def _claim(self, tx: Tx, upto: int) -> list[RunFacts]:
+        rows, self._seen = exports_repo.claim_ended_runs(
+            tx, CURSOR, self._start_at, upto, BATCH_RUNS
+        )
+        return [self._facts(tx, row) for row in rows]
+
+    def _facts(self, tx: Tx, row: Row) -> RunFacts:
+        run_id, slug = str(row["id"]), str(row["function_slug"])
+        event = events_repo.get_event(tx, str(row["event_id"]))
+        invoked_by = _invoked_by(event.name, event.data) if event is not None else None
+        if invoked_by is not None:
+            self._remember(f"{invoked_by[0]}:{invoked_by[1]}", run_id)
+        history = [history_view(entry) for entry in runs_repo.list_history(tx, run_id)]
+        invoked = {
+            str(entry["step_id"]): child
+            for entry in history
+            if entry["kind"] == "step.invoking"
+            and (child := self._children.get(f"{run_id}:{entry['step_id']}")) is not None
+        }
+        return RunFacts(
+            run={**row, "output": codec.loads(row["output"])},
+            function_name=self._function_name(slug) or slug,
+            event_name=event.name if event is not None else None,
+            history=history,
+            steps=[step_view(step) for step in runs_repo.list_steps(tx, run_id)],
+            userland=spans_repo.list_for_run(tx, run_id),
+            invoked_by=invoked_by,
+            invoked=invoked,
+        )
+
+    def _remember(self, key: str, child: str) -> None:
+        self._children[key] = child
+        if len(self._children) > KNOWN_CHILDREN:
+            self._children.popitem(last=False)
+
+    def _export(self, facts: RunFacts) -> None:
+        try:
+            spans = run_spans.build(facts, self._origin)
+        except Exception:  # one run's odd record must not stop the others' export
+            log.exception("trace of run %s could not be built", facts.run["id"])
+            return
+        for span in spans:
+            self._processor.on_end(span)
+
+
+def _invoked_by(name: str, data: dict[str, Any]) -> tuple[str, str] | None:
+    """(parent run, invoke step) of a run started by `step.invoke` (`recording._invoke_event`)."""
+    if name != names.FUNCTION_INVOKED:
+        return None
+    meta = data.get("_inngest") or {}
+    correlation = str(meta.get("correlation_id") or "")
+    parent_run, _, step_id = correlation.partition(".")
+    return (parent_run, step_id) if parent_run and step_id else None
