@@ -3,17 +3,21 @@
 Through the real Python SDK: a 3-step run (one step fails once and is retried, one invokes a
 child function) arrives over OTLP/HTTP as one trace with the right parents, names, attributes
 and status codes; the child's trace links back to the invoke; a failed run's root is an error;
-metrics arrive with `--otel-metrics`; one gRPC case reads the endpoint from the standard
-`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+metrics arrive with `--otel-metrics`; the gRPC exporter reaches a gRPC receiver.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from ulid import ULID
+
+from mainspring.telemetry import pipeline, run_spans
+from mainspring.telemetry.run_spans import Origin, RunFacts
 
 from .harness import Stack, running_stack, wait_until
 from .otlp_receiver import Received, ReceivedSpan, grpc_receiver, http_receiver
@@ -132,16 +136,36 @@ def test_metrics_go_out_with_otel_metrics(http_stack: tuple[Stack, Received]) ->
     wait_until(probe, timeout=20, what=f"metrics {sorted(wanted)}")
 
 
-def test_grpc_export_from_the_standard_environment(tmp_path: Path) -> None:
+def test_grpc_export(http_stack: tuple[Stack, Received]) -> None:
+    """The gRPC exporter we build, to a gRPC receiver, with spans the HTTP export also sent
+    (cheap: no second server; the protocol's selection from the environment is unit-tested)."""
+    stack, http_received = http_stack
+    run = stack.api.trigger_and_wait("otel/fail", {}, statuses="Failed")
+    run_id = str(run["run_id"])
+    sent = wait_for_spans(stack, http_received, run_id, {"fails", "finalization"})
     with grpc_receiver() as (url, received):
-        environment = {
-            **FAST_EXPORT,
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": url,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-        }
-        with running_stack(tmp_path, "otel_app", SLUGS, server_env=environment) as stack:
-            run = stack.api.trigger_and_wait("otel/fail", {}, statuses="Failed")
-            spans = wait_for_spans(stack, received, str(run["run_id"]), {"fails"})
+        exporter = pipeline.span_exporter("grpc", url)
+        facts = RunFacts(
+            run={
+                "id": run_id,
+                "function_slug": "otel-fails",
+                "event_id": "E",
+                "status": "Failed",
+                "output": {"message": "doomed"},
+                "created_at": 1,
+                "started_at": 2,
+                "ended_at": 3,
+            },
+            function_name="fails",
+            event_name=None,
+            history=[],
+            steps=[],
+            userland=[],
+        )
+        origin = Origin(Resource.create({"service.name": "mainspring"}), InstrumentationScope("m"))
+        assert exporter.export(run_spans.build(facts, origin)) is SpanExportResult.SUCCESS
+        exporter.shutdown()
+        spans = received.of_trace(trace_of(run_id))
     (root,) = [span for span in spans if not span.parent_span_id]
-    assert root.attributes["mainspring.function.id"] == "otel-fails"
-    assert root.status_code == ERROR
+    (http_root,) = [span for span in sent if not span.parent_span_id]
+    assert (root.span_id, root.status_code, root.name) == (http_root.span_id, ERROR, "fails")
