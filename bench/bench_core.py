@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python bench/bench_core.py [--runs 1000] [--db-dir DIR] [--targets sdk,minimal]
+        [--otel off|on|both]
 
 For each target app, a fresh Mainspring server subprocess is started
 (``python -m mainspring dev --db <dir>/x.db -u <app url> --no-discovery --port <free>``) and
@@ -23,6 +24,11 @@ worker; bench/apps/sdk_app.py); (b) ``minimal`` = a hand-written endpoint answer
 (bench/apps/minimal_endpoint.py); (c) ``connect`` = the same function as (a) on a Python SDK
 Connect worker dialling in over WebSocket (bench/apps/connect_app.py; not run by default).
 Results go to bench/results/<timestamp>.json.
+
+``--otel both`` runs each target twice, side by side: OpenTelemetry trace export off, then on
+to a local OTLP/HTTP receiver that decodes and discards (bench/otlp_sink.py). With export on,
+each phase's CPU window also covers the export of its runs (it waits until the receiver has
+every run's root span), and the report gives server CPU per step on/off (target ≤ 1.25x).
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from otlp_sink import OtlpSink
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 APPS = BENCH_DIR / "apps"
@@ -69,6 +77,10 @@ TARGETS: dict[str, dict[str, float]] = {
     "connect": {"steps_per_s": 360.0},
     "minimal": {"steps_per_s": 1000.0, "cpu_us_per_step": 500.0, "seq_p50_ms": 9.0},
 }
+# The OTLP export (issue 18): each target run with export off and on, side by side.
+OTEL_SUFFIX = "+otel"
+OTEL_MODES = {"off": (False,), "on": (True,), "both": (False, True)}
+OTEL_CPU_RATIO = 1.25  # server CPU per step, export on over off
 REFERENCES = (
     "For scale (same machine class): DBOS Transact ~180 steps/s and 9 ms p50 sequential "
     "3-step workflow; Celery+Redis ~305 tasks/s."
@@ -318,6 +330,7 @@ class Session:
     profile_path: Path | None = None
     post_rtt: dict[str, list[float]] = field(default_factory=dict)
     cmd: list[str] = field(default_factory=list)
+    otel: OtlpSink | None = None  # export on: the server sends every run's trace here
 
     @property
     def slug(self) -> str:
@@ -378,6 +391,8 @@ class Session:
             cmd += ["-u", self.app_url]
         cmd += ["--no-discovery", "--port", str(self.server_port), "--host", HOST]
         cmd += list(self.args.server_arg or [])
+        if self.otel is not None:
+            cmd += ["--otel-endpoint", self.otel.url]
         pyspy = shutil.which("py-spy") or shutil.which(
             "py-spy", path=str(Path(sys.executable).parent)
         )
@@ -467,6 +482,14 @@ class Session:
             self.problem(f"py-spy wrote no profile (see {self.workdir / 'server.log'})")
 
     # -- driving ---------------------------------------------------------------------------
+
+    def wait_exported(self, runs: int, deadline_s: float) -> None:
+        """Export on: until the sink has the root span of `runs` runs (the export of a run
+        follows its end by about a second; its CPU belongs to the phase that ran it)."""
+        sink = self.otel
+        if sink is None:
+            return
+        wait_until(lambda: sink.roots >= runs, deadline_s, what=f"{runs} runs' traces exported")
 
     def send(
         self, phase: str, count: int, start_index: int = 0, client: Http | None = None
@@ -579,6 +602,7 @@ def phase_warmup(s: Session, n: int) -> None:
     s.send("warm", n)
     t0 = time.monotonic()
     s.wait_final("warm", n, s.args.timeout)
+    s.wait_exported(n, s.args.timeout)
     print(f"  warm-up: {n} runs in {time.monotonic() - t0:.2f} s", flush=True)
 
 
@@ -598,6 +622,7 @@ def phase_throughput(s: Session) -> dict[str, Any]:
     s.wait_final("tp", runs, s.args.timeout)
     t_seen = time.time()
     time.sleep(0.2)  # let the server store the last results before reading its CPU time
+    s.wait_exported(min(s.args.warmup, runs) + runs, s.args.timeout)
     cpu1 = cpu_seconds(s.server_pid)
     cpu_app1 = cpu_seconds(s.app.pid) if s.app else 0.0
     return {
@@ -724,12 +749,16 @@ def check_runs(s: Session, stats: dict[str, Any], expected: int) -> dict[str, An
     }
 
 
-def run_target(target: str, args: argparse.Namespace, base: Path) -> dict[str, Any]:
+def run_target(
+    target: str, args: argparse.Namespace, base: Path, otel: bool = False
+) -> dict[str, Any]:
     app_id = {"sdk": "bench-sdk", "connect": "bench-connect"}.get(target, "bench-min")
-    workdir = base / f"{target}-{time.strftime('%Y%m%d-%H%M%S')}"
+    label = f"{target}{OTEL_SUFFIX if otel else ''}"
+    workdir = base / f"{label}-{time.strftime('%Y%m%d-%H%M%S')}"
     workdir.mkdir(parents=True, exist_ok=False)
     s = Session(target=target, app_id=app_id, workdir=workdir, args=args)
-    result: dict[str, Any] = {"target": target, "workdir": str(workdir)}
+    s.otel = OtlpSink() if otel else None
+    result: dict[str, Any] = {"target": label, "workdir": str(workdir)}
     try:
         print(f"[{target}] starting (work dir {workdir})", flush=True)
         s.start()
@@ -754,6 +783,9 @@ def run_target(target: str, args: argparse.Namespace, base: Path) -> dict[str, A
         result.update(s.stop())
         result["profile"] = str(s.profile_path) if s.profile_path else None
         result["problems"] = s.problems
+        if s.otel is not None:
+            result["otlp"] = {"spans": s.otel.spans, "runs": s.otel.roots}
+            s.otel.close()
     return result
 
 
@@ -847,12 +879,14 @@ ROWS: list[tuple[str, tuple[str, ...], str | None, bool, int]] = [
 
 
 def render_table(results: dict[str, dict[str, Any]]) -> str:
-    cols = [t for t in ("sdk", "connect", "minimal") if t in results]
+    order = [t + suffix for t in ("sdk", "connect", "minimal") for suffix in ("", OTEL_SUFFIX)]
+    cols = [t for t in order if t in results]
     heads = {
         "sdk": "(a) real SDK app",
         "connect": "(c) SDK Connect worker",
         "minimal": "(b) minimal endpoint",
     }
+    heads.update({t + OTEL_SUFFIX: f"{head} + OTLP" for t, head in heads.items()})
     header = ["metric"]
     for t in cols:
         header += [heads[t], "target", ""]
@@ -865,7 +899,7 @@ def render_table(results: dict[str, dict[str, Any]]) -> str:
                 shown = f"{_fmt(value)} / {_fmt(_get(results[t], 'checks', 'runs_seen_by_app'))}"
             else:
                 shown = _fmt(value, digits)
-            target = TARGETS[t].get(tkey) if tkey else None
+            target = TARGETS[t.removesuffix(OTEL_SUFFIX)].get(tkey) if tkey else None
             sign = "≥" if higher else "≤"
             row += [
                 shown,
@@ -885,6 +919,17 @@ def render_table(results: dict[str, dict[str, Any]]) -> str:
         if k == 0:
             out.append("-" * len(out[0]))
     return "\n".join(out)
+
+
+def otel_ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Server CPU per step with the OTLP export on over off, per target run both ways."""
+    ratios: dict[str, float] = {}
+    for target in TARGETS:
+        off = _get(results.get(target), "throughput", "server_cpu_us_per_step")
+        on = _get(results.get(target + OTEL_SUFFIX), "throughput", "server_cpu_us_per_step")
+        if isinstance(off, (int, float)) and isinstance(on, (int, float)) and off > 0:
+            ratios[target] = on / off
+    return ratios
 
 
 def machine_info() -> dict[str, Any]:
@@ -956,6 +1001,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help="put this first on the server's PYTHONPATH (e.g. to bench a stub server)",
     )
+    p.add_argument(
+        "--otel",
+        choices=sorted(OTEL_MODES),
+        default="off",
+        help="OpenTelemetry trace export to a local OTLP receiver: off, on, or both side by side",
+    )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
     p.add_argument(
         "--json-out", type=Path, default=None, help="results file (default bench/results/<ts>.json)"
@@ -999,7 +1050,9 @@ def main(argv: list[str] | None = None) -> int:
 
         with work_base(args.db_dir, keep) as base:
             for target in args.targets:
-                results[target] = run_target(target, args, base)
+                for otel in OTEL_MODES[args.otel]:
+                    result = run_target(target, args, base, otel)
+                    results[result["target"]] = result
     except KeyboardInterrupt:
         print("\ninterrupted: stopping subprocesses", file=sys.stderr)
         PROCS.stop_all()
@@ -1012,6 +1065,11 @@ def main(argv: list[str] | None = None) -> int:
         f"(batches of {args.batch}), {args.seq_runs} sequential runs"
     )
     print(render_table(results))
+    ratios = otel_ratios(results)
+    for target, ratio in ratios.items():
+        verdict = "PASS" if ratio <= OTEL_CPU_RATIO else "FAIL"
+        print(f"OTLP export on/off, server CPU per step ({target}): {ratio:.3f}x ", end="")
+        print(f"(target ≤ {OTEL_CPU_RATIO}x) {verdict}")
     print()
     print(REFERENCES)
     problems = {t: r.get("problems", []) for t, r in results.items() if r.get("problems")}
@@ -1027,6 +1085,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
         "references": REFERENCES,
         "results": results,
+        "otel_cpu_ratio": ratios,
     }
     path = save_json(data, args.json_out)
     print(f"\nresults saved to {path}")

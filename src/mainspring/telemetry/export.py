@@ -11,6 +11,7 @@ cursor in the database (`store.repos.exports`), so on PostgreSQL each run is exp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import SpanProcessor
 
-from mainspring import codec
+from mainspring import codec, errors
 from mainspring.clock import Clock
 from mainspring.domain import events as names
 from mainspring.operations.periodic import Periodic
@@ -68,14 +69,19 @@ class TraceExport:
         self.rounds.start()
 
     async def stop(self) -> None:
-        """Stop claiming; the processor's shutdown (the caller's) flushes what is queued."""
+        """Stop the rounds, then export every run ended so far: a late userland span is worth
+        less than the trace. The processor's shutdown (the caller's) flushes the queue."""
         await self.rounds.stop()
+        with contextlib.suppress(errors.StoreError):
+            await self.export_round(settle_ms=0)
 
-    async def export_round(self) -> int:
-        """Claim and export the runs ended since the last round; returns how many."""
+    async def export_round(self, settle_ms: int | None = None) -> int:
+        """Claim and export the runs ended since the last round (at least `settle_ms` ago, by
+        default `SETTLE_MS`); returns how many."""
+        settle = self._settle_ms if settle_ms is None else settle_ms
         exported = 0
         while True:
-            facts = await self._next_batch(self._clock() - self._settle_ms)
+            facts = await self._next_batch(self._clock() - settle)
             for one in facts:
                 self._export(one)
             exported += len(facts)

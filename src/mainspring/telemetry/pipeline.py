@@ -4,7 +4,6 @@ SDK's `BatchSpanProcessor` for traces, and the metrics reader. Imported only whe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -13,7 +12,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-from mainspring import __version__, errors
+from mainspring import __version__
 from mainspring.clock import Clock
 from mainspring.operations.metrics import Metrics
 from mainspring.store.base import Connector
@@ -104,8 +103,6 @@ class Telemetry:
     async def stop(self) -> None:
         """Export what ended before the stop, then flush (the exporters block: a thread)."""
         await self.traces.stop()
-        with contextlib.suppress(errors.StoreError):
-            await self.traces.export_round()
         await asyncio.to_thread(self._processor.shutdown)
         if self.metrics is not None:
             await self.metrics.stop()
