@@ -168,3 +168,32 @@ def test_a_failed_run_and_a_child_run_of_an_invoke() -> None:
     assert root.status.description == "Boom: no"
     (link,) = root.links
     assert link.context.span_id == ids.span_id("01JDPARENT", "step", "call")
+
+
+def test_one_attempt_that_worked_is_the_step_and_an_unfinished_one_is_unset() -> None:
+    cancelled = facts(
+        run={**facts().run, "status": "Cancelled"},
+        history=[
+            entry(T0, "run.scheduled"),
+            entry(T0 + 10, "step.completed", "once", 0),
+            entry(T0 + 20, "step.error", "stuck", 0, {"name": "Error", "message": "x"}),
+            entry(T0 + 100, "run.cancelled"),
+        ],
+        steps=[memo("once", "Step", T0 + 10, 1)],
+        userland=[],
+        invoked={},
+    )
+    spans = run_spans.build(cancelled, ORIGIN)
+    named = by_name(spans)
+    assert named["Fn"].status.status_code is StatusCode.UNSET
+    assert "finalization" not in named
+    once, stuck = named["once"], named["stuck"]
+    assert not [span for span in spans if parent_of(span) == once.context.span_id]
+    assert once.attributes is not None and once.attributes["mainspring.step.attempt"] == 0
+    assert stuck.status.status_code is StatusCode.UNSET
+    tries = [span for span in spans if parent_of(span) == stuck.context.span_id]
+    assert [(span.name, span.status.status_code) for span in tries] == [
+        ("attempt 0", StatusCode.ERROR),
+        ("attempt 1", StatusCode.UNSET),
+    ]
+    assert tries[1].end_time == (T0 + 100) * 1_000_000

@@ -90,20 +90,24 @@ class TraceExport:
                 return exported
 
     async def _next_batch(self, upto: int) -> list[RunFacts]:
+        """Claim in a short write (SQLite's one writer serves the hot path too), then read."""
         if not await self._connector.read(lambda tx: self._any_ended(tx, upto)):
             return []
-        return await self._connector.write(lambda tx: self._claim(tx, upto))
+        rows = await self._connector.write(lambda tx: self._claim(tx, upto))
+        if not rows:
+            return []
+        return await self._connector.read(lambda tx: [self._facts(tx, row) for row in rows])
 
     def _any_ended(self, tx: Tx, upto: int) -> bool:
         at, run_id = self._seen
         params = {"at": at, "id": run_id, "upto": upto, "n": 1}
         return bool(tx.fetchall("runs_ended_after", params))
 
-    def _claim(self, tx: Tx, upto: int) -> list[RunFacts]:
+    def _claim(self, tx: Tx, upto: int) -> list[Row]:
         rows, self._seen = exports_repo.claim_ended_runs(
             tx, CURSOR, self._start_at, upto, BATCH_RUNS
         )
-        return [self._facts(tx, row) for row in rows]
+        return rows
 
     def _facts(self, tx: Tx, row: Row) -> RunFacts:
         run_id, slug = str(row["id"]), str(row["function_slug"])

@@ -5,7 +5,9 @@ The tree, all in the run's trace (`telemetry.ids`):
     <function name>                 the run: created → ended; status ERROR when it failed
       queued                        created → first call (queue wait and flow-control delay)
       <step name>                   one per step, from `reads.trace.read` (the dashboard's pass)
-        attempt 0, attempt 1 …      each SDK call that ran the step (`step.run`, requests)
+        attempt 0, attempt 1 …      each SDK call that ran the step (`step.run`, requests),
+                                    when it took more than one or failed (else the step is
+                                    its one attempt, as `reads.trace_tree` and Inngest show it)
         <userland spans>            the app's own spans, under the attempt that made them
       <sleep / wait / invoke name>  the time the run spent there; an invoke links to the
                                     child run's trace, a child run links back to it
@@ -38,12 +40,9 @@ FUNCTION_NAME = "mainspring.function.name"
 EVENT_ID = "mainspring.event.id"
 EVENT_NAME = "mainspring.event.name"
 STEP_ID = "mainspring.step.id"
-STEP_NAME = "mainspring.step.name"
 STEP_OP = "mainspring.step.op"
 STEP_STATUS = "mainspring.step.status"
 ATTEMPT = "mainspring.step.attempt"
-ATTEMPTS = "mainspring.step.attempts"
-SPAN_KIND = "mainspring.span.kind"  # run | queued | step | attempt | finalization | userland
 INVOKED_RUN_ID = "mainspring.invoke.run_id"
 PARENT_RUN_ID = "mainspring.invoke.parent_run_id"
 
@@ -142,7 +141,7 @@ class _Builder:
         started = int(run["started_at"]) if run["started_at"] is not None else None
         self._run_span(created, ended)
         if started is not None and started > created:
-            attributes = {**self._base(), SPAN_KIND: "queued"}
+            attributes = self._base()
             self._emit(
                 "queued",
                 self._context("queued"),
@@ -166,7 +165,6 @@ class _Builder:
         facts, run = self.facts, self.facts.run
         attributes = {
             **self._base(),
-            SPAN_KIND: "run",
             FUNCTION_NAME: facts.function_name,
             RUN_STATUS: str(run["status"]),
             EVENT_ID: str(run["event_id"]),
@@ -200,12 +198,10 @@ class _Builder:
         failed = memo is not None and memo["error"] is not None
         attributes = {
             **self._base(),
-            SPAN_KIND: "step",
             STEP_ID: step.step_id,
-            STEP_NAME: step.name,
             STEP_OP: op,
             STEP_STATUS: step.status,
-            ATTEMPTS: max(int(memo["attempts"]) if memo else 0, len(step.attempts), 1),
+            ATTEMPT: _last_attempt(step),
         }
         links: list[Link] = []
         child = self.facts.invoked.get(step.step_id)
@@ -215,7 +211,7 @@ class _Builder:
             links.append(Link(root, {INVOKED_RUN_ID: child}))
         status = _step_status(step, failed)
         self._emit(step.name, context, self.root, (start, end), attributes, status, links=links)
-        if step.kind in _CALLS:
+        if step.kind in _CALLS and step.attempts:  # one attempt that worked: the step is it
             self._attempts(step, context, (start, end), failed)
 
     def _attempts(
@@ -229,7 +225,8 @@ class _Builder:
             if failed and index == len(step.attempts) - 1:
                 return
         number = len(step.attempts)
-        self._attempt(step.step_id, number, parent, (begin, end), None)
+        unfinished = step.memo is None  # in flight or retrying when the run ended
+        self._attempt(step.step_id, number, parent, (begin, end), None, unfinished=unfinished)
 
     def _attempt(
         self,
@@ -238,13 +235,16 @@ class _Builder:
         parent: SpanContext,
         times: tuple[int, int],
         error: Any,
-        kind: str = "attempt",
+        *,
+        unfinished: bool = False,
     ) -> None:
         context = self._context("attempt", step_id, number)
         self.attempt_spans[(step_id, number)] = context
-        attributes = {**self._base(), SPAN_KIND: kind, STEP_ID: step_id, ATTEMPT: number}
+        attributes = {**self._base(), STEP_ID: step_id, ATTEMPT: number}
         events: list[Event] = []
-        if error is None:
+        if unfinished:
+            status = _unset()
+        elif error is None:
             status = Status(StatusCode.OK)
         else:
             status = Status(StatusCode.ERROR, _message(error))
@@ -254,7 +254,7 @@ class _Builder:
     def _finalization(self, errors: list[Attempt], begin: int, ended: int) -> None:
         context = self._context("finalization")
         failed = self.facts.run["status"] == "Failed"
-        attributes = {**self._base(), SPAN_KIND: "finalization", ATTEMPTS: len(errors) + 1}
+        attributes = {**self._base(), ATTEMPT: len(errors)}
         status = (
             Status(StatusCode.ERROR, _message(self.facts.run["output"]))
             if failed
@@ -263,7 +263,7 @@ class _Builder:
         self._emit("finalization", context, self.root, (begin, ended), attributes, status)
         for attempt in errors:
             number = attempt.number - 1
-            self._attempt("", number, context, (begin, attempt.at), attempt.error, "finalization")
+            self._attempt("", number, context, (begin, attempt.at), attempt.error)
             begin = max(begin, attempt.at)
 
     def _userland(self) -> None:
@@ -276,7 +276,7 @@ class _Builder:
             resource = resources.get(service) or resources.setdefault(
                 service, Resource.create({"service.name": service})
             )
-            attributes = {**_flat(row["attributes"]), **self._base(), SPAN_KIND: "userland"}
+            attributes = {**_flat(row["attributes"]), **self._base()}
             if row["step_id"]:
                 attributes[STEP_ID] = str(row["step_id"])
             status_code = {"OK": StatusCode.OK, "ERROR": StatusCode.ERROR}.get(str(row["status"]))
@@ -322,6 +322,13 @@ def _user_status(row: Mapping[str, Any]) -> Status:
 
 def _unset() -> Status:
     return Status(StatusCode.UNSET)
+
+
+def _last_attempt(step: TimelineStep) -> int:
+    """The number of the step's last attempt, from 0 (as `reads.trace_tree` counts)."""
+    if step.memo is not None:
+        return max(int(step.memo["attempts"]) - 1, len(step.attempts) - 1, 0)
+    return len(step.attempts)
 
 
 def _step_status(step: TimelineStep, failed: bool) -> Status:
