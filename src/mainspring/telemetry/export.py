@@ -11,6 +11,7 @@ cursor in the database (`store.repos.exports`), so on PostgreSQL each run is exp
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -36,7 +37,7 @@ log = logging.getLogger("mainspring.telemetry")
 CURSOR = "traces"
 INTERVAL_S = 0.5
 SETTLE_MS = 1_000  # userland spans an app exports just after the run's last call
-BATCH_RUNS = 200  # runs claimed per transaction
+BATCH_RUNS = 100  # runs claimed per transaction (~600 spans: within the processor's queue)
 BACKLOG_MS = 3_600_000  # at start-up, runs that ended longer ago than this are not exported
 KNOWN_CHILDREN = 10_000  # invoke step → child run, remembered for the parent's export
 
@@ -88,6 +89,9 @@ class TraceExport:
             self.exported_runs += len(facts)
             if len(facts) < BATCH_RUNS:
                 return exported
+            # A backlog (a burst of ends, a restart): let the processor send what it holds
+            # before the next batch, or its bounded queue would drop spans.
+            await asyncio.to_thread(self._processor.force_flush)
 
     async def _next_batch(self, upto: int) -> list[RunFacts]:
         """Claim in a short write (SQLite's one writer serves the hot path too), then read."""
