@@ -24,7 +24,7 @@ from .otlp_receiver import Received, ReceivedSpan, grpc_receiver, http_receiver
 
 SLUGS = ("otel-traced", "otel-child", "otel-fails")
 OK, ERROR = 1, 2  # OTLP Status.StatusCode
-FAST_EXPORT = {"OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "300"}
+FAST_EXPORT = {"OTEL_METRIC_EXPORT_INTERVAL": "300"}  # ms; traces go out every round
 
 
 @pytest.fixture(scope="module")

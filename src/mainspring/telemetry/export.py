@@ -83,15 +83,17 @@ class TraceExport:
         exported = 0
         while True:
             facts = await self._next_batch(self._clock() - settle)
+            if not facts:
+                return exported
             for one in facts:
                 self._export(one)
             exported += len(facts)
             self.exported_runs += len(facts)
+            # The processor sends what it holds before more comes: its queue is bounded and
+            # would drop spans of a burst of ends (or a slow collector) otherwise.
+            await asyncio.to_thread(self._processor.force_flush)
             if len(facts) < BATCH_RUNS:
                 return exported
-            # A backlog (a burst of ends, a restart): let the processor send what it holds
-            # before the next batch, or its bounded queue would drop spans.
-            await asyncio.to_thread(self._processor.force_flush)
 
     async def _next_batch(self, upto: int) -> list[RunFacts]:
         """Claim in a short write (SQLite's one writer serves the hot path too), then read."""
