@@ -160,8 +160,9 @@ ROWS = (
     Row(
         "otel_endpoint",
         ("--otel-endpoint",),
-        "OTLP base URL (http://collector:4318, or host:4317 with OTEL_EXPORTER_OTLP_PROTOCOL=grpc):"
-        " export each run's trace. OTEL_EXPORTER_OTLP_* variables work too.",
+        "OTLP base URL: export each run's trace (http://collector:4318; gRPC: "
+        "http://collector:4317 with OTEL_EXPORTER_OTLP_PROTOCOL=grpc). OTEL_EXPORTER_OTLP_* "
+        "variables work too.",
     ),
     Row(
         "otel_metrics",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -38,6 +39,7 @@ CURSOR = "traces"
 INTERVAL_S = 0.5
 SETTLE_MS = 1_000  # userland spans an app exports just after the run's last call
 BATCH_RUNS = 100  # runs claimed per transaction (~600 spans: within the processor's queue)
+RUNS_PER_READ = 10  # runs whose facts one read transaction fetches
 BACKLOG_MS = 3_600_000  # at start-up, runs that ended longer ago than this are not exported
 KNOWN_CHILDREN = 10_000  # invoke step → child run, remembered for the parent's export
 
@@ -96,13 +98,20 @@ class TraceExport:
                 return exported
 
     async def _next_batch(self, upto: int) -> list[RunFacts]:
-        """Claim in a short write (SQLite's one writer serves the hot path too), then read."""
+        """Claim in a short write, then read in short reads: SQLite's one writer and one
+        reader serve the hot path too, which must not queue behind a hundred runs' history."""
         if not await self._connector.read(lambda tx: self._any_ended(tx, upto)):
             return []
         rows = await self._connector.write(lambda tx: self._claim(tx, upto))
-        if not rows:
-            return []
-        return await self._connector.read(lambda tx: [self._facts(tx, row) for row in rows])
+        facts: list[RunFacts] = []
+        for start in range(0, len(rows), RUNS_PER_READ):
+            facts += await self._connector.read(
+                functools.partial(self._read_facts, rows[start : start + RUNS_PER_READ])
+            )
+        return facts
+
+    def _read_facts(self, rows: list[Row], tx: Tx) -> list[RunFacts]:
+        return [self._facts(tx, row) for row in rows]
 
     def _any_ended(self, tx: Tx, upto: int) -> bool:
         at, run_id = self._seen
