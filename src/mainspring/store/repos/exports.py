@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mainspring import codec
 from mainspring.store.base import Row, Tx
 
 
@@ -21,3 +22,20 @@ def claim_ended_runs(
         at, run_id = int(rows[-1]["ended_at"]), str(rows[-1]["id"])
         tx.write("set_export_cursor", {"name": name, "ended_at": at, "run_id": run_id})
     return rows, (int(at), str(run_id))
+
+
+def facts_of_runs(tx: Tx, run_ids: list[str]) -> tuple[dict[str, list[Row]], ...]:
+    """History, memoized steps and userland spans of several runs, three queries in all;
+    each a dict by run id, rows in the order the single-run queries give them."""
+    params = {"ids": codec.dumps(run_ids)}
+    return tuple(
+        _by_run(tx.fetchall(name, params))
+        for name in ("history_of_runs", "steps_of_runs", "spans_of_runs")
+    )
+
+
+def _by_run(rows: list[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(str(row["run_id"]), []).append(row)
+    return grouped
