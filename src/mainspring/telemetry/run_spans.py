@@ -11,7 +11,8 @@ The tree, all in the run's trace (`telemetry.ids`):
         <userland spans>            the app's own spans, under the attempt that made them
       <sleep / wait / invoke name>  the time the run spent there; an invoke links to the
                                     child run's trace, a child run links back to it
-      finalization                  the call that returned the function's result (+ attempts)
+      finalization                  the call that returned the function's result, when it
+                                    failed or needed more than one attempt (+ attempts)
 
 Times are the recorded ones (milliseconds); the first step's start is clamped to the run's
 first call, as the history has no entry between "scheduled" and the first reply.
@@ -102,7 +103,8 @@ class _Builder:
         return SpanContext(self.trace, ids.span_id(self.run_id, *parts), False, _SAMPLED)
 
     def _base(self) -> dict[str, Any]:
-        return {RUN_ID: self.run_id, FUNCTION_ID: str(self.facts.run["function_slug"])}
+        """What every span of ours carries (the function is on the root)."""
+        return {RUN_ID: self.run_id}
 
     def _emit(
         self,
@@ -156,7 +158,9 @@ class _Builder:
         for step in sorted(found.values(), key=lambda s: s.start):
             self._step(step, floor, ended)
             last = max(last, step.end or floor)
-        if run["status"] in ("Completed", "Failed"):
+        # A clean finish is the root's own end (nothing to add but a span's cost); a failed
+        # one, or one that took more than one call, shows its calls.
+        if run["status"] == "Failed" or (run["status"] == "Completed" and run_errors):
             self._finalization(run_errors, last, ended)
         self._userland()
         return self.out
@@ -165,6 +169,7 @@ class _Builder:
         facts, run = self.facts, self.facts.run
         attributes = {
             **self._base(),
+            FUNCTION_ID: str(run["function_slug"]),
             FUNCTION_NAME: facts.function_name,
             RUN_STATUS: str(run["status"]),
             EVENT_ID: str(run["event_id"]),
