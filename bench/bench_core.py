@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python bench/bench_core.py [--runs 1000] [--db-dir DIR] [--targets sdk,minimal]
+        [--otel off|both]
 
 For each target app, a fresh Mainspring server subprocess is started
 (``python -m mainspring dev --db <dir>/x.db -u <app url> --no-discovery --port <free>``) and
@@ -30,6 +31,12 @@ worker; bench/apps/sdk_app.py); (b) ``minimal`` = a hand-written endpoint answer
 (bench/apps/minimal_endpoint.py); (c) ``connect`` = the same function as (a) on a Python SDK
 Connect worker dialling in over WebSocket (bench/apps/connect_app.py; not run by default).
 Results go to bench/results/<timestamp>.json.
+
+``--otel both`` runs each target twice, side by side (column ``target@otel``): OpenTelemetry
+trace export off, then on to a local OTLP/HTTP receiver that decodes and discards
+(bench/otlp_sink.py). With export on, each phase's CPU window also covers the export of its
+runs (it waits until the receiver has every run's root span), and the report gives server CPU
+per step on/off (target ≤ 1.25x).
 """
 
 from __future__ import annotations
@@ -60,6 +67,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from otlp_sink import OtlpSink
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 APPS = BENCH_DIR / "apps"
@@ -89,6 +98,11 @@ APP_IDS = {
 }
 # SDK requests per run a 3-step run needs: a checkpointing TS app runs all steps in one
 CALLS_PER_RUN = {"ts": 1}
+# The OTLP export (issue 18): `--otel both` adds the column target@otel, whose server exports
+# every run's trace to a local receiver (SINK stands for its URL).
+OTEL_VARIANT = "otel"
+SINK = "@otlp-sink"
+OTEL_CPU_RATIO = 1.25  # server CPU per step, export on over off
 REFERENCES = (
     "For scale (same machine class): DBOS Transact ~180 steps/s and 9 ms p50 sequential "
     "3-step workflow; Celery+Redis ~305 tasks/s."
@@ -340,6 +354,7 @@ class Session:
     cmd: list[str] = field(default_factory=list)
     variant_args: list[str] = field(default_factory=list)  # this column's extra server flags
     server_env: dict[str, str] = field(default_factory=dict)  # and its environment
+    otel: OtlpSink | None = None  # export on: the server sends every run's trace here
 
     @property
     def slug(self) -> str:
@@ -403,7 +418,10 @@ class Session:
         else:
             cmd += ["-u", self.app_url]
         cmd += ["--no-discovery", "--port", str(self.server_port), "--host", HOST]
-        cmd += list(self.args.server_arg or []) + self.variant_args
+        flags = list(self.variant_args)
+        if self.otel is not None:
+            flags = [self.otel.url if word == SINK else word for word in flags]
+        cmd += list(self.args.server_arg or []) + flags
         pyspy = shutil.which("py-spy") or shutil.which(
             "py-spy", path=str(Path(sys.executable).parent)
         )
@@ -497,6 +515,14 @@ class Session:
             self.problem(f"py-spy wrote no profile (see {self.workdir / 'server.log'})")
 
     # -- driving ---------------------------------------------------------------------------
+
+    def wait_exported(self, runs: int, deadline_s: float) -> None:
+        """Export on: until the sink has the root span of `runs` runs (the export of a run
+        follows its end by about a second; its CPU belongs to the phase that ran it)."""
+        sink = self.otel
+        if sink is None:
+            return
+        wait_until(lambda: sink.roots >= runs, deadline_s, what=f"{runs} runs' traces exported")
 
     def send(
         self, phase: str, count: int, start_index: int = 0, client: Http | None = None
@@ -609,6 +635,7 @@ def phase_warmup(s: Session, n: int) -> None:
     s.send("warm", n)
     t0 = time.monotonic()
     s.wait_final("warm", n, s.args.timeout)
+    s.wait_exported(n, s.args.timeout)
     print(f"  warm-up: {n} runs in {time.monotonic() - t0:.2f} s", flush=True)
 
 
@@ -629,6 +656,7 @@ def phase_throughput(s: Session) -> dict[str, Any]:
     s.wait_final("tp", runs, s.args.timeout)
     t_seen = time.time()
     time.sleep(0.2)  # let the server store the last results before reading its CPU time
+    s.wait_exported(min(s.args.warmup, runs) + runs, s.args.timeout)
     cpu1 = cpu_seconds(s.server_pid)
     cpu_app1 = cpu_seconds(s.app.pid) if s.app else 0.0
     work1 = database_work(s)
@@ -822,6 +850,7 @@ def run_target(
     s = Session(target=target, app_id=app_id, workdir=workdir, args=args, variant_args=flags)
     s.server_env = env
     result: dict[str, Any] = {"target": target, "variant": variant[0], "workdir": str(workdir)}
+    s.otel = OtlpSink() if SINK in flags else None
     try:
         print(f"[{label}] starting (work dir {workdir})", flush=True)
         s.start()
@@ -846,6 +875,9 @@ def run_target(
         result.update(s.stop())
         result["profile"] = str(s.profile_path) if s.profile_path else None
         result["problems"] = s.problems
+        if s.otel is not None:
+            result["otlp"] = {"spans": s.otel.spans, "runs": s.otel.roots}
+            s.otel.close()
     return result
 
 
@@ -1054,6 +1086,17 @@ def render_table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def otel_ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Server CPU per step with the OTLP export on over off, per target run both ways."""
+    ratios: dict[str, float] = {}
+    for target in TARGETS:
+        off = _get(results.get(target), "throughput", "server_cpu_us_per_step")
+        on = _get(results.get(f"{target}@{OTEL_VARIANT}"), "throughput", "server_cpu_us_per_step")
+        if isinstance(off, (int, float)) and isinstance(on, (int, float)) and off > 0:
+            ratios[target] = on / off
+    return ratios
+
+
 def machine_info() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):
@@ -1141,6 +1184,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="interleaved rounds of every column; the table shows medians (default 1)",
     )
+    p.add_argument(
+        "--otel",
+        choices=("off", "both"),
+        default="off",
+        help="both: also run each target with the OTLP trace export on (column target@otel), "
+        "to a local receiver, and judge server CPU per step on/off",
+    )
     p.add_argument("--profile", action="store_true", help="run the server under py-spy record")
     p.add_argument(
         "--floor",
@@ -1172,6 +1222,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not sep or not name or "@" in name:
             p.error(f"bad --variant {spec!r}: expected NAME=FLAGS")
         args.variants.append((name, shlex.split(flags)))
+    if args.otel == "both":
+        args.variants.append((OTEL_VARIANT, ["--otel-endpoint", SINK]))
     return args
 
 
@@ -1233,6 +1285,11 @@ def main(argv: list[str] | None = None) -> int:
     if ratios:
         print()
         print(ratios)
+    ratios_otel = otel_ratios(results)
+    for target, ratio in ratios_otel.items():
+        verdict = "PASS" if ratio <= OTEL_CPU_RATIO else "FAIL"
+        print(f"OTLP export on/off, server CPU per step ({target}): {ratio:.3f}x ", end="")
+        print(f"(target ≤ {OTEL_CPU_RATIO}x) {verdict}")
     print()
     print(REFERENCES)
     if floor is not None:
@@ -1255,6 +1312,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "rounds": rounds,
         "floor": floor,
+        "otel_cpu_ratio": ratios_otel,
     }
     path = save_json(data, args.json_out)
     print(f"\nresults saved to {path}")

@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -74,6 +75,10 @@ from mainspring.settings import Settings
 from mainspring.store import effective_durability, open_pubsub, redact_url
 from mainspring.store.base import Connector
 from mainspring.supervision import Supervisor
+from mainspring.telemetry import config as otel_config
+
+if TYPE_CHECKING:
+    from mainspring.telemetry.pipeline import Telemetry
 
 log = logging.getLogger("mainspring")
 
@@ -94,6 +99,7 @@ class _Engine:
     sync: AppSync
     realtime: Realtime
     connect: Gateway
+    telemetry: Telemetry | None
 
 
 def build_app(settings: Settings, connector: Connector) -> Starlette:
@@ -149,6 +155,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     cancellations = Cancellations(connector, ingest, clock)
     ops = _operations(settings, connector, registry, ingest, cancellations, worker)
     driver, egress = _driver(settings), _egress(settings)
+    otel = _telemetry(settings, connector, registry, ops)
     checkpoints = CheckpointLog()
     connect = Gateway(
         settings.connect_gateway_port,
@@ -167,7 +174,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         checkpoints,
         egress=egress,
         is_held=ops.is_held,
-        on_call=ops.metrics.observe_call,
+        on_call=ops.metrics.observe_call if otel is None else _both(ops, otel),
         connect=connect,
     )
     endpoint_runs = Endpoints(connector, registry, settings, clock, worker.notify)
@@ -201,6 +208,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
                 sync.components,
                 live.components,
                 connect.components,
+                otel.components if otel is not None else list,
             ]
         ),
         endpoints=endpoint_runs,
@@ -222,6 +230,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         sync,
         live,
         connect,
+        otel,
     )
     return services, engine
 
@@ -244,6 +253,30 @@ def _operations(
         zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
         on_new_work=worker.notify,
     )
+
+
+def _telemetry(
+    settings: Settings, connector: Connector, registry: Registry, ops: Operations
+) -> Telemetry | None:
+    """The OpenTelemetry export, or None (then the SDK is not even imported)."""
+    config = otel_config.resolve(settings.otel_endpoint, settings.otel_metrics, os.environ)
+    if config is None:
+        return None
+    from mainspring.telemetry.pipeline import Telemetry
+
+    def function_name(slug: str) -> str | None:
+        function = registry.get(slug)
+        return None if function is None else function.name
+
+    return Telemetry(config, connector, ops.metrics, function_name, now_ms)
+
+
+def _both(ops: Operations, otel: Telemetry) -> Callable[[str, float, bool], None]:
+    def observe_call(slug: str, seconds: float, ok: bool) -> None:
+        ops.metrics.observe_call(slug, seconds, ok)
+        otel.observe_call(slug, seconds, ok)
+
+    return observe_call
 
 
 async def _register_connected(registry: Registry, clock: Clock, body: dict[str, Any]) -> None:
@@ -269,6 +302,8 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
         settings, connector = engine.settings, engine.connector
         await engine.registry.load()
         await engine.operations.start()
+        if engine.telemetry is not None:
+            await engine.telemetry.start()
         connector.listen("mainspring_queue", engine.worker.notify)
         connector.listen("mainspring_registry", lambda: _spawn(_reload(engine.registry)))
         await engine.realtime.start()
@@ -296,6 +331,8 @@ def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextMana
             await engine.driver.close()
             await engine.egress.close()
             await engine.operations.stop()
+            if engine.telemetry is not None:
+                await engine.telemetry.stop()
             await connector.close()
 
     return lifespan

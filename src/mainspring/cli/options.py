@@ -163,6 +163,18 @@ ROWS = (
         ("--max-reply-bytes",),
         "Largest SDK reply accepted; a larger one is a retriable failure.",
     ),
+    Row(
+        "otel_endpoint",
+        ("--otel-endpoint",),
+        "OTLP base URL: export each run's trace (http://collector:4318; gRPC: "
+        "http://collector:4317 with OTEL_EXPORTER_OTLP_PROTOCOL=grpc). OTEL_EXPORTER_OTLP_* "
+        "variables work too.",
+    ),
+    Row(
+        "otel_metrics",
+        ("--otel-metrics/--no-otel-metrics",),
+        "Also export the server's metrics over OTLP (those of GET /metrics).",
+    ),
     Row("log_level", ("-l", "--log-level"), "Log level (trace is debug here)."),
     Row("no_ui", ("--no-ui",), "Do not serve the dashboard."),
 )

@@ -108,6 +108,11 @@ class Metrics:
             self._errors.labels(slug).inc()
 
     async def render(self) -> bytes:
+        await self.refresh()
+        return generate_latest(self.registry)
+
+    async def refresh(self) -> None:
+        """Read the numbers kept in the store; `registry` then yields them (also to OTLP)."""
         now = self._clock()
 
         def unit(tx: Tx) -> dict[str, Any]:
@@ -119,4 +124,3 @@ class Metrics:
             }
 
         self._store.latest = await self._connector.read(unit)
-        return generate_latest(self.registry)

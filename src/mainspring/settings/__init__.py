@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     zombie_grace_s: float = Field(default=60.0, ge=0, le=MAX_ZOMBIE_GRACE_S)
     # A durable endpoint's run with no checkpoint from its app request this long is taken over.
     endpoint_sync_timeout_s: float = Field(default=300.0, ge=0.1, le=24 * 3600)
+    # OpenTelemetry export (telemetry/config.py): the OTLP base URL; metrics too when set.
+    otel_endpoint: str | None = None
+    otel_metrics: bool = False
     alerts: Alerts = Field(default_factory=Alerts)
     retention: Retention = Field(default_factory=Retention)
 

@@ -80,6 +80,8 @@ FLAGS: dict[str, Flag] = {
     "egress_allow": Flag("egress_allow", ("MAINSPRING_EGRESS_ALLOW",), START),
     "egress_timeout": Flag("egress_timeout_s", ("MAINSPRING_EGRESS_TIMEOUT",)),
     "egress_max_bytes": Flag("egress_max_bytes", ("MAINSPRING_EGRESS_MAX_BYTES",)),
+    "otel_endpoint": Flag("otel_endpoint", ("MAINSPRING_OTEL_ENDPOINT",)),
+    "otel_metrics": Flag("otel_metrics", ("MAINSPRING_OTEL_METRICS",)),
 }
 
 
@@ -109,7 +111,7 @@ def _sqlite_in(directory: Any, mode: Mode) -> dict[str, Any]:
 
 _CONNECT = "the Connect gateway is served on --connect-gateway-port; it has no gRPC side"
 _PG_POOL = "each process keeps a fixed few PostgreSQL connections (writers, reader, LISTEN)"
-_TRACES = "no OTLP export; a run's trace is at /v2/runs/{id}/trace and in the dashboard"
+_TRACES = "runs' traces go out over OTLP with --otel-endpoint (see the README, Observability)"
 
 INNGEST_FLAGS: dict[str, InngestFlag] = {
     "retry_interval": InngestFlag(int, _fixed_backoff, minimum=0),
