@@ -219,6 +219,18 @@ class Bench:
         self.problem(f"server still busy 60 s after {what}")
         return time.monotonic() - start
 
+    def db_work(self) -> dict[str, float]:
+        """The server's statements/transactions/round trips so far (`GET /health`)."""
+        status, body = self.api.request("GET", "/health")
+        work = body.get("database_work") if status == 200 and isinstance(body, dict) else None
+        if not isinstance(work, dict):
+            return {}
+        return {k: v for k, v in work.items() if isinstance(v, (int, float))}
+
+    def db_work_per_event(self, before: dict[str, float], n: int) -> dict[str, float]:
+        after = self.db_work()
+        return {k: round((after[k] - before[k]) / n, 2) for k in after if k in before}
+
     def history_kinds(self, run_id: str) -> set[str]:
         status, body = self.api.request("GET", f"/v1/runs/{run_id}/history")
         if status != 200 or not isinstance(body, dict):
@@ -330,6 +342,7 @@ class Bench:
                 if status != 200 and len(errors) < 5:
                     errors.append(f"{status}: {str(body)[:120]}")
 
+        work0 = self.db_work()
         cpu0 = self.cpu()
         t0 = time.perf_counter()
         try:
@@ -340,6 +353,7 @@ class Bench:
                 client.close()
         wall = time.perf_counter() - t0
         cpu = self.cpu() - cpu0
+        work = self.db_work_per_event(work0, len(keys))
         for err in errors:
             self.problem(f"{phase}: POST /e answered {err}")
         flat = [v for lat in latencies for v in lat]
@@ -352,12 +366,14 @@ class Bench:
             "server_cpu_s": round(cpu, 4),
             "server_cpu_us_per_event": round(cpu / len(keys) * 1e6, 1),
             "latency": core.summary_ms(flat),
+            "db_work_per_event": work,
         }
         lat = result["latency"]
         print(
             f"  {phase:<16} {len(keys)} x {name:<12} {result['events_per_s']:>9,.1f} ev/s  "
             f"p50 {lat['p50_ms']:.2f} ms  p99 {lat['p99_ms']:.2f} ms  "
-            f"server CPU {result['server_cpu_us_per_event']:,.0f} us/event",
+            f"server CPU {result['server_cpu_us_per_event']:,.0f} us/event  "
+            f"db/event {_work_text(work)}",
             flush=True,
         )
         return result
@@ -368,6 +384,7 @@ class Bench:
         """`ingest`, then wait until the endpoint's `counter` grew by len(keys) (each event's run
         had its final call) and the server is idle; adds the CPU of that tail."""
         before = self.counts()
+        work0 = self.db_work()
         cpu0 = self.cpu()
         t0 = time.monotonic()
         result = self.ingest(phase, name, keys)
@@ -375,13 +392,15 @@ class Bench:
         all_done_s = time.monotonic() - t0
         self.settle(f"the {phase} phase")
         total_cpu = self.cpu() - cpu0
+        result["db_work_total_per_event"] = self.db_work_per_event(work0, len(keys))
         result["all_runs_done_s"] = round(all_done_s, 3)
         result["server_cpu_total_s"] = round(total_cpu, 4)
         result["server_cpu_total_us_per_event"] = round(total_cpu / len(keys) * 1e6, 1)
         print(
             f"  {'':<16} all {len(keys)} runs had their final call after "
             f"{all_done_s:.2f} s; server CPU incl. those calls "
-            f"{result['server_cpu_total_us_per_event']:,.0f} us/event",
+            f"{result['server_cpu_total_us_per_event']:,.0f} us/event, "
+            f"db/event {_work_text(result['db_work_total_per_event'])}",
             flush=True,
         )
         return result
@@ -415,6 +434,11 @@ class Bench:
             "sampled_resumed_bad": len(bad),
             "sampled_idle_bad": len(still),
         }
+
+
+def _work_text(work: dict[str, float]) -> str:
+    names = (("statements", "stmt"), ("transactions", "tx"), ("round_trips", "rt"))
+    return " ".join(f"{work[k]:g} {short}" for k, short in names if k in work) or "-"
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -307,7 +307,8 @@ async def test_two_connectors_never_lease_the_same_item(db_url: str, connector: 
 
 async def test_a_request_of_many_events_finds_what_each_satisfies(connector: Connector) -> None:
     """The one-round-trip look-up of a request's pause candidates finds what one look-up per
-    event finds: indexed equality pauses, unindexed expressions, other event names."""
+    event finds: indexed equality pauses, unindexed expressions, other event names. Indexed
+    pauses are taken by the look-up that finds them."""
     later = NOW + 60_000
 
     def create(tx: Tx) -> None:
@@ -336,18 +337,27 @@ async def test_a_request_of_many_events_finds_what_each_satisfies(connector: Con
         {"name": "other", "data": {}},
     ]
 
-    def find(tx: Tx) -> tuple[list[list[str]], list[list[str]]]:
+    def find_together(tx: Tx) -> list[list[tuple[str, bool]]]:
         names = {str(event["name"]) for event in events}
         prefetched = pauses_repo.prefetch_candidates(tx, names, NOW)
-        together = [
-            [p.id for p in pauses_repo.satisfied_by(tx, e, NOW, prefetched[str(e["name"])])]
+        return [
+            [
+                (p.id, p.taken)
+                for p in pauses_repo.take_satisfied(tx, e, NOW, prefetched[str(e["name"])])
+            ]
             for e in events
         ]
-        alone = [[p.id for p in pauses_repo.satisfied_by(tx, e, NOW)] for e in events]
-        return together, alone
 
-    together, alone = await connector.read(find)
-    assert together == alone == [["p-key"], ["p-expr"], ["p-any"], []]
+    def find_alone(tx: Tx) -> list[list[tuple[str, bool]]]:
+        return [[(p.id, p.taken) for p in pauses_repo.take_satisfied(tx, e, NOW)] for e in events]
+
+    together = await connector.write(find_together)
+    again = await connector.write(find_alone)
+    assert again == [[], [("p-expr", False)], [("p-any", False)], []], "p-key was taken"
+    await connector.write(create)
+    alone = await connector.write(find_alone)
+    expected = [[("p-key", True)], [("p-expr", False)], [("p-any", False)], []]
+    assert together == alone == expected
 
 
 async def test_run_state_loads_events_and_steps_verbatim_and_in_order(connector: Connector) -> None:

@@ -42,7 +42,7 @@ async def test_a_wait_is_found_by_its_signal_and_never_by_an_event(connector: Co
     assert await claim(connector, wait("r1")) == Claim(True), "the same wait recorded again"
 
     event = {"name": "approve", "data": {"signal": "approve"}, "signal": "approve"}
-    found = await connector.read(lambda tx: pauses_repo.satisfied_by(tx, event, NOW))
+    found = await connector.write(lambda tx: pauses_repo.take_satisfied(tx, event, NOW))
     assert found == []
 
 

@@ -64,7 +64,7 @@ def process_events(
             if run_id is not None:
                 effects.started.append(run_id)
         candidates = None if prefetched is None else prefetched[event.payload["name"]]
-        for pause in pauses_repo.satisfied_by(tx, event.payload, now, candidates):
+        for pause in pauses_repo.take_satisfied(tx, event.payload, now, candidates):
             _apply_pause(tx, pause, event.payload, now, functions, effects, depth)
     return effects
 
@@ -148,7 +148,7 @@ def _apply_pause(
     effects: Effects,
     depth: int,
 ) -> None:
-    if not pauses_repo.consume(tx, pause.id):
+    if not pause.taken and not pauses_repo.consume(tx, pause.id):
         return
     if pause.kind == "cancel":
         cancel_run(tx, pause.run_id, now, functions, effects, depth + 1)

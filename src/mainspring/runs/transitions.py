@@ -125,10 +125,10 @@ def resume_step(
     tx: Tx, run_id: str, step_id: str, name: str | None, op: str, memo: Any, now: int
 ) -> bool:
     """Memoize a waited-for result and, once nothing else of its group is pending, continue."""
-    if runs_repo.status(tx, run_id) != RunStatus.RUNNING:
-        return False
     kind = "step.timed_out" if memo is None or memo is INVOKE_TIMEOUT_MEMO else "step.resumed"
-    runs_repo.save_step(
+    # The step is written only while the run is running, so its outcome answers "is it
+    # running?" in the usual case; the status is read only when it was not written.
+    written = runs_repo.save_step(
         tx,
         run_id,
         step_id=step_id,
@@ -139,6 +139,8 @@ def resume_step(
         now=now,
         history_kind=kind,
     )
+    if not written() and runs_repo.status(tx, run_id) != RunStatus.RUNNING:
+        return False
     runs_repo.continue_after(tx, run_id, step_id, now)
     return True
 

@@ -104,6 +104,7 @@ class Pause:
     step_id: str | None
     step_name: str | None
     event_name: str
+    taken: bool = False  # consumed already, by the statement that found it
 
 
 def create(
@@ -143,7 +144,7 @@ def create(
     )
 
 
-def _pause(row: Row) -> Pause:
+def _pause(row: Row, *, taken: bool = False) -> Pause:
     return Pause(
         id=row["id"],
         run_id=row["run_id"],
@@ -151,13 +152,17 @@ def _pause(row: Row) -> Pause:
         step_id=row["step_id"],
         step_name=row["step_name"],
         event_name=row["event_name"],
+        taken=taken,
     )
 
 
-def satisfied_by(
+def take_satisfied(
     tx: Tx, event: dict[str, Any], now: int, candidates: list[Row] | None = None
 ) -> list[Pause]:
     """Pauses the event satisfies: indexed look-ups first, then the few unindexed expressions.
+
+    Indexed pauses are consumed by the statement that finds them (`Pause.taken`): whoever
+    finds one applies it, and a second look-up, here or in another process, no longer sees it.
 
     `candidates` are the event name's rows of `pause_candidates`, when the caller fetched them
     already (`prefetch_candidates`)."""
@@ -173,10 +178,11 @@ def satisfied_by(
         if value is None:
             continue
         rows = tx.fetchall(
-            "pauses_by_key",
+            "take_pauses_by_key",
             {"event_name": name, "match_field": field, "match_key": value, "now": now},
         )
-        found.extend(_pause(row) for row in rows)
+        rows.sort(key=lambda row: (row["created_at"], row["id"]))  # oldest first
+        found.extend(_pause(row, taken=True) for row in rows)
     for row in candidates:
         if row["id"] is None:
             continue

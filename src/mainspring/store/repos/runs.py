@@ -204,12 +204,6 @@ def add_pending(tx: Tx, run_id: str, step_id: str) -> None:
     tx.write("insert_pending_step", {"run_id": run_id, "step_id": step_id})
 
 
-def resolve_pending(tx: Tx, run_id: str, step_id: str) -> int:
-    """Mark a parallel step done; returns how many of its group are still pending."""
-    tx.write("delete_pending_step", {"run_id": run_id, "step_id": step_id})
-    return pending_count(tx, run_id)
-
-
 def list_runs(
     tx: Tx, *, event_id: str | None, slug: str | None, status: str | None, limit: int
 ) -> list[Row]:
@@ -250,9 +244,11 @@ def continue_after(tx: Tx, run_id: str, step_id: str, now: int) -> bool:
     Returns True when a discovery was queued (and force-planning, if on, was switched off).
     """
     tx.fetchone("lock_run", {"id": run_id})
-    if resolve_pending(tx, run_id, step_id) > 0:
+    tx.write("delete_pending_step", {"run_id": run_id, "step_id": step_id})
+    # The group's remaining steps and the run's plan flag in one look-up.
+    row = tx.fetchone("pending_steps_and_plan", {"id": run_id})
+    if row is None or row["pending"] > 0:
         return False
-    row = tx.fetchone("get_run", {"id": run_id})
     if row is not None and row["force_plan"]:
         set_plan(tx, run_id, False, row["request_version"])
     queue_repo.enqueue_discovery(tx, run_id, now, now)

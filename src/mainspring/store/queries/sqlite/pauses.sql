@@ -9,13 +9,13 @@ ON CONFLICT (id) DO NOTHING;
 INSERT INTO pause_fields (event_name, match_field) VALUES (:event_name, :match_field)
 ON CONFLICT DO NOTHING;
 
--- name: pauses_by_key
--- Indexed equality pauses an event satisfies, oldest first.
-SELECT id, run_id, kind, step_id, step_name, event_name, expression, trigger_event, created_at
-FROM pauses
+-- name: take_pauses_by_key
+-- Indexed equality pauses an event satisfies, consumed as they are found (RETURNING has no
+-- order: the caller sorts them oldest first).
+DELETE FROM pauses
 WHERE event_name = :event_name AND match_field = :match_field AND match_key = :match_key
   AND expires_at > :now
-ORDER BY created_at, id;
+RETURNING id, run_id, kind, step_id, step_name, event_name, created_at;
 
 -- name: pause_candidates
 -- One round trip per event: the fields its indexed pauses are keyed by (rows with `match_field`),

@@ -86,6 +86,13 @@ INSERT INTO pending_steps (run_id, step_id) VALUES (:run_id, :step_id) ON CONFLI
 -- name: delete_pending_step
 DELETE FROM pending_steps WHERE run_id = :run_id AND step_id = :step_id;
 
+-- name: pending_steps_and_plan
+-- After a step of a parallel group resolved: how many of the group are still pending, and
+-- whether the run is force-planning (one look-up instead of two; always one row).
+SELECT (SELECT COUNT(*) FROM pending_steps WHERE run_id = :id) AS pending,
+    (SELECT force_plan FROM runs WHERE id = :id) AS force_plan,
+    (SELECT request_version FROM runs WHERE id = :id) AS request_version;
+
 -- name: count_pending_steps
 SELECT COUNT(*) AS n FROM pending_steps WHERE run_id = :run_id;
 
