@@ -59,6 +59,16 @@ def test_concurrency_override_gives_a_function_without_a_limit_its_own_key() -> 
     assert overrides.own_limits(SYNCED.concurrency) == (None, 5)
 
 
+def test_an_override_never_cuts_a_shared_limit() -> None:
+    """A queue item carries two concurrency keys: a function with two shared limits and none of
+    its own has no room for an override (the API refuses it); they are kept as synced."""
+    shared = (ConcurrencyLimit(3, "a", "env"), ConcurrencyLimit(4, "b", "account"))
+    assert not overrides.has_room(shared)
+    assert overrides.has_room(shared[:1]) and overrides.has_room((ConcurrencyLimit(2), *shared))
+    new = flow_config.parse_overrides({"concurrency": 1})
+    assert overrides.effective(FlowConfig(concurrency=shared), new).concurrency == shared
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

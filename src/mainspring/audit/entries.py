@@ -23,6 +23,8 @@ ACTIONS = (
     "kill_switch.off",
     "function.pause",
     "function.resume",
+    "function.override",
+    "function.override_clear",
     "function.invoke",
     "run.cancel",
     "runs.cancel_bulk",

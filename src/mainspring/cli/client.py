@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8288"
 TIMEOUT_S = 30.0
+
+
+def segment(value: str) -> str:
+    """An id as one path segment: a `/`, `?` or `#` in it cannot reach another route."""
+    return quote(value, safe="")
+
 
 # Exit codes: what a script may rely on.
 OK = 0

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from mainspring.cli import output
-from mainspring.cli.client import Client
+from mainspring.cli.client import Client, segment
 from mainspring.cli.remote import Remote, json_object, remote
 
 RUN_LOOKUP_S = 5.0  # how long `invoke` looks for the run its event started
@@ -46,7 +46,7 @@ def send(remote: Remote, name: str, data: str | None, event_id: str | None, even
 def invoke(remote: Remote, function: str, data: str | None) -> None:
     """Start FUNCTION now with --data, whatever its triggers (a cron function runs now)."""
     body = {"data": json_object(data, "--data")}
-    answer = remote.client.call("POST", f"/invoke/{function}", body=body)
+    answer = remote.client.call("POST", f"/invoke/{segment(function)}", body=body)
     event_id = str(answer["id"])
     run_id = _run_of(remote.client, event_id)
     if remote.json:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from mainspring.cli import output
+from mainspring.cli.client import segment
 from mainspring.cli.remote import Remote, remote
 
 OVERRIDE_FIELDS = ("concurrency", "throttle", "rateLimit", "priority")
@@ -49,7 +50,7 @@ def _triggers(triggers: list[dict[str, Any]]) -> str:
 def pause(remote: Remote, function: str, reason: str | None, requested_by: str | None) -> None:
     """Pause FUNCTION: no new runs start, started runs stop at their next step."""
     body = {"reason": reason, "requested_by": requested_by}
-    state = remote.client.data("POST", f"/v1/functions/{function}/pause", body=body)
+    state = remote.client.data("POST", f"/v1/functions/{segment(function)}/pause", body=body)
     if remote.json:
         output.emit_json(state)
         return
@@ -63,7 +64,7 @@ def pause(remote: Remote, function: str, reason: str | None, requested_by: str |
 def resume(remote: Remote, function: str, skip_held_events: bool) -> None:
     """Resume FUNCTION; events received while paused start their runs."""
     body = {"skip_held_events": skip_held_events}
-    state = remote.client.data("POST", f"/v1/functions/{function}/resume", body=body)
+    state = remote.client.data("POST", f"/v1/functions/{segment(function)}/resume", body=body)
     if remote.json:
         output.emit_json(state)
         return
@@ -113,7 +114,7 @@ def override(
     """Show FUNCTION's flow control, or override it live (the next lease obeys the change).
 
     Options given change those overrides and keep the others."""
-    path = f"/v1/functions/{function}/overrides"
+    path = f"/v1/functions/{segment(function)}/overrides"
     wanted: dict[str, Any] = {}
     if concurrency is not None:
         wanted["concurrency"] = concurrency

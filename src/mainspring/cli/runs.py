@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from mainspring.cli import output, timeline
-from mainspring.cli.client import Client
+from mainspring.cli.client import Client, segment
 from mainspring.cli.remote import Remote, instant, remote
 
 PAGE = 200  # runs per request while listing (the API caps a page at 1000)
@@ -109,7 +109,7 @@ def list_runs(
 @remote
 def show(remote: Remote, run_id: str) -> None:
     """Show a run: its state, steps and timeline."""
-    trace = remote.client.data("GET", f"/v2/runs/{run_id}/trace")
+    trace = remote.client.data("GET", f"/v2/runs/{segment(run_id)}/trace")
     if remote.json:
         output.emit_json(trace)
         return
@@ -121,7 +121,9 @@ def show(remote: Remote, run_id: str) -> None:
 @remote
 def cancel(remote: Remote, run_ids: tuple[str, ...]) -> None:
     """Cancel runs (a run that already ended keeps its status)."""
-    answers = [remote.client.data("POST", f"/v2/runs/{run_id}/cancel") for run_id in run_ids]
+    answers = [
+        remote.client.data("POST", f"/v2/runs/{segment(run_id)}/cancel") for run_id in run_ids
+    ]
     if remote.json:
         output.emit_json(answers)
         return
@@ -136,7 +138,7 @@ def cancel(remote: Remote, run_ids: tuple[str, ...]) -> None:
 def rerun(remote: Remote, run_id: str, from_step: str | None) -> None:
     """Run a run's function again with the same trigger, as a new run."""
     body = {"fromStep": {"stepId": from_step}} if from_step else None
-    answer = remote.client.data("POST", f"/v1/runs/{run_id}/rerun", body=body)
+    answer = remote.client.data("POST", f"/v1/runs/{segment(run_id)}/rerun", body=body)
     if remote.json:
         output.emit_json(answer)
         return

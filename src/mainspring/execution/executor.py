@@ -150,12 +150,17 @@ class Executor:
                 checkpoints.defer_count(state.run_id),
             )
             planning = state.force_plan
+            checkpoints.expect(state.run_id)
             try:
                 decision, sdk = await self._call(state, item, function, attempt)
             except WorkerLost as exc:
+                checkpoints.take_steps(state.run_id)  # the next lease reads the run afresh
                 log.info("run %s: %s; the call goes back to the queue", state.run_id, exc)
                 await self._give_back(item, attempt, exc.retry_in_ms)
                 return
+            except BaseException:
+                checkpoints.take_steps(state.run_id)
+                raise
             # Steps (and defers) the SDK checkpointed during the call are in the store, not in
             # `state`: this process saw them arrive, or (another process took them) it cannot
             # know. A run that ends now looks for its defers in the store then.
@@ -164,12 +169,12 @@ class Executor:
             )
             stale = checkpoints.count(state.run_id) != seen or elsewhere
             state.defers_stale = checkpoints.defer_count(state.run_id) != seen_defers or elsewhere
+            checkpointed = checkpoints.take_steps(state.run_id)
             if not await self._record(state, item, function, decision, attempt):
                 return
             # The next call must carry every memoized step, or they would run again. Steps
             # checkpointed to this process are added as they were saved, no read-back, unless
             # others may have reached another process (PostgreSQL) or defers came with them.
-            checkpointed = checkpoints.take_steps(state.run_id)
             if elsewhere or state.defers_stale or (stale and self._shared_store):
                 await self._reload_steps(state)
             elif stale:

@@ -38,12 +38,18 @@ def effective(synced: FlowConfig, overrides: FlowOverrides | None) -> FlowConfig
     )
 
 
+def has_room(synced: tuple[ConcurrencyLimit, ...]) -> bool:
+    """Whether a concurrency override can apply without dropping a synced limit: the function
+    has a limit of its own to change, or a free slot for one."""
+    return any(rule.scope == "fn" for rule in synced) or len(synced) < MAX_LIMITS
+
+
 def _concurrency(
     synced: tuple[ConcurrencyLimit, ...], limit: int | None
 ) -> tuple[ConcurrencyLimit, ...]:
-    if limit is None or any(rule.scope == "fn" for rule in synced):
-        return synced
-    return (ConcurrencyLimit(UNLIMITED), *synced)[:MAX_LIMITS]
+    if limit is None or any(rule.scope == "fn" for rule in synced) or not has_room(synced):
+        return synced  # never cut a shared limit (the API refuses such an override)
+    return (ConcurrencyLimit(UNLIMITED), *synced)
 
 
 def _throttle(synced: Throttle | None, override: Throttle | None) -> Throttle | None:

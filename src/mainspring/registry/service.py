@@ -279,6 +279,15 @@ class Registry:
         if function is None:
             raise errors.NotFound(f"function {slug} not found")
         new = flow_config.parse_overrides(body)
+        if new.concurrency is not None and not flow_overrides.has_room(
+            flow_config.parse(function.config).concurrency
+        ):
+            raise errors.InvalidInput(
+                "the function has no concurrency limit of its own and already two shared "
+                "(env/account) ones; a queue item carries at most two, so an override would "
+                "drop one",
+                field="concurrency",
+            )
         actor = audit.current()
         await overrides.write(self._connector, function, new, updated_by or actor, now, actor)
         await self.load()

@@ -32,8 +32,14 @@ class CheckpointLog:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._defers: Counter[str] = Counter()  # of those, the ones that carried defers
-        # the memos saved, so the executor adds them to its state instead of re-reading it
+        # the memos saved during a call this process is making, so the executor adds them to
+        # its state instead of re-reading it; kept only between `expect` and `take_steps`, so
+        # checkpoints of runs driven elsewhere (or late ones) hold no step outputs in memory
         self._steps: dict[str, list[tuple[str, Any]]] = {}
+
+    def expect(self, run_id: str) -> None:
+        """A call of `run_id` is about to go out from this process: keep what it checkpoints."""
+        self._steps.setdefault(run_id, [])
 
     def bump(
         self, run_id: str, *, defers: bool = False, steps: list[tuple[str, Any]] | None = None
@@ -41,11 +47,12 @@ class CheckpointLog:
         self._counts[run_id] += 1
         if defers:
             self._defers[run_id] += 1
-        if steps:
-            self._steps.setdefault(run_id, []).extend(steps)
+        expected = self._steps.get(run_id)
+        if steps and expected is not None:
+            expected.extend(steps)
 
     def take_steps(self, run_id: str) -> list[tuple[str, Any]]:
-        """(step id, memo) of the steps checkpointed since the last take, in order."""
+        """(step id, memo) of the steps checkpointed since `expect`, in order."""
         return self._steps.pop(run_id, [])
 
     def count(self, run_id: str) -> int:

@@ -28,8 +28,10 @@ def open_connector(url: str, durability: str | None = None) -> Connector:
         )  # only PostgreSQL users load psycopg
 
         # "process" lets PostgreSQL acknowledge before its WAL flush: a crash of PostgreSQL
-        # itself may lose the last moments of commits (a clean restart loses nothing).
-        return PostgresConnector(url, synchronous_commit="off" if durability == "process" else "on")
+        # itself may lose the last moments of commits (a clean restart loses nothing). Not
+        # asked: the server's, role's or URL's own setting stands (e.g. remote_apply).
+        sync = {"process": "off", "power": "on"}.get(durability or "")
+        return PostgresConnector(url, synchronous_commit=sync)
     from mainspring.store.sqlite import SqliteConnector
 
     path = url.removeprefix("sqlite:///").removeprefix("sqlite://")

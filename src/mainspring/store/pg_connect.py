@@ -29,14 +29,16 @@ def application_name(role: str) -> str:
 
 
 def connect(
-    url: str, role: str = "admin", synchronous_commit: str = "on"
+    url: str, role: str = "admin", synchronous_commit: str | None = None
 ) -> psycopg.Connection[dict[str, Any]]:
-    """`synchronous_commit` is set for the session in the startup packet: no statement per
-    transaction, and what the operator's `--durability` asks of every commit we make."""
-    given = conninfo_to_dict(url).get("options") or ""
+    """`synchronous_commit`, when the operator's `--durability` asks for one, is set for the
+    session in the startup packet: no statement per transaction."""
+    options = conninfo_to_dict(url).get("options") or ""
+    if synchronous_commit is not None:
+        options = f"{options} -c synchronous_commit={synchronous_commit}".strip()
     return psycopg.connect(
         url,
-        options=f"{given} -c synchronous_commit={synchronous_commit}".strip(),
+        options=options or None,
         autocommit=True,
         row_factory=dict_row,
         connect_timeout=CONNECT_TIMEOUT_S,

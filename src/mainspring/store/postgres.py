@@ -200,7 +200,7 @@ class PostgresTx:
 
 class _PostgresSession:
     def __init__(
-        self, url: str, queries: Statements, role: str, synchronous_commit: str = "on"
+        self, url: str, queries: Statements, role: str, synchronous_commit: str | None = None
     ) -> None:
         self._url = url
         self._queries = queries
@@ -322,7 +322,7 @@ class PostgresConnector:
         url: str,
         writers: int = WRITERS,
         readers: int = READERS,
-        synchronous_commit: str = "on",
+        synchronous_commit: str | None = None,
     ) -> None:
         self._url = url
         try:

@@ -15,6 +15,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from mainspring import __version__
 from mainspring.clock import Clock
 from mainspring.operations.metrics import Metrics
+from mainspring.store import redact_url
 from mainspring.store.base import Connector
 from mainspring.supervision import Component
 from mainspring.telemetry.config import OtlpConfig, Protocol
@@ -97,7 +98,7 @@ class Telemetry:
             "OpenTelemetry export on: traces (%s)%s to %s",
             config.traces_protocol,
             f", metrics ({config.metrics_protocol})" if config.metrics else "",
-            config.endpoint or "the OTEL_EXPORTER_OTLP_* endpoint",
+            redact_url(config.endpoint) if config.endpoint else "the OTEL_EXPORTER_OTLP_* endpoint",
         )
 
     async def stop(self) -> None:

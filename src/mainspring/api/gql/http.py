@@ -65,7 +65,7 @@ async def gql(request: Request) -> Response:
     if app.settings.production and _has_mutation(document):
         if getattr(request.state, "auth_scope", None) != ADMIN:
             return _refused("mutations need an admin token or session", 403, "FORBIDDEN")
-    invalid = graphql.validate(SCHEMA, document) or limits.violations(document)
+    invalid = limits.violations(document) or graphql.validate(SCHEMA, document)
     if invalid:
         return JSONResponse({"data": None, "errors": [error.formatted for error in invalid]})
     variables, operation = body.get("variables"), body.get("operationName")
