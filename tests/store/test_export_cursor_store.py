@@ -5,14 +5,22 @@ before `upto`, and never a backlog older than `start_at`."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from mainspring import errors
 from mainspring.domain.runs import RunStatus
 from mainspring.store import open_connector
 from mainspring.store.base import Connector, Tx
 from mainspring.store.repos import exports as exports_repo
 from mainspring.store.repos import runs as runs_repo
+from mainspring.telemetry.export import TraceExport
+from mainspring.telemetry.run_spans import Origin
 
 from .test_read_queries import NOW, Table, function, send
 
@@ -67,3 +75,42 @@ async def test_two_connectors_never_claim_the_same_run(db_url: str, connector: C
         await other.close()
     assert len(mine) + len(theirs) == 60
     assert not set(mine) & set(theirs)
+
+
+class _FailingReads:
+    """The store with its next `fail` reads refused, as when the database goes away between
+    the export's claim (a write) and its reads of the claimed runs' facts."""
+
+    def __init__(self, connector: Connector, fail: int) -> None:
+        self._connector, self.fail = connector, fail
+
+    async def write(self, unit: Any) -> Any:
+        return await self._connector.write(unit)
+
+    async def read(self, unit: Any) -> Any:
+        if getattr(unit, "func", None) is not None and self.fail > 0:  # a facts read
+            self.fail -= 1
+            raise errors.StoreError("database unavailable: injected")
+        return await self._connector.read(unit)
+
+
+async def test_runs_claimed_but_unread_are_exported_by_the_next_round(
+    connector: Connector,
+) -> None:
+    """The cursor moves on at the claim; a failed read of the facts must not lose the runs."""
+    runs = await connector.write(lambda tx: end_runs(tx, [NOW + 10, NOW + 20]))
+    exporter = InMemorySpanExporter()
+    origin = Origin(Resource.create({}), InstrumentationScope("test"))
+    store = _FailingReads(connector, fail=1)
+    export = TraceExport(
+        cast(Connector, store),
+        SimpleSpanProcessor(exporter),
+        origin,
+        lambda slug: slug,
+        lambda: NOW + 10_000,
+    )
+    with pytest.raises(errors.StoreError):
+        await export.export_round()
+    assert await export.export_round() == 2
+    roots = {span.context.trace_id for span in exporter.get_finished_spans()}
+    assert len(roots) == len(runs) == 2

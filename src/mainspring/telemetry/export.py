@@ -64,6 +64,7 @@ class TraceExport:
         self._start_at = clock() - BACKLOG_MS
         self._seen: tuple[int, str] = (self._start_at, "")  # last claimed here: a cheap peek
         self._children: OrderedDict[str, str] = OrderedDict()
+        self._unread: list[Row] = []  # claimed runs whose facts a failed read did not get
         self.rounds = Periodic("trace export", self.export_round, interval_s)
         self.exported_runs = 0
 
@@ -99,14 +100,20 @@ class TraceExport:
     async def _next_batch(self, upto: int) -> list[RunFacts]:
         """Claim in a short write, then read in short reads: SQLite's one writer and one
         reader serve the hot path too, which must not queue behind a hundred runs' history."""
-        if not await self._connector.read(lambda tx: self._any_ended(tx, upto)):
-            return []
-        rows = await self._connector.write(lambda tx: self._claim(tx, upto))
+        rows = self._unread
+        if not rows:
+            if not await self._connector.read(lambda tx: self._any_ended(tx, upto)):
+                return []
+            rows = await self._connector.write(lambda tx: self._claim(tx, upto))
+        # Claimed (the cursor moved on) but not yet read: a read that fails (database away)
+        # leaves them here for the next round instead of losing their traces.
+        self._unread = rows
         facts: list[RunFacts] = []
         for start in range(0, len(rows), RUNS_PER_READ):
             facts += await self._connector.read(
                 functools.partial(self._read_facts, rows[start : start + RUNS_PER_READ])
             )
+        self._unread = []
         return facts
 
     def _read_facts(self, rows: list[Row], tx: Tx) -> list[RunFacts]:
