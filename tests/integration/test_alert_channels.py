@@ -196,7 +196,13 @@ def test_new_rule_kinds_trip_through_real_runs(
     lag = slack.posted("queue_lag", "firing")[0]
     assert "above 500 ms" in lag["text"], lag
     wait_until(
-        lambda: mailbox.mailed("p95_duration:ops-steps", "firing") or None,
+        lambda: (
+            (
+                mailbox.mailed("p95_duration:ops-steps", "firing")
+                and slack.posted("p95_duration:ops-steps", "firing")
+            )
+            or None
+        ),
         timeout=20,
         what="p95 of ops-steps above 400 ms",
     )
@@ -210,9 +216,12 @@ def test_new_rule_kinds_trip_through_real_runs(
         timeout=20,
         what="two failures in a row",
     )
-    assert "last 2 finished runs all failed" in (
-        mailbox.mailed("consecutive_failures:ops-fails", "firing")[0].get_content()
+    mailed = wait_until(  # each channel delivers on its own: the mail may come later
+        lambda: mailbox.mailed("consecutive_failures:ops-fails", "firing") or None,
+        timeout=20,
+        what="the e-mail of two failures in a row",
     )
+    assert "last 2 finished runs all failed" in mailed[0].get_content()
     (stack.sidefx.path.parent / (stack.sidefx.path.name + ".fixed")).touch()
     assert api.wait_for_run_status(start_run(api, "ops/fails", {}), "Completed")
     wait_until(
