@@ -144,11 +144,13 @@ def test_throttle_spreads_starts_at_the_configured_rate(flow: Stack) -> None:
     )
     assert len(starts) == count, "none is dropped"
     # Start times are seen in the app, after an HTTP hop whose latency varies under load: a
-    # late first call makes the next look early. So: no 1 s window holds more than 10 + 1 starts,
-    # and the 25 starts span the 24 intervals of 100 ms (unthrottled they take well under 1 s).
+    # late first call makes the next look early, and a worker stalled by a loaded machine
+    # (CI's PostgreSQL lane) sends the starts that came due meanwhile together. So: no 1 s
+    # window holds more than 10 + 2 starts, and the 25 starts span the 24 intervals of 100 ms
+    # (unthrottled they take well under 1 s): the rate itself is held over the whole span.
     for index, at in enumerate(starts):
         in_window = [t for t in starts[index:] if t < at + 1.0]
-        assert len(in_window) <= 11, f"{len(in_window)} starts within 1 s from start {index}"
+        assert len(in_window) <= 12, f"{len(in_window)} starts within 1 s from start {index}"
     assert starts[-1] - starts[0] >= 2.4 - 0.15
     assert starts[-1] - starts[0] < 2.4 + 2.0
 
