@@ -6,6 +6,7 @@ MainspringError
 │   └── StoreLocked        another process holds the SQLite file
 ├── InvalidInput           a request body we refuse (4xx), with the field at fault
 │   ├── PayloadTooLarge
+│   ├── UnknownEnvironment (404)
 │   └── InvalidFunctionConfig
 └── NotFound
 """
@@ -63,6 +64,13 @@ class PayloadTooLarge(InvalidInput):
 
     code = "payload_too_large"
     status = 413
+
+
+class UnknownEnvironment(InvalidInput):
+    """The request names an environment this server does not have (or has archived)."""
+
+    code = "unknown_environment"
+    status = 404
 
 
 class InvalidFunctionConfig(InvalidInput):

@@ -13,10 +13,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
+from mainspring.api import kill_switches
 from mainspring.api.body import read_json
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope
-from mainspring.api.state import services
+from mainspring.api.state import environments, services
 from mainspring.operations import replays
 
 
@@ -46,20 +47,31 @@ def flag(body: dict[str, Any], key: str) -> bool:
 
 
 async def kill_switch_state(request: Request) -> Response:
-    return envelope(request, await services(request).operations.kill_switch.state())
+    state = await services(request).operations.kill_switch.state()
+    every = environments(request)
+    if every.config.enabled:  # the switch of all environments at once, beside this one's
+        state = {**state, "all_environments": await kill_switches.global_state(every)}
+    return envelope(request, state)
 
 
 async def kill_switch_on(request: Request) -> Response:
+    """The request's environment's switch; `all_environments: true` flips every one."""
     body = await json_body(request)
-    state = await services(request).operations.kill_switch.activate(
-        reason=optional_text(body, "reason"), requested_by=optional_text(body, "requested_by")
-    )
+    reason, by = optional_text(body, "reason"), optional_text(body, "requested_by")
+    if flag(body, "all_environments"):
+        return envelope(
+            request, await kill_switches.activate_all(environments(request), reason, by)
+        )
+    state = await services(request).operations.kill_switch.activate(reason=reason, requested_by=by)
     return envelope(request, state)
 
 
 async def kill_switch_off(request: Request) -> Response:
     body = await json_body(request)
     skip = flag(body, "skip_held_events")
+    if flag(body, "all_environments"):
+        every = environments(request)
+        return envelope(request, await kill_switches.deactivate_all(every, skip_held_events=skip))
     state = await services(request).operations.kill_switch.deactivate(skip_held_events=skip)
     return envelope(request, state)
 

@@ -29,6 +29,7 @@ from mainspring.api import (
     functions,
     gql,
     health,
+    kill_switches,
     observability,
     operations,
     realtime,
@@ -40,7 +41,9 @@ from mainspring.api import (
     signals,
     traces,
 )
+from mainspring.api import environments as environments_routes
 from mainspring.api.acting import ActingAs
+from mainspring.api.env_select import EnvSelect
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
 from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
@@ -51,6 +54,8 @@ from mainspring.clock import Clock, now_ms
 from mainspring.connect.gateway import Gateway
 from mainspring.dashboard import routes as dashboard
 from mainspring.domain.functions import FunctionDef
+from mainspring.environments import names
+from mainspring.environments.hub import EnvConfig, Environments, Live
 from mainspring.execution.driver import Driver
 from mainspring.execution.egress import Egress
 from mainspring.execution.endpoints import Endpoints
@@ -104,22 +109,54 @@ class _Engine:
 
 def build_app(settings: Settings, connector: Connector) -> Starlette:
     services, engine = _engine(settings, connector)
+    environments = Environments(
+        env_config(settings),
+        settings.db,
+        settings.durability,
+        Live(names.DEFAULT, services, _Running(engine), connector),
+        functools.partial(_env_engine, settings),
+        now_ms,
+    )
+    environments.on_open = functools.partial(kill_switches.hold_if_global, environments)
     app = Starlette(
         routes=_routes(settings),
-        lifespan=_lifespan(engine),
+        lifespan=_lifespan(engine, environments),
         exception_handlers={
             errors.InvalidInput: handle_invalid_input,
             errors.StoreError: handle_store_error,
             HTTPException: handle_http_exception,
         },
     )
-    app.state.services = services
+    app.state.services = services  # the default environment's
+    app.state.environments = environments
     app.add_middleware(RejectNul)
     if settings.production:
         _install_auth(app, settings, connector, services.clock)
     else:  # nobody signs in: the audit log names the actor `dev`
         app.add_middleware(ActingAs, actor=actors.DEV)
+    if environments.config.enabled:  # outermost: the gate checks a token against the env
+        app.add_middleware(EnvSelect, environments=environments)
     return app
+
+
+def env_config(settings: Settings) -> EnvConfig:
+    """The environments the flags ask for; a bad name stops the start-up (exit 2)."""
+    try:
+        configured = tuple(names.check(name, "--env") for name in settings.environments)
+    except errors.InvalidInput as exc:
+        raise errors.ConfigError(f"--env: {exc.message}") from None
+    idle_ms = int(settings.branch_env_idle_s * 1000)
+    return EnvConfig(configured, settings.branch_envs, idle_ms)
+
+
+def _env_engine(
+    settings: Settings, name: str, connector: Connector, namespace: str
+) -> tuple[Services, _Running]:
+    """Another environment's engine: the same services on its own store. The apps of `-u`
+    and discovery are the default environment's; an environment's apps sync themselves."""
+    own = settings.model_copy(update={"sdk_urls": (), "discovery": False})
+    services, engine = _engine(own, connector, namespace)
+    return services, _Running(engine)
 
 
 def _driver(settings: Settings) -> Driver:
@@ -142,7 +179,9 @@ def _egress(settings: Settings) -> Egress:
     )
 
 
-def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine]:
+def _engine(
+    settings: Settings, connector: Connector, namespace: str = ""
+) -> tuple[Services, _Engine]:
     """Every service, built once. The worker comes first: the services that announce new work
     take its `notify`; it receives the dispatch table when it starts."""
     clock = now_ms
@@ -161,7 +200,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
         settings.connect_gateway_port,
         settings.signing_key if settings.production else None,
         lambda body: _register_connected(registry, clock, body),
-        open_pubsub(settings.db),
+        open_pubsub(settings.db, namespace),
         settings.connect_gateway_url,
     )
     executor = Executor(
@@ -184,7 +223,7 @@ def _engine(settings: Settings, connector: Connector) -> tuple[Services, _Engine
     sync = AppSync(settings, registry, clock, connector)
     live = Realtime(
         connector,
-        open_pubsub(settings.db),
+        open_pubsub(settings.db, namespace),
         clock,
         production=settings.production,
         signing_keys=settings.signing_keys,
@@ -296,44 +335,71 @@ async def _install_schedules(
     notify(None)
 
 
-def _lifespan(engine: _Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+class _Running:
+    """An engine as `environments.hub` starts and stops it."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self.engine = engine
+
+    async def start(self) -> None:
+        await _start(self.engine)
+
+    async def stop(self) -> None:
+        await _stop(self.engine)
+
+
+async def _start(engine: _Engine) -> None:
+    connector = engine.connector
+    await engine.registry.load()
+    await engine.operations.start()
+    if engine.telemetry is not None:
+        await engine.telemetry.start()
+    connector.listen("mainspring_queue", engine.worker.notify)
+    connector.listen("mainspring_registry", lambda: _spawn(_reload(engine.registry)))
+    await engine.realtime.start()
+    await engine.worker.start(engine.dispatch)
+    engine.sync.start()
+    engine.connect.start()
+
+
+async def _stop(engine: _Engine) -> None:
+    await engine.sync.stop()
+    await engine.connect.announce_closing()
+    await engine.realtime.stop()
+    engine.executor.drain()
+    await engine.worker.stop(engine.settings.shutdown_timeout_s)
+    await engine.connect.stop()
+    await engine.driver.close()
+    await engine.egress.close()
+    await engine.operations.stop()
+    if engine.telemetry is not None:
+        await engine.telemetry.stop()
+    await engine.connector.close()
+
+
+def _lifespan(
+    engine: _Engine, environments: Environments[Services]
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        settings, connector = engine.settings, engine.connector
-        await engine.registry.load()
-        await engine.operations.start()
-        if engine.telemetry is not None:
-            await engine.telemetry.start()
-        connector.listen("mainspring_queue", engine.worker.notify)
-        connector.listen("mainspring_registry", lambda: _spawn(_reload(engine.registry)))
-        await engine.realtime.start()
-        await engine.worker.start(engine.dispatch)
-        engine.sync.start()
-        engine.connect.start()
+        settings = engine.settings
+        await _start(engine)
+        await environments.start()
         log.info(
-            "mainspring %s listening on http://%s:%d (db %s, durability %s)",
+            "mainspring %s listening on http://%s:%d (db %s, durability %s, environments %s)",
             settings.server_kind,
             settings.host,
             settings.port,
             redact_url(settings.db),
             effective_durability(settings.db, settings.durability),
+            ", ".join(environments.served()),
         )
         try:
             yield
         finally:
             log.info("shutting down: finishing in-flight calls")
-            await engine.sync.stop()
-            await engine.connect.announce_closing()
-            await engine.realtime.stop()
-            engine.executor.drain()
-            await engine.worker.stop(settings.shutdown_timeout_s)
-            await engine.connect.stop()
-            await engine.driver.close()
-            await engine.egress.close()
-            await engine.operations.stop()
-            if engine.telemetry is not None:
-                await engine.telemetry.stop()
-            await connector.close()
+            await environments.stop()
+            await _stop(engine)
 
     return lifespan
 
@@ -359,6 +425,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             *realtime_tee.routes,
             *health.routes,
             *admin_apps.routes,
+            *environments_routes.routes,
             *audit.routes,
             *gql.routes,
             *connect_workers.routes,
@@ -417,5 +484,6 @@ def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
 def close_streams(app: Starlette) -> None:
     """End the long-lived realtime streams, so that a stopping server's wait for requests in
     flight is not held up by subscribers (the server calls this as it begins to stop)."""
-    services: Services = app.state.services
-    services.realtime.close_streams()
+    environments: Environments[Services] = app.state.environments
+    for _, services in environments.all_services():
+        services.realtime.close_streams()

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
-from mainspring.api.state import services
+from mainspring.api.state import env_name, environments, services
 from mainspring.ingest import events as ingest_input
 from mainspring.ingest.invoking import invoke_unit
 
@@ -18,6 +18,7 @@ async def _accept(request: Request, key: str) -> Response:
     if not key:
         return JSONResponse(error_body(401, "Event key is required"), status_code=401)
     app = services(request)
+    environments(request).touch(env_name(request))
     try:
         body = await read_limited(request, app.settings.max_events_body_bytes)
         raw_events = ingest_input.parse_body(body)

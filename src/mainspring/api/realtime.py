@@ -25,7 +25,7 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.realtime_streams import SseStream, websocket_session
-from mainspring.api.state import Services
+from mainspring.api.state import services
 from mainspring.realtime import Realtime, tokens
 from mainspring.realtime.messages import Topic, json_value
 from mainspring.realtime.service import MAX_MESSAGE_BYTES, MAX_STREAM_BYTES
@@ -35,8 +35,7 @@ WS_POLICY_VIOLATION = 1008
 
 
 def _realtime(conn: HTTPConnection) -> Realtime:
-    services: Services = conn.app.state.services
-    return services.realtime
+    return services(conn).realtime
 
 
 def _token(conn: HTTPConnection) -> str | None:

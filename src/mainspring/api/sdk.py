@@ -11,14 +11,16 @@ from mainspring import errors
 from mainspring.api.body import read_json, read_limited
 from mainspring.api.dev_info import dev_info
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
-from mainspring.api.state import services
+from mainspring.api.state import env_name, environments, services
 from mainspring.domain.ids import new_uuid
 from mainspring.runs import checkpoints
 
 
 async def register(request: Request) -> Response:
-    app = services(request)
     try:
+        # a sync naming a new environment adds it (branch environments on), else 404
+        await environments(request).ensure_branch(env_name(request))
+        app = services(request)
         raw = await read_limited(request, app.settings.max_body_bytes)
         try:
             body = orjson.loads(raw)

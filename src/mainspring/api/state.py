@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from mainspring.audit.listing import AuditLog
 from mainspring.clock import Clock
 from mainspring.connect.gateway import Gateway
+from mainspring.environments import names
+from mainspring.environments.hub import Environments
 from mainspring.ingest import Ingest
 from mainspring.ingest.cancellation import Cancellations
 from mainspring.operations.service import Operations
@@ -61,6 +63,21 @@ class Services:
     audit: AuditLog
 
 
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
+def services(request: HTTPConnection) -> Services:
+    """The services of the request's environment (`api.env_select` names it; the default when
+    environments are off). An environment this server does not serve: UnknownEnvironment."""
+    state = request.scope.get("state")
+    name = names.DEFAULT if state is None else state.get("env", names.DEFAULT)
+    found: Services = request.app.state.environments.get(name)
     return found
+
+
+def environments(request: HTTPConnection) -> Environments[Services]:
+    found: Environments[Services] = request.app.state.environments
+    return found
+
+
+def env_name(request: HTTPConnection) -> str:
+    state = request.scope.get("state")
+    name: str = names.DEFAULT if state is None else state.get("env", names.DEFAULT)
+    return name

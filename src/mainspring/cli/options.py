@@ -61,6 +61,21 @@ ROWS = (
         "The gateway's WebSocket URL as workers reach it (behind a proxy); default: the host "
         "a worker used for the API, on the gateway port.",
     ),
+    Row(
+        "environments",
+        ("--env",),
+        "An environment to serve beside production (repeatable); apps pick one with INNGEST_ENV.",
+    ),
+    Row(
+        "branch_envs",
+        ("--branch-envs/--no-branch-envs",),
+        "A sync naming a new environment (X-Inngest-Env) creates it as a branch environment.",
+    ),
+    Row(
+        "branch_env_idle",
+        ("--branch-env-idle",),
+        "Seconds without a sync or an event before a branch environment is archived.",
+    ),
     Row("no_discovery", ("--no-discovery",), "Do not probe local ports for apps."),
     Row("no_poll", ("--no-poll",), "Do not re-sync apps periodically."),
     Row("poll_interval", ("--poll-interval",), "Seconds."),

@@ -206,6 +206,10 @@ class Settings(BaseSettings):
     # (synchronous=NORMAL), PostgreSQL "power" (synchronous_commit=on).
     durability: Durability | None = None
     sdk_urls: tuple[str, ...] = ()
+    # Environments (issue 19): served beside the default one; branches added by a sync.
+    environments: tuple[str, ...] = ()
+    branch_envs: bool = False
+    branch_env_idle_s: float = Field(default=7 * 24 * 3600.0, ge=1)
     discovery: bool = True
     poll: bool = True
     poll_interval_s: float = Field(default=DEFAULT_POLL_INTERVAL_S, ge=0.1)
@@ -249,7 +253,9 @@ class Settings(BaseSettings):
     alerts: Alerts = Field(default_factory=Alerts)
     retention: Retention = Field(default_factory=Retention)
 
-    @field_validator("sdk_urls", "event_keys", "app_url_allow", "egress_allow", mode="before")
+    @field_validator(
+        "sdk_urls", "event_keys", "app_url_allow", "egress_allow", "environments", mode="before"
+    )
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value

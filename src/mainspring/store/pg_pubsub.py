@@ -85,8 +85,9 @@ class Reassembly:
 class PgPubSub:
     """`store.base.PubSub` for PostgreSQL: a publishing connection of its own and a listener."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self._url = url
+        self._namespace = namespace  # an environment's suffix: channels of one do not reach another
         self._origin = secrets.token_hex(4)
         self._seq = itertools.count()
         self._conn: psycopg.AsyncConnection[Any] | None = None
@@ -105,7 +106,9 @@ class PgPubSub:
         self._callbacks.setdefault(channel, []).append(callback)
         if self._listener is None:
             self._listener = Listener(self._url, asyncio.get_running_loop(), "realtime-listener")
-            self._listener.add_payload(channel, lambda text: self._heard(channel, text))
+            self._listener.add_payload(
+                channel + self._namespace, lambda text: self._heard(channel, text)
+            )
             self._listener.start()
 
     def _heard(self, channel: str, text: str) -> None:
@@ -117,7 +120,9 @@ class PgPubSub:
 
     async def publish(self, channel: str, payload: bytes) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((channel, frames(self._origin, next(self._seq), payload), done))
+        self._pending.append(
+            (channel + self._namespace, frames(self._origin, next(self._seq), payload), done)
+        )
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="realtime-publish")
         await done

@@ -200,9 +200,15 @@ class PostgresTx:
 
 class _PostgresSession:
     def __init__(
-        self, url: str, queries: Statements, role: str, synchronous_commit: str | None = None
+        self,
+        url: str,
+        queries: Statements,
+        role: str,
+        synchronous_commit: str | None = None,
+        namespace: str = "",
     ) -> None:
         self._url = url
+        self._namespace = namespace
         self._queries = queries
         self._role = role
         self._synchronous_commit = synchronous_commit
@@ -228,7 +234,7 @@ class _PostgresSession:
         self.tx.verify()
         channels = self.tx.announcements
         for channel in sorted(channels):
-            self._conn.execute(f"NOTIFY {channel}".encode())
+            self._conn.execute(f"NOTIFY {channel}{self._namespace}".encode())
         self._conn.execute(b"COMMIT")
         self.tx.round_trips += 1
         channels.clear()
@@ -323,15 +329,17 @@ class PostgresConnector:
         writers: int = WRITERS,
         readers: int = READERS,
         synchronous_commit: str | None = None,
+        namespace: str = "",
     ) -> None:
         self._url = url
+        self._namespace = namespace
         try:
             migrate(url)
             queries = positional(sql_files.load_queries("postgres"))
             self._writers = [
                 BatchThread(
                     f"mainspring-pg-writer-{n}",
-                    _PostgresSession(url, queries, f"writer-{n}", synchronous_commit),
+                    _PostgresSession(url, queries, f"writer-{n}", synchronous_commit, namespace),
                     f"db-writer-{n}",
                 )
                 for n in range(writers)
@@ -341,7 +349,7 @@ class PostgresConnector:
             # behind it (they took a fifth of the writer's time in bench_scaling).
             self._leaser = BatchThread(
                 "mainspring-pg-leaser",
-                _PostgresSession(url, queries, "leaser", synchronous_commit),
+                _PostgresSession(url, queries, "leaser", synchronous_commit, namespace),
                 "db-leaser",
             )
             self._readers = [
@@ -405,10 +413,10 @@ class PostgresConnector:
         """Call `callback` (on the running loop) whenever another process NOTIFYs `channel`."""
         if self._listener is None:
             self._listener = Listener(self._url, asyncio.get_running_loop())
-            self._listener.add(channel, callback)
+            self._listener.add(channel + self._namespace, callback)
             self._listener.start()
         else:
-            self._listener.add(channel, callback)
+            self._listener.add(channel + self._namespace, callback)
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -1,0 +1,206 @@
+"""Environments (issue 19 part 1) end to end through the official Python SDK: one server,
+the same app deployed twice (production, and `INNGEST_ENV=staging`), plus a branch environment
+created by its first sync. Nothing of one environment is visible, runnable or cancellable from
+another: runs, events, functions, flow-control keys with scope `env`, and the kill switch
+(per environment and global)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .harness import Api, AppProcess, ServerProcess, assert_stays, free_port, wait_until
+
+SLUGS = ("envs-echo", "envs-limited", "envs-relay")
+BRANCH = "feature/login-page"
+
+
+@dataclass
+class World:
+    server: ServerProcess
+    prod: Api
+    staging: Api
+    apps: dict[str, AppProcess]
+
+    def api(self, env: str) -> Api:
+        api = Api(self.server)
+        api.http = httpx.Client(base_url=self.server.url, timeout=15.0, params={"env": env})
+        return api
+
+
+def _env_api(server: ServerProcess, env: str | None) -> Api:
+    api = Api(server)
+    if env is not None:
+        api.http = httpx.Client(base_url=server.url, timeout=15.0, params={"env": env})
+    return api
+
+
+def _start_app(server: ServerProcess, workdir: Path, env: str | None) -> AppProcess:
+    name = (env or "production").replace("/", "-")
+    app = AppProcess(
+        "env_app",
+        port=free_port(),
+        server_url=server.url,
+        log_dir=workdir,
+        name=f"app-{name}",
+        extra_env={"INNGEST_ENV": env} if env else {},
+    )
+    app.start()
+    resp = app.sync()  # the SDK registers with X-Inngest-Env from INNGEST_ENV
+    assert resp.status_code == 200, resp.text
+    return app
+
+
+def _synced(api: Api) -> set[str]:
+    return {fn["function_id"] for fn in api.data("/v1/functions")}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    workdir = tmp_path_factory.mktemp("environments")
+    server = ServerProcess(
+        port=free_port(),
+        db_path=workdir / "mainspring.db",
+        log_dir=workdir,
+        extra_args=["--env", "staging", "--branch-envs"],
+    )
+    server.start()
+    apps: dict[str, AppProcess] = {}
+    try:
+        apps["production"] = _start_app(server, workdir, None)
+        apps["staging"] = _start_app(server, workdir, "staging")
+        prod, staging = _env_api(server, None), _env_api(server, "staging")
+        for api in (prod, staging):
+            wait_until(lambda api=api: set(SLUGS) <= _synced(api), timeout=20, what="synced")
+        yield World(server, prod, staging, apps)
+    finally:
+        for app in apps.values():
+            app.stop()
+        server.stop()
+        server.release_db()
+
+
+def _run_of(api: Api, event: str, data: dict[str, object]) -> str:
+    internal = api.send_event(event, data)
+    return str(api.run_for_event(internal)["run_id"])
+
+
+def test_each_environment_runs_its_own_app(world: World) -> None:
+    prod_run = _run_of(world.prod, "env/echo", {"n": 1})
+    staging_run = _run_of(world.staging, "env/echo", {"n": 2})
+    prod = world.prod.wait_for_run_status(prod_run)
+    staging = world.staging.wait_for_run_status(staging_run)
+    assert prod["output"] == {"env": "production", "n": 1}
+    assert staging["output"] == {"env": "staging", "n": 2}
+
+    # neither run nor its event is visible from the other environment
+    assert world.prod.get_run(staging_run) is None
+    assert world.staging.get_run(prod_run) is None
+    prod_events = {event["data"].get("n") for event in world.prod.list_events("env/echo")}
+    staging_events = {event["data"].get("n") for event in world.staging.list_events("env/echo")}
+    assert 2 not in prod_events and 1 in prod_events
+    assert 1 not in staging_events and 2 in staging_events
+
+
+def test_a_run_cannot_be_cancelled_from_another_environment(world: World) -> None:
+    run_id = _run_of(world.staging, "env/limited", {"k": uuid.uuid4().hex, "hold": 3})
+    world.staging.wait_for_run_status(run_id, "Running")
+    refused = world.prod.http.delete(f"/v1/runs/{run_id}")
+    assert refused.status_code == 404, refused.text
+    assert world.staging.wait_for_run_status(run_id)["output"] == "staging"
+
+
+def test_sdk_sent_events_stay_in_their_environment(world: World) -> None:
+    relay = _run_of(world.staging, "env/relay", {})
+    assert world.staging.wait_for_run_status(relay)["output"] == "staging"
+
+    def relayed(api: Api) -> list[str]:
+        runs = api.list_runs("envs-echo")
+        return [run["run_id"] for run in runs if (run.get("output") or {}).get("n") == "relayed"]
+
+    wait_until(lambda: relayed(world.staging), timeout=20, what="the relayed echo in staging")
+    assert_stays(lambda: not relayed(world.prod), duration=1.0, what="nothing in production")
+
+
+def test_concurrency_keys_with_scope_env_are_per_environment(world: World) -> None:
+    key = uuid.uuid4().hex
+    holding = _run_of(world.prod, "env/limited", {"k": key, "hold": 4})
+    world.prod.wait_for_run_status(holding, "Running")
+    queued = _run_of(world.prod, "env/limited", {"k": key, "hold": 0})
+    elsewhere = _run_of(world.staging, "env/limited", {"k": key, "hold": 0})
+    # the same key in staging is another key: it runs while production's is held
+    assert world.staging.wait_for_run_status(elsewhere, timeout=3.0)["output"] == "staging"
+    assert world.prod.get_run(queued)["status"] != "Completed"  # type: ignore[index]
+    assert world.prod.get_run(holding)["status"] == "Running"  # type: ignore[index]
+    world.prod.wait_for_run_status(queued, timeout=20)
+
+
+def test_kill_switch_per_environment_and_global(world: World) -> None:
+    on = world.staging.http.post("/v1/kill-switch", json={"reason": "staging incident"})
+    assert on.status_code == 200 and on.json()["data"]["active"] is True, on.text
+    try:
+        assert world.prod.data("/v1/kill-switch")["active"] is False
+        held = _run_of(world.staging, "env/echo", {"n": "held"})
+        free = _run_of(world.prod, "env/echo", {"n": "free"})
+        assert world.prod.wait_for_run_status(free)["output"]["n"] == "free"
+        assert world.staging.get_run(held)["status"] != "Completed"  # type: ignore[index]
+    finally:
+        off = world.staging.http.request("DELETE", "/v1/kill-switch", json={})
+        assert off.status_code == 200, off.text
+    world.staging.wait_for_run_status(held)
+
+    every = world.prod.http.post(
+        "/v1/kill-switch", json={"all_environments": True, "reason": "everything"}
+    )
+    assert every.status_code == 200, every.text
+    try:
+        for api in (world.prod, world.staging):
+            state = api.data("/v1/kill-switch")
+            assert state["active"] is True and state["all_environments"]["active"] is True
+        runs = {
+            "production": _run_of(world.prod, "env/echo", {"n": "g"}),
+            "staging": _run_of(world.staging, "env/echo", {"n": "g"}),
+        }
+        assert_stays(
+            lambda: all(
+                api.get_run(runs[env])["status"] != "Completed"  # type: ignore[index]
+                for env, api in (("production", world.prod), ("staging", world.staging))
+            ),
+            duration=1.5,
+            what="both environments held",
+        )
+    finally:
+        off = world.prod.http.request("DELETE", "/v1/kill-switch", json={"all_environments": True})
+        assert off.status_code == 200, off.text
+    world.prod.wait_for_run_status(runs["production"])
+    world.staging.wait_for_run_status(runs["staging"])
+
+
+def test_unknown_environment_is_refused_naming_the_field(world: World) -> None:
+    resp = httpx.post(
+        f"{world.server.url}/e/test",
+        json={"name": "env/echo", "data": {}},
+        headers={"X-Inngest-Env": "nowhere"},
+    )
+    assert resp.status_code == 404, resp.text
+    assert resp.json()["field"] == "env" and "nowhere" in resp.json()["error"]
+    bad = httpx.get(f"{world.server.url}/v1/runs", params={"env": "../etc"})
+    assert bad.status_code == 400 and bad.json()["field"] == "env", bad.text
+
+
+def test_branch_environment_created_by_first_sync(world: World, tmp_path: Path) -> None:
+    branch = _env_api(world.server, BRANCH)
+    assert httpx.get(f"{world.server.url}/v1/functions", params={"env": BRANCH}).status_code == 404
+    app = _start_app(world.server, tmp_path, BRANCH)
+    world.apps[BRANCH] = app
+    wait_until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
+    listed = {env["name"]: env for env in world.prod.data("/v1/environments")}
+    assert listed[BRANCH]["kind"] == "branch" and listed["staging"]["kind"] == "configured"
+    run = _run_of(branch, "env/echo", {"n": 3})
+    assert branch.wait_for_run_status(run)["output"] == {"env": BRANCH, "n": 3}
+    assert world.prod.get_run(run) is None and world.staging.get_run(run) is None
