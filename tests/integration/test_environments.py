@@ -7,7 +7,7 @@ another: runs, events, functions, flow-control keys with scope `env`, and the ki
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +56,11 @@ def _start_app(server: ServerProcess, workdir: Path, env: str | None) -> AppProc
     return app
 
 
+def until(condition: Callable[[], object], *, timeout: float, what: str) -> None:
+    """`wait_until` for a condition that is true or false (it waits on None only)."""
+    wait_until(lambda: True if condition() else None, timeout=timeout, what=what)
+
+
 def _synced(api: Api) -> set[str]:
     return {fn["function_id"] for fn in api.data("/v1/functions")}
 
@@ -76,7 +81,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         apps["staging"] = _start_app(server, workdir, "staging")
         prod, staging = _env_api(server, None), _env_api(server, "staging")
         for api in (prod, staging):
-            wait_until(lambda api=api: set(SLUGS) <= _synced(api), timeout=20, what="synced")
+            until(lambda api=api: set(SLUGS) <= _synced(api), timeout=20, what="synced")
         yield World(server, prod, staging, apps)
     finally:
         for app in apps.values():
@@ -123,7 +128,7 @@ def test_sdk_sent_events_stay_in_their_environment(world: World) -> None:
         runs = api.list_runs("envs-echo")
         return [run["run_id"] for run in runs if (run.get("output") or {}).get("n") == "relayed"]
 
-    wait_until(lambda: relayed(world.staging), timeout=20, what="the relayed echo in staging")
+    until(lambda: relayed(world.staging), timeout=20, what="the relayed echo in staging")
     assert_stays(lambda: not relayed(world.prod), duration=1.0, what="nothing in production")
 
 
@@ -198,9 +203,48 @@ def test_branch_environment_created_by_first_sync(world: World, tmp_path: Path) 
     assert httpx.get(f"{world.server.url}/v1/functions", params={"env": BRANCH}).status_code == 404
     app = _start_app(world.server, tmp_path, BRANCH)
     world.apps[BRANCH] = app
-    wait_until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
+    until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
     listed = {env["name"]: env for env in world.prod.data("/v1/environments")}
     assert listed[BRANCH]["kind"] == "branch" and listed["staging"]["kind"] == "configured"
     run = _run_of(branch, "env/echo", {"n": 3})
     assert branch.wait_for_run_status(run)["output"] == {"env": BRANCH, "n": 3}
     assert world.prod.get_run(run) is None and world.staging.get_run(run) is None
+
+
+def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> None:
+    server = ServerProcess(
+        port=free_port(),
+        db_path=tmp_path / "mainspring.db",
+        log_dir=tmp_path,
+        extra_args=["--branch-envs", "--branch-env-idle", "2"],
+    )
+    server.start()
+    app: AppProcess | None = None
+    try:
+        app = _start_app(server, tmp_path, "preview-42")
+        branch = _env_api(server, "preview-42")
+        until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
+        run = _run_of(branch, "env/echo", {"n": 1})
+        branch.wait_for_run_status(run)
+
+        def archived() -> bool:
+            listed = {env["name"]: env for env in _env_api(server, None).data("/v1/environments")}
+            return listed["preview-42"]["archived_at"] is not None
+
+        until(archived, timeout=15, what="the idle branch archived")
+        until(
+            lambda: branch.http.get(f"/v1/runs/{run}").status_code == 404,
+            timeout=5,
+            what="the archived branch's engine stopped",
+        )
+        gone = branch.http.get(f"/v1/runs/{run}")
+        assert gone.json().get("field") == "env" and "archived" in gone.json()["error"], gone.text
+
+        assert app.sync().status_code == 200  # a new deploy of the branch
+        until(lambda: branch.get_run(run) is not None, timeout=20, what="branch back")
+        assert branch.get_run(run)["status"] == "Completed"  # type: ignore[index]
+    finally:
+        if app is not None:
+            app.stop()
+        server.stop()
+        server.release_db()

@@ -17,7 +17,7 @@ from mainspring.api import kill_switches
 from mainspring.api.body import read_json
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope
-from mainspring.api.state import environments, services
+from mainspring.api.state import env_name, environments, services
 from mainspring.operations import replays
 
 
@@ -59,9 +59,9 @@ async def kill_switch_on(request: Request) -> Response:
     body = await json_body(request)
     reason, by = optional_text(body, "reason"), optional_text(body, "requested_by")
     if flag(body, "all_environments"):
-        return envelope(
-            request, await kill_switches.activate_all(environments(request), reason, by)
-        )
+        every = environments(request)
+        state = await kill_switches.activate_all(every, env_name(request), reason, by)
+        return envelope(request, state)
     state = await services(request).operations.kill_switch.activate(reason=reason, requested_by=by)
     return envelope(request, state)
 
@@ -71,7 +71,9 @@ async def kill_switch_off(request: Request) -> Response:
     skip = flag(body, "skip_held_events")
     if flag(body, "all_environments"):
         every = environments(request)
-        return envelope(request, await kill_switches.deactivate_all(every, skip_held_events=skip))
+        current = env_name(request)
+        state = await kill_switches.deactivate_all(every, current, skip_held_events=skip)
+        return envelope(request, state)
     state = await services(request).operations.kill_switch.deactivate(skip_held_events=skip)
     return envelope(request, state)
 

@@ -150,11 +150,15 @@ def env_config(settings: Settings) -> EnvConfig:
 
 
 def _env_engine(
-    settings: Settings, name: str, connector: Connector, namespace: str
+    settings: Settings, name: str, kind: str, connector: Connector, namespace: str
 ) -> tuple[Services, _Running]:
     """Another environment's engine: the same services on its own store. The apps of `-u`
-    and discovery are the default environment's; an environment's apps sync themselves."""
-    own = settings.model_copy(update={"sdk_urls": (), "discovery": False})
+    and discovery are the default environment's; an environment's apps sync themselves. A
+    branch's apps are not polled: only a deploy's sync counts as activity (else a preview
+    would never go idle and be archived)."""
+    own = settings.model_copy(
+        update={"sdk_urls": (), "discovery": False, "poll": settings.poll and kind != "branch"}
+    )
     services, engine = _engine(own, connector, namespace)
     return services, _Running(engine)
 

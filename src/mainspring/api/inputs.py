@@ -125,6 +125,14 @@ class ReleaseBody(BaseModel):
     skip_held_events: bool = Field(False, description="end held runs instead")
 
 
+class KillSwitchBody(HoldBody):
+    all_environments: bool = Field(False, description="every environment at once")
+
+
+class KillSwitchRelease(ReleaseBody):
+    all_environments: bool = Field(False, description="every environment at once")
+
+
 class ThrottleOverride(BaseModel):
     limit: int = Field(ge=1)
     period: str = Field(description="duration, at least 1s, e.g. `1m`")

@@ -21,7 +21,7 @@ async def hold_if_global(
 
 
 async def activate_all(
-    environments: Environments[Services], reason: str | None, requested_by: str | None
+    environments: Environments[Services], current: str, reason: str | None, requested_by: str | None
 ) -> dict[str, Any]:
     await environments.set_global_kill_switch(reason, requested_by)
     each = {
@@ -30,20 +30,27 @@ async def activate_all(
         )
         for name, services in environments.all_services()
     }
-    return {"active": True, "all_environments": True, "environments": each}
+    every = {"active": True, "reason": reason}
+    return {**_switch(each[current]), "all_environments": every, "environments": each}
 
 
 async def deactivate_all(
-    environments: Environments[Services], *, skip_held_events: bool
+    environments: Environments[Services], current: str, *, skip_held_events: bool
 ) -> dict[str, Any]:
     await environments.clear_global_kill_switch()
     each = {
         name: await services.operations.kill_switch.deactivate(skip_held_events=skip_held_events)
         for name, services in environments.all_services()
     }
-    return {"active": False, "all_environments": True, "environments": each}
+    every = {"active": False, "reason": None}
+    return {**_switch(each[current]), "all_environments": every, "environments": each}
+
+
+def _switch(state: dict[str, Any]) -> dict[str, Any]:
+    """This environment's switch as `GET /v1/kill-switch` shows it."""
+    return {key: state.get(key) for key in ("active", "reason", "requested_by", "since")}
 
 
 async def global_state(environments: Environments[Services]) -> dict[str, Any]:
     row = await environments.global_kill_switch()
-    return {"active": row is not None, **({} if row is None else {"reason": row["reason"]})}
+    return {"active": row is not None, "reason": None if row is None else row["reason"]}

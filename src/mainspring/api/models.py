@@ -227,11 +227,33 @@ class Replay(BaseModel):
     created_at: str | None
 
 
+class GlobalKillSwitch(BaseModel):
+    active: bool
+    reason: str | None = None
+
+
 class KillSwitch(BaseModel):
     active: bool
     reason: str | None
     requested_by: str | None
     since: str | None
+
+
+class KillSwitchWithEnvironments(KillSwitch):
+    """With environments on: the switch of all of them; after an all-environments flip, each."""
+
+    all_environments: GlobalKillSwitch | None = None
+    environments: dict[str, dict[str, Any]] | None = None
+
+
+class Environment(BaseModel):
+    name: str
+    kind: str = Field(description="default, configured (--env) or branch")
+    served: bool
+    current: bool = Field(description="the environment this request is in")
+    created_at: str | None
+    active_at: str | None
+    archived_at: str | None
 
 
 class PauseState(BaseModel):

@@ -196,19 +196,22 @@ OPERATIONS: Paths = {
         )
     },
     "/v1/kill-switch": {
-        "get": Op("Operations", "Kill switch state", ok(E[m.KillSwitch])),
+        "get": Op("Operations", "Kill switch state", ok(E[m.KillSwitchWithEnvironments])),
         "post": Op(
             "Operations",
             "Activate: no function makes new SDK calls",
-            {**ok(E[m.KillSwitch]), **BAD},
-            body=i.HoldBody,
+            {**ok(E[m.KillSwitchWithEnvironments]), **BAD},
+            body=i.KillSwitchBody,
         ),
         "delete": Op(
             "Operations",
             "Deactivate; held runs start unless `skip_held_events`",
-            {**ok(E[m.KillSwitch]), **BAD},
-            body=i.ReleaseBody,
+            {**ok(E[m.KillSwitchWithEnvironments]), **BAD},
+            body=i.KillSwitchRelease,
         ),
+    },
+    "/v1/environments": {
+        "get": Op("Environments", "The server's environments", ok(E[list[m.Environment]]))
     },
     "/v1/functions/paused": {"get": Op("Functions", "Paused functions", ok(E[list[m.PauseState]]))},
     "/v1/functions/{function_id}/pause": {

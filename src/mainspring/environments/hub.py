@@ -37,7 +37,8 @@ class Engine(Protocol):
 
 
 S = TypeVar("S")
-Build = Callable[[str, Connector, str], tuple[S, Engine]]  # (name, connector, namespace)
+# (name, kind, connector, NOTIFY namespace) → the environment's services and engine
+Build = Callable[[str, str, Connector, str], tuple[S, Engine]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,7 @@ class Environments(Generic[S]):
         now = self._clock()
         await self._catalog.write(lambda tx: env_repo.add_environment(tx, name, "branch", now))
         log.info("branch environment %r added by a sync", name)
-        await self._open(name)
+        await self._open(name, "branch")
 
     # ---- the global kill switch's record (the api layer flips each environment's switch) ----
 
@@ -182,18 +183,20 @@ class Environments(Generic[S]):
     async def refresh(self) -> None:
         """Serve what the list says: open new environments, close archived ones."""
         rows = await self._catalog.read(env_repo.list_environments)
-        wanted = {str(row["name"]) for row in rows if row["archived_at"] is None}
-        wanted.discard(names.DEFAULT)
-        for name in sorted(wanted - set(self._live)):
-            await self._open(name)
-        for name in sorted(set(self._live) - wanted - {names.DEFAULT}):
+        wanted = {str(row["name"]): str(row["kind"]) for row in rows if row["archived_at"] is None}
+        wanted.pop(names.DEFAULT, None)
+        for name in sorted(set(wanted) - set(self._live)):
+            await self._open(name, wanted[name])
+        for name in sorted(set(self._live) - set(wanted) - {names.DEFAULT}):
             log.info("environment %r archived: its engine stops", name)
             await self._close(name)
 
     async def _loop(self) -> None:
+        # a short idle time (tests, demos) is checked as often as it needs
+        interval = min(REFRESH_S, max(0.5, self.config.idle_ms / 4000))
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=REFRESH_S)
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -219,14 +222,14 @@ class Environments(Generic[S]):
             self._touched.update(touched)
             log.warning("environments round failed: %s", exc)
 
-    async def _open(self, name: str) -> None:
+    async def _open(self, name: str, kind: str) -> None:
         lock = self._opening.setdefault(name, asyncio.Lock())
         async with lock:
             if name in self._live:
                 return
             store = store_for(self._base_url, name)
             connector = await asyncio.to_thread(self._open_store, store)
-            services, engine = self._build(name, connector, store.namespace)
+            services, engine = self._build(name, kind, connector, store.namespace)
             await engine.start()
             self._live[name] = Live(name, services, engine, connector)
             log.info("environment %r served (store %s)", name, _shown(store))
