@@ -248,3 +248,10 @@ def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> No
             app.stop()
         server.stop()
         server.release_db()
+
+
+def test_connect_workers_of_another_environment_are_refused(world: World) -> None:
+    # the gateway's one port serves production: a staging worker must not join its apps
+    refused = world.staging.http.post("/v0/connect/start", content=b"")
+    assert refused.status_code == 400 and refused.json()["field"] == "X-Inngest-Env", refused.text
+    assert httpx.post(f"{world.server.url}/v0/connect/start", content=b"").status_code == 200

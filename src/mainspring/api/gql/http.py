@@ -20,12 +20,13 @@ from starlette.routing import Route
 
 from mainspring import codec, errors
 from mainspring.api.body import read_limited
-from mainspring.api.errors import JSONResponse, error_body
+from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.gql import limits
 from mainspring.api.gql.context import Context
 from mainspring.api.gql.schema import SCHEMA
-from mainspring.api.state import services
+from mainspring.api.state import env_name, services
 from mainspring.auth.keys import ADMIN
+from mainspring.environments import names
 
 
 def _refused(message: str, status: int, code: str) -> JSONResponse:
@@ -83,7 +84,12 @@ async def gql(request: Request) -> Response:
 
 async def connect_start(request: Request) -> Response:
     """Connect's first call: where the gateway is, and the tokens to open it with (protobuf).
-    In production the auth middleware has checked the signing-key bearer already."""
+    In production the auth middleware has checked the signing-key bearer already. The
+    gateway's one port serves the default environment: a worker of another environment is
+    refused here rather than joining production's apps."""
+    if env_name(request) != names.DEFAULT:
+        message = "Connect workers join the default environment only; serve this one over HTTP"
+        return invalid_input(errors.InvalidInput(message, field="X-Inngest-Env"))
     app = services(request)
     secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
     host = request.headers.get("host") or f"{request.url.hostname}"
