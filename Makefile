@@ -55,7 +55,7 @@ typecheck: $(VENV)/.installed-test
 PG_ENV = MAINSPRING_TEST_POSTGRES_URL=$${MAINSPRING_TEST_POSTGRES_URL:-$(PG_URL)}
 OUTAGE_TEST := tests/integration/test_pg_outage.py
 RESTART_TESTS := tests/chaos/test_pg_restarts.py
-SQLITE_B := tests/integration_ts tests/dashboard
+SQLITE_B := tests/integration_ts tests/dashboard tests/chaos
 POSTGRES_A := tests/store tests/integration
 POSTGRES_B := tests/integration_ts/test_ts_cluster.py tests/dashboard tests/chaos
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --durations=15
