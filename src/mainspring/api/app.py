@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
-import os
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -43,78 +40,42 @@ from mainspring.api import (
 )
 from mainspring.api import environments as environments_routes
 from mainspring.api.acting import ActingAs
+from mainspring.api.engine import (
+    Engine,
+    Running,
+    build_engine,
+    env_engine,
+    start_engine,
+    stop_engine,
+)
 from mainspring.api.env_select import EnvSelect
 from mainspring.api.errors import handle_http_exception, handle_invalid_input, handle_store_error
 from mainspring.api.nul_guard import RejectNul
 from mainspring.api.routing import merge_methods
 from mainspring.api.state import Services
 from mainspring.audit import actors
-from mainspring.audit.listing import AuditLog
 from mainspring.clock import Clock, now_ms
-from mainspring.connect.gateway import Gateway
 from mainspring.dashboard import routes as dashboard
-from mainspring.domain.functions import FunctionDef
 from mainspring.environments import names
 from mainspring.environments.hub import EnvConfig, Environments, Live
-from mainspring.execution.driver import Driver
-from mainspring.execution.egress import Egress
-from mainspring.execution.endpoints import Endpoints
-from mainspring.execution.executor import Executor
-from mainspring.ingest import Ingest
-from mainspring.ingest.cancellation import Cancellations
-from mainspring.operations import settings as operations_settings
-from mainspring.operations.service import Operations
-from mainspring.operations.zombies import ZombieConfig
-from mainspring.protocol.run_tokens import RunTokens
-from mainspring.queue import dispatch as queue_dispatch
-from mainspring.queue import scheduler
-from mainspring.queue.dispatch import Dispatch
-from mainspring.queue.timers import Timers
-from mainspring.queue.worker import Worker
-from mainspring.reads import Reads
-from mainspring.realtime import Realtime
-from mainspring.registry import Registry
-from mainspring.registry.sync import AppSync
-from mainspring.runs.checkpoints import CheckpointLog
 from mainspring.settings import Settings
-from mainspring.store import effective_durability, open_pubsub, redact_url
+from mainspring.store import effective_durability, redact_url
 from mainspring.store.base import Connector
-from mainspring.supervision import Supervisor
-from mainspring.telemetry import config as otel_config
 
 if TYPE_CHECKING:
-    from mainspring.telemetry.pipeline import Telemetry
+    pass
 
 log = logging.getLogger("mainspring")
 
 
-@dataclass(frozen=True)
-class _Engine:
-    """What the lifespan starts and stops, beside the services the handlers use."""
-
-    settings: Settings
-    connector: Connector
-    registry: Registry
-    driver: Driver
-    egress: Egress
-    executor: Executor
-    worker: Worker
-    dispatch: Dispatch
-    operations: Operations
-    sync: AppSync
-    realtime: Realtime
-    connect: Gateway
-    telemetry: Telemetry | None
-
-
 def build_app(settings: Settings, connector: Connector) -> Starlette:
-    services, engine = _engine(settings, connector)
+    services, engine = build_engine(settings, connector)
     environments = Environments(
         env_config(settings),
         settings.db,
         settings.durability,
-        Live(names.DEFAULT, services, _Running(engine), connector),
-        functools.partial(_env_engine, settings),
+        Live(names.DEFAULT, services, Running(engine), connector),
+        functools.partial(env_engine, settings),
         now_ms,
     )
     environments.on_open = functools.partial(kill_switches.hold_if_global, environments)
@@ -149,245 +110,13 @@ def env_config(settings: Settings) -> EnvConfig:
     return EnvConfig(configured, settings.branch_envs, idle_ms)
 
 
-def _env_engine(
-    settings: Settings, name: str, kind: str, connector: Connector, namespace: str
-) -> tuple[Services, _Running]:
-    """Another environment's engine: the same services on its own store. The apps of `-u`
-    and discovery are the default environment's; an environment's apps sync themselves. A
-    branch's apps are not polled: only a deploy's sync counts as activity (else a preview
-    would never go idle and be archived)."""
-    own = settings.model_copy(
-        update={"sdk_urls": (), "discovery": False, "poll": settings.poll and kind != "branch"}
-    )
-    services, engine = _engine(own, connector, namespace)
-    return services, _Running(engine)
-
-
-def _driver(settings: Settings) -> Driver:
-    """The HTTP client of the apps: signs requests and checks replies in production."""
-    return Driver(
-        settings.call_timeout_s,
-        settings.server_kind,
-        signing_key=settings.signing_key if settings.production else None,
-        verify_keys=settings.signing_keys if settings.verify_responses else (),
-        max_reply_bytes=settings.max_reply_bytes,
-    )
-
-
-def _egress(settings: Settings) -> Egress:
-    """The client of step.fetch and step.ai.infer; production allows only `--egress-allow`."""
-    return Egress(
-        timeout_s=settings.egress_timeout_s,
-        max_bytes=settings.egress_max_bytes,
-        allow=settings.egress_allow if settings.production else None,
-    )
-
-
-def _engine(
-    settings: Settings, connector: Connector, namespace: str = ""
-) -> tuple[Services, _Engine]:
-    """Every service, built once. The worker comes first: the services that announce new work
-    take its `notify`; it receives the dispatch table when it starts."""
-    clock = now_ms
-    registry = Registry(connector)
-    worker = Worker(
-        connector, clock, max_in_flight=settings.max_in_flight, lease_ms=settings.lease_ms
-    )
-    ingest = Ingest(connector, registry, worker.notify)
-    reads = Reads(connector)
-    cancellations = Cancellations(connector, ingest, clock)
-    ops = _operations(settings, connector, registry, ingest, cancellations, worker)
-    driver, egress = _driver(settings), _egress(settings)
-    otel = _telemetry(settings, connector, registry, ops)
-    checkpoints = CheckpointLog()
-    connect = Gateway(
-        settings.connect_gateway_port,
-        settings.signing_key if settings.production else None,
-        lambda body: _register_connected(registry, clock, body),
-        open_pubsub(settings.db, namespace),
-        settings.connect_gateway_url,
-    )
-    executor = Executor(
-        connector,
-        registry,
-        driver,
-        settings,
-        clock,
-        worker.notify,
-        checkpoints,
-        egress=egress,
-        is_held=ops.is_held,
-        on_call=ops.metrics.observe_call if otel is None else _both(ops, otel),
-        connect=connect,
-    )
-    endpoint_runs = Endpoints(connector, registry, settings, clock, worker.notify)
-    cron = scheduler.Scheduler(ingest, registry, clock, is_held=ops.is_held)
-    dispatch = queue_dispatch.build(executor, Timers(ingest, clock), cron)
-    registry.on_change(functools.partial(_install_schedules, connector, clock, worker.notify))
-    sync = AppSync(settings, registry, clock, connector)
-    live = Realtime(
-        connector,
-        open_pubsub(settings.db, namespace),
-        clock,
-        production=settings.production,
-        signing_keys=settings.signing_keys,
-    )
-    services = Services(
-        settings=settings,
-        clock=clock,
-        registry=registry,
-        ingest=ingest,
-        reads=reads,
-        sync=sync,
-        cancellations=cancellations,
-        checkpoints=checkpoints,
-        connector=connector,
-        operations=ops,
-        supervisor=Supervisor(
-            [
-                connector.components,
-                worker.components,
-                ops.components,
-                sync.components,
-                live.components,
-                connect.components,
-                otel.components if otel is not None else list,
-            ]
-        ),
-        endpoints=endpoint_runs,
-        run_tokens=RunTokens(settings.signing_keys if settings.production else ()),
-        realtime=live,
-        connect=connect,
-        audit=AuditLog(connector, clock),
-    )
-    engine = _Engine(
-        settings,
-        connector,
-        registry,
-        driver,
-        egress,
-        executor,
-        worker,
-        dispatch,
-        ops,
-        sync,
-        live,
-        connect,
-        otel,
-    )
-    return services, engine
-
-
-def _operations(
-    settings: Settings,
-    connector: Connector,
-    registry: Registry,
-    ingest: Ingest,
-    cancellations: Cancellations,
-    worker: Worker,
-) -> Operations:
-    return Operations(
-        connector,
-        ingest,
-        cancellations,
-        now_ms,
-        operations_settings.OperationsConfig(settings.alerts, settings.retention),
-        function_slugs=lambda: [function.slug for function in registry.functions()],
-        zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
-        on_new_work=worker.notify,
-    )
-
-
-def _telemetry(
-    settings: Settings, connector: Connector, registry: Registry, ops: Operations
-) -> Telemetry | None:
-    """The OpenTelemetry export, or None (then the SDK is not even imported)."""
-    config = otel_config.resolve(settings.otel_endpoint, settings.otel_metrics, os.environ)
-    if config is None:
-        return None
-    from mainspring.telemetry.pipeline import Telemetry
-
-    def function_name(slug: str) -> str | None:
-        function = registry.get(slug)
-        return None if function is None else function.name
-
-    return Telemetry(config, connector, ops.metrics, function_name, now_ms)
-
-
-def _both(ops: Operations, otel: Telemetry) -> Callable[[str, float, bool], None]:
-    def observe_call(slug: str, seconds: float, ok: bool) -> None:
-        ops.metrics.observe_call(slug, seconds, ok)
-        otel.observe_call(slug, seconds, ok)
-
-    return observe_call
-
-
-async def _register_connected(registry: Registry, clock: Clock, body: dict[str, Any]) -> None:
-    """A connect worker's app, synced as its `/fn/register` would have been."""
-    with actors.acting_as(actors.CONNECT):
-        await registry.register(body, clock())
-
-
-async def _install_schedules(
-    connector: Connector,
-    clock: Clock,
-    notify: Callable[[int | None], None],
-    functions: list[FunctionDef],
-) -> None:
-    now = clock()
-    await connector.write(lambda tx: scheduler.install(tx, functions, now))
-    notify(None)
-
-
-class _Running:
-    """An engine as `environments.hub` starts and stops it."""
-
-    def __init__(self, engine: _Engine) -> None:
-        self.engine = engine
-
-    async def start(self) -> None:
-        await _start(self.engine)
-
-    async def stop(self) -> None:
-        await _stop(self.engine)
-
-
-async def _start(engine: _Engine) -> None:
-    connector = engine.connector
-    await engine.registry.load()
-    await engine.operations.start()
-    if engine.telemetry is not None:
-        await engine.telemetry.start()
-    connector.listen("mainspring_queue", engine.worker.notify)
-    connector.listen("mainspring_registry", lambda: _spawn(_reload(engine.registry)))
-    await engine.realtime.start()
-    await engine.worker.start(engine.dispatch)
-    engine.sync.start()
-    engine.connect.start()
-
-
-async def _stop(engine: _Engine) -> None:
-    await engine.sync.stop()
-    await engine.connect.announce_closing()
-    await engine.realtime.stop()
-    engine.executor.drain()
-    await engine.worker.stop(engine.settings.shutdown_timeout_s)
-    await engine.connect.stop()
-    await engine.driver.close()
-    await engine.egress.close()
-    await engine.operations.stop()
-    if engine.telemetry is not None:
-        await engine.telemetry.stop()
-    await engine.connector.close()
-
-
 def _lifespan(
-    engine: _Engine, environments: Environments[Services]
+    engine: Engine, environments: Environments[Services]
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings = engine.settings
-        await _start(engine)
+        await start_engine(engine)
         await environments.start()
         log.info(
             "mainspring %s listening on http://%s:%d (db %s, durability %s, environments %s)",
@@ -403,7 +132,7 @@ def _lifespan(
         finally:
             log.info("shutting down: finishing in-flight calls")
             await environments.stop()
-            await _stop(engine)
+            await stop_engine(engine)
 
     return lifespan
 
@@ -466,23 +195,6 @@ def _install_auth(app: Starlette, settings: Settings, connector: Connector, cloc
     app.add_middleware(
         AuthMiddleware, keyring=keyring, signer=signer, signing_keys=settings.signing_keys
     )
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-async def _reload(registry: Registry) -> None:
-    """Another process synced an app; a failure here is retried by the next notification."""
-    try:
-        await registry.load()
-    except errors.StoreError as exc:
-        log.warning("could not reload functions: %s", exc)
-
-
-def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.get_running_loop().create_task(coroutine)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
 
 
 def close_streams(app: Starlette) -> None:
