@@ -110,6 +110,9 @@ class Supervisor:
     def __init__(self, sources: Iterable[Callable[[], Iterable[Component]]]) -> None:
         self._sources = list(sources)
 
+    def add(self, source: Callable[[], Iterable[Component]]) -> None:
+        self._sources.append(source)
+
     def components(self) -> list[Component]:
         return [component for source in self._sources for component in source()]
 

@@ -255,3 +255,10 @@ def test_connect_workers_of_another_environment_are_refused(world: World) -> Non
     refused = world.staging.http.post("/v0/connect/start", content=b"")
     assert refused.status_code == 400 and refused.json()["field"] == "X-Inngest-Env", refused.text
     assert httpx.post(f"{world.server.url}/v0/connect/start", content=b"").status_code == 200
+
+
+def test_health_covers_every_environment(world: World) -> None:
+    health = httpx.get(f"{world.server.url}/health").json()
+    assert health["status"] == 200 and {"production", "staging"} <= set(health["environments"])
+    assert any(name.startswith("staging/") for name in health["components"]), health
+    assert "environments" in health["components"], "the refresh loop is watched"

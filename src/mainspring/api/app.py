@@ -79,6 +79,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         now_ms,
     )
     environments.on_open = functools.partial(kill_switches.hold_if_global, environments)
+    services.supervisor.add(environments.components)
     app = Starlette(
         routes=_routes(settings),
         lifespan=_lifespan(engine, environments),

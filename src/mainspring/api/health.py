@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring.api.errors import JSONResponse
-from mainspring.api.state import services
+from mainspring.api.state import environments, services
 
 DATABASE_PROBE_S = 1.5
 
@@ -21,6 +21,12 @@ async def health(request: Request) -> Response:
     app = services(request)
     problems, components = app.supervisor.check()
     reasons = [str(problem) for problem in problems]
+    every = environments(request)
+    for name, other in every.all_services():  # one process: a broken environment is its own
+        if other is not app:
+            more, report = other.supervisor.check()
+            reasons += [f"environment {name!r}: {problem}" for problem in more]
+            components.update({f"{name}/{key}": value for key, value in report.items()})
     if not await app.reads.database_ok(DATABASE_PROBE_S):
         reasons.insert(0, "database unavailable")
     elif not app.connector.healthy and not reasons:
@@ -33,6 +39,7 @@ async def health(request: Request) -> Response:
             "database": app.connector.dialect,
             "mode": app.settings.server_kind,
             "functions": len(app.registry.functions()),
+            **({"environments": every.served()} if every.config.enabled else {}),
             "components": components,
             "database_work": app.connector.stats(),
         },

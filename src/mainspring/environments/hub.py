@@ -86,6 +86,10 @@ class Environments(Generic[S]):
         self.on_open: Callable[[str, S], Awaitable[None]] | None = None
         self.component = Component("environments", deadline_s=120.0)
 
+    def components(self) -> list[Component]:
+        """The refresh loop, watched once started (environments on)."""
+        return [] if self._task is None else [self.component]
+
     # ---- which environment a request means ------------------------------------------------
 
     def resolve(self, requested: str | None, field: str = "env") -> str:
