@@ -180,12 +180,13 @@ def build_engine(
 
 
 def _gateway(settings: Settings, registry: Registry, clock: Clock, namespace: str) -> Gateway:
-    """Connect's gateway; it syncs a worker's app as its `/fn/register` would."""
+    """Connect's gateway; it syncs a worker's app as its `/fn/register` would. Workers join
+    the default environment only, so another one's gateway needs no channel between processes."""
     return Gateway(
         settings.connect_gateway_port,
         settings.signing_key if settings.production else None,
         lambda body: _register_connected(registry, clock, body),
-        open_pubsub(settings.db, namespace),
+        open_pubsub(settings.db, namespace) if namespace == "" else None,
         settings.connect_gateway_url,
     )
 

@@ -243,7 +243,9 @@ class Environments(Generic[S]):
     def _open_store(self, store: EnvStore) -> Connector:
         if store.schema is not None:
             create_schema(self._base_url, store.schema)
-        return open_connector(store.url, self._durability, store.namespace)
+        # one reader: an extra environment costs each process 5 PostgreSQL connections
+        # (writer, leaser, reader, LISTEN, realtime LISTEN), not the default one's 7
+        return open_connector(store.url, self._durability, store.namespace, readers=1)
 
     async def _close(self, name: str) -> None:
         live = self._live.pop(name, None)

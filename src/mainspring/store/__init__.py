@@ -15,14 +15,17 @@ def effective_durability(url: str, durability: str | None) -> str:
     return durability or ("power" if is_postgres(url) else "process")
 
 
-def open_connector(url: str, durability: str | None = None, namespace: str = "") -> Connector:
+def open_connector(
+    url: str, durability: str | None = None, namespace: str = "", *, readers: int | None = None
+) -> Connector:
     """`postgresql://…` for PostgreSQL; `sqlite:///path` or a bare path for SQLite.
 
     `durability` is what a committed write survives: "process" (a killed Mainspring process)
     or "power" (power loss: the commit waits for fsync). None keeps each store's default,
     "process" on SQLite (WAL, synchronous=NORMAL) and "power" on PostgreSQL (its own default,
     synchronous_commit=on). `namespace` suffixes the NOTIFY channels (an environment's own,
-    so that processes of one environment do not wake those of another)."""
+    so that processes of one environment do not wake those of another); `readers`, PostgreSQL
+    reader connections (None: the default)."""
     if is_postgres(url):
         from mainspring.store.postgres import (
             PostgresConnector,
@@ -32,7 +35,8 @@ def open_connector(url: str, durability: str | None = None, namespace: str = "")
         # itself may lose the last moments of commits (a clean restart loses nothing). Not
         # asked: the server's, role's or URL's own setting stands (e.g. remote_apply).
         sync = {"process": "off", "power": "on"}.get(durability or "")
-        return PostgresConnector(url, synchronous_commit=sync, namespace=namespace)
+        pool = {} if readers is None else {"readers": readers}
+        return PostgresConnector(url, synchronous_commit=sync, namespace=namespace, **pool)
     from mainspring.store.sqlite import SqliteConnector
 
     path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
