@@ -19,6 +19,7 @@ from mainspring.audit.listing import AuditLog
 from mainspring.clock import Clock, now_ms
 from mainspring.connect.gateway import Gateway
 from mainspring.domain.functions import FunctionDef
+from mainspring.environments.keys import signing_key_for
 from mainspring.execution.driver import Driver
 from mainspring.execution.egress import Egress
 from mainspring.execution.endpoints import Endpoints
@@ -77,8 +78,18 @@ def env_engine(
     and discovery are the default environment's; an environment's apps sync themselves. A
     branch's apps are not polled: only a deploy's sync counts as activity (else a preview
     would never go idle and be archived)."""
+    key = signing_key_for(settings.env_signing_keys, name, kind, settings.signing_key)
     own = settings.model_copy(
-        update={"sdk_urls": (), "discovery": False, "poll": settings.poll and kind != "branch"}
+        update={
+            "sdk_urls": (),
+            "discovery": False,
+            "poll": settings.poll and kind != "branch",
+            "signing_key": key,
+            # a key of its own has no rotation fallback yet
+            "signing_key_fallback": settings.signing_key_fallback
+            if key == settings.signing_key
+            else None,
+        }
     )
     services, engine = build_engine(own, connector, namespace)
     return services, Running(engine)

@@ -46,6 +46,12 @@ ROWS = (
         ("--signing-key-fallback",),
         "The previous signing key, accepted during a rotation.",
     ),
+    Row(
+        "env_signing_keys",
+        ("--env-signing-key",),
+        "NAME=KEY: an environment's own signing key (`*=KEY` for every branch environment); "
+        "better given as MAINSPRING_ENV_SIGNING_KEYS (space-separated) than on a command line.",
+    ),
     Row("event_keys", ("--event-key",), "An event key senders may use (repeatable)."),
     Row("sdk_urls", ("-u", "--sdk-url"), "URL of an app's serve endpoint to sync (repeatable)."),
     Row("port", ("-p", "--port")),

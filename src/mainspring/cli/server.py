@@ -99,8 +99,24 @@ def _check_keys(settings: Settings) -> Settings:
         raise errors.ConfigError(
             "at least one event key is required: --event-key, INNGEST_EVENT_KEY or the config file"
         )
-    update = {"signing_key": key, "signing_key_fallback": fallback, "event_keys": event_keys}
+    env_keys = tuple(_env_signing_key(entry) for entry in settings.env_signing_keys)
+    update = {
+        "signing_key": key,
+        "signing_key_fallback": fallback,
+        "event_keys": event_keys,
+        "env_signing_keys": env_keys,
+    }
     return settings.model_copy(update=update)
+
+
+def _env_signing_key(entry: str) -> str:
+    name, sep, key = entry.strip().partition("=")
+    if not sep or not name or not signing.is_valid_signing_key(key.strip()):
+        raise errors.ConfigError(
+            "--env-signing-key takes NAME=KEY (NAME an environment or `*` for branches, "
+            "KEY hex, optionally prefixed signkey-<env>-)"
+        )
+    return f"{name.strip()}={key.strip()}"
 
 
 def _log_keys(settings: Settings) -> None:

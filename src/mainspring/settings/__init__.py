@@ -238,6 +238,9 @@ class Settings(BaseSettings):
     # Production mode (`mainspring start`): keys, reply verification, app URL allow-list.
     signing_key: str | None = None
     signing_key_fallback: str | None = None
+    # An environment's own signing key, `NAME=KEY` (`*=KEY`: every branch environment's, as
+    # Inngest's branch environments share one); others use `signing_key`.
+    env_signing_keys: tuple[str, ...] = ()
     event_keys: tuple[str, ...] = ()
     verify_responses: bool = False
     app_url_allow: tuple[str, ...] = ()
@@ -254,7 +257,13 @@ class Settings(BaseSettings):
     retention: Retention = Field(default_factory=Retention)
 
     @field_validator(
-        "sdk_urls", "event_keys", "app_url_allow", "egress_allow", "environments", mode="before"
+        "sdk_urls",
+        "event_keys",
+        "app_url_allow",
+        "egress_allow",
+        "environments",
+        "env_signing_keys",
+        mode="before",
     )
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:

@@ -75,6 +75,7 @@ FLAGS: dict[str, Flag] = {
         ("MAINSPRING_SIGNING_KEY_FALLBACK", "INNGEST_SIGNING_KEY_FALLBACK"),
         START,
     ),
+    "env_signing_keys": Flag("env_signing_keys", ("MAINSPRING_ENV_SIGNING_KEYS",), START),
     "event_keys": Flag("event_keys", ("MAINSPRING_EVENT_KEY", "INNGEST_EVENT_KEY"), START),
     "verify_responses": Flag("verify_responses", ("MAINSPRING_VERIFY_RESPONSES",), START),
     "app_url_allow": Flag("app_url_allow", ("MAINSPRING_APP_URL_ALLOW",), START),
