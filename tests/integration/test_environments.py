@@ -117,7 +117,21 @@ def test_a_run_cannot_be_cancelled_from_another_environment(world: World) -> Non
     world.staging.wait_for_run_status(run_id, "Running")
     refused = world.prod.http.delete(f"/v1/runs/{run_id}")
     assert refused.status_code == 404, refused.text
+    refused = world.prod.http.post(f"/v2/runs/{run_id}/cancel", json={})
+    assert refused.status_code == 404, refused.text
     assert world.staging.wait_for_run_status(run_id)["output"] == "staging"
+    # nor rerun from there: production has no such run
+    rerun = world.prod.http.post(f"/v1/runs/{run_id}/rerun", json={})
+    assert rerun.status_code == 404, rerun.text
+    # a pause in one environment leaves the same function running in the other
+    paused = world.staging.http.post("/v1/functions/envs-echo/pause", json={})
+    assert paused.status_code == 200, paused.text
+    try:
+        free = _run_of(world.prod, "env/echo", {"n": "unpaused"})
+        assert world.prod.wait_for_run_status(free)["output"]["n"] == "unpaused"
+        assert world.prod.data("/v1/functions/envs-echo/pause")["paused"] is False
+    finally:
+        world.staging.http.post("/v1/functions/envs-echo/resume", json={})
 
 
 def test_sdk_sent_events_stay_in_their_environment(world: World) -> None:
