@@ -65,16 +65,18 @@ def _synced(api: Api) -> set[str]:
     return {fn["function_id"] for fn in api.data("/v1/functions")}
 
 
+def _started_server(workdir: Path, *args: str) -> ServerProcess:
+    server = ServerProcess(
+        port=free_port(), db_path=workdir / "mainspring.db", log_dir=workdir, extra_args=args
+    )
+    server.start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     workdir = tmp_path_factory.mktemp("environments")
-    server = ServerProcess(
-        port=free_port(),
-        db_path=workdir / "mainspring.db",
-        log_dir=workdir,
-        extra_args=["--env", "staging", "--branch-envs"],
-    )
-    server.start()
+    server = _started_server(workdir, "--env", "staging", "--branch-envs")
     apps: dict[str, AppProcess] = {}
     try:
         apps["production"] = _start_app(server, workdir, None)
@@ -226,13 +228,7 @@ def test_branch_environment_created_by_first_sync(world: World, tmp_path: Path) 
 
 
 def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> None:
-    server = ServerProcess(
-        port=free_port(),
-        db_path=tmp_path / "mainspring.db",
-        log_dir=tmp_path,
-        extra_args=["--branch-envs", "--branch-env-idle", "2"],
-    )
-    server.start()
+    server = _started_server(tmp_path, "--branch-envs", "--branch-env-idle", "2")
     app: AppProcess | None = None
     try:
         app = _start_app(server, tmp_path, "preview-42")
