@@ -11,15 +11,13 @@ Missing or stale `node_modules` is installed from the lockfile (`npm ci`), like 
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from . import nextjs_example
+from .node_deps import ensure_deps, require_node
 from .ts_harness import MIN_NODE_MAJOR, NODE_APP_DIR, TsStack, running_ts_stack
 
 
@@ -33,45 +31,11 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _node_major(node: str) -> int | None:
-    try:
-        out = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.match(r"v(\d+)\.", out.strip())
-    return int(match.group(1)) if match else None
-
-
-def _deps_stale() -> bool:
-    modules = NODE_APP_DIR / "node_modules"
-    lock = NODE_APP_DIR / "package-lock.json"
-    if not (modules / "inngest" / "package.json").is_file():
-        return True
-    return lock.stat().st_mtime > modules.stat().st_mtime
-
-
 @pytest.fixture(scope="session")
 def node_app() -> Path:
     """The Node app directory with its dependencies installed; skip/fail without node+npm."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _skip_or_fail(f"node and npm are required (node={node}, npm={npm})")
-    assert node is not None and npm is not None
-    major = _node_major(node)
-    if major is None or major < MIN_NODE_MAJOR:
-        _skip_or_fail(f"node >= {MIN_NODE_MAJOR} is required, found major version {major}")
-    if _deps_stale():
-        proc = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=NODE_APP_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert proc.returncode == 0, f"npm ci failed:\n{proc.stdout}\n{proc.stderr}"
+    require_node((MIN_NODE_MAJOR, 0), "the TypeScript SDK suite", _skip_or_fail)
+    ensure_deps(NODE_APP_DIR, NODE_APP_DIR / "node_modules" / "inngest" / "package.json")
     return NODE_APP_DIR
 
 

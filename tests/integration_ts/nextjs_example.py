@@ -7,7 +7,6 @@ snapshot directory come from the test. Without node and npm the tests skip, or f
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,8 @@ import httpx
 import pytest
 
 from integration.harness import REPO_ROOT, SERVE_PATH, AppProcess, in_ci, wait_until
+
+from .node_deps import ensure_deps, require_node
 
 EXAMPLE_DIR = REPO_ROOT / "examples" / "nextjs"
 NEXT_BIN = EXAMPLE_DIR / "node_modules" / "next" / "dist" / "bin" / "next"
@@ -34,24 +35,6 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(f"SKIPPED: {reason}")
 
 
-def _node_version(node: str) -> tuple[int, int] | None:
-    try:
-        out = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    major, minor, *_ = out.strip().lstrip("v").split(".")
-    return int(major), int(minor)
-
-
-def _deps_stale() -> bool:
-    modules = EXAMPLE_DIR / "node_modules"
-    if not NEXT_BIN.is_file() or not (modules / "inngest" / "package.json").is_file():
-        return True
-    return (EXAMPLE_DIR / "package-lock.json").stat().st_mtime > modules.stat().st_mtime
-
-
 def next_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """What `next build` and `next start` run with: no telemetry, nothing of ours inherited."""
     env = {
@@ -67,23 +50,8 @@ def next_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def install_and_build() -> str:
     """node_modules from the lockfile when missing or stale (as `make ts-deps`), then
     `next build`; returns the node executable."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        skip_or_fail(f"node and npm are required for examples/nextjs (node={node}, npm={npm})")
-    assert node is not None and npm is not None
-    version = _node_version(node)
-    if version is None or version < MIN_NODE:
-        skip_or_fail(f"node >= {MIN_NODE[0]}.{MIN_NODE[1]} is required, found {version}")
-    if _deps_stale():
-        ci = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=EXAMPLE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert ci.returncode == 0, f"npm ci failed:\n{ci.stdout}\n{ci.stderr}"
+    node = require_node(MIN_NODE, "examples/nextjs", skip_or_fail)
+    ensure_deps(EXAMPLE_DIR, NEXT_BIN, EXAMPLE_DIR / "node_modules" / "inngest" / "package.json")
     build = subprocess.run(
         [node, str(NEXT_BIN), "build"],
         cwd=EXAMPLE_DIR,
