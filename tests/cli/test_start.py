@@ -182,6 +182,45 @@ def test_keys_commands_create_list_and_revoke(tmp_path: Path) -> None:
     assert "revoked" in _run(["keys", "list", "--db", db], tmp_path).stdout
 
 
+def test_keys_commands_take_an_environment(tmp_path: Path) -> None:
+    """`--env` names an environment the database knows: staging only once a server started with
+    `--env staging`; the key's events then go to staging, and the token reaches staging only."""
+    db = str(tmp_path / "db")
+    early = _run(["keys", "create-event-key", "--db", db, "--env", "staging", "stg"], tmp_path)
+    assert early.returncode == 2 and "--env: environment 'staging' is not known" in early.stderr
+    bad = _run(["keys", "create-token", "--db", db, "--env", "../x", "t"], tmp_path)
+    assert bad.returncode == 2 and "--env: an environment name" in bad.stderr, bad.stderr
+    start = ["start", "--host", "127.0.0.1", "--db", db, "--env", "staging"]
+    keys = {"INNGEST_SIGNING_KEY": KEY, "INNGEST_EVENT_KEY": "configured"}
+    _stop(_serve(start, tmp_path, **keys)[0])  # records the environment in the database
+
+    made = _run(["keys", "create-event-key", "--db", db, "--env", "staging", "stg"], tmp_path)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().rsplit(" ", 1)[-1]
+    token_made = _run(
+        ["keys", "create-token", "--db", db, "--env", "staging", "stg-read"], tmp_path
+    )
+    assert token_made.returncode == 0 and "staging" in token_made.stdout, token_made.stderr
+    token = token_made.stdout.strip().rsplit(" ", 1)[-1]
+    listed = _run(["keys", "list", "--db", db], tmp_path).stdout
+    assert "stg env=staging" in listed and "stg-read read envs=staging" in listed, listed
+
+    proc, port = _serve(start, tmp_path, **keys)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        sent = httpx.post(f"{base}/e/{key}", json={"name": "a/b", "data": {"n": 1}})
+        assert sent.status_code == 200, sent.text
+        auth = {"Authorization": f"Bearer {token}"}
+        staging = httpx.get(f"{base}/v1/events", params={"env": "staging"}, headers=auth)
+        assert staging.status_code == 200, staging.text
+        assert [event["name"] for event in staging.json()["data"]] == ["a/b"]
+        prod = httpx.get(f"{base}/v1/events", headers={"Authorization": f"Bearer {KEY}"})
+        assert prod.status_code == 200 and prod.json()["data"] == [], prod.text
+        assert httpx.get(f"{base}/v1/events", headers=auth).status_code == 403
+    finally:
+        _stop(proc)
+
+
 def test_the_config_file_reaches_alerts_and_retention(tmp_path: Path) -> None:
     """One schema: `start --config` sets the alert rules too (an expected period that no run can
     meet fires at once), and the environment still wins over the file."""

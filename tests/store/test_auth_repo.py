@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mainspring import errors
+from mainspring.auth import keys
 from mainspring.auth.keys import Keyring, secret_hash
 from mainspring.store.base import Connector
 
@@ -65,3 +66,53 @@ async def test_another_process_sees_new_and_revoked_keys(connector: Connector) -
     assert await theirs.event_key_ok(key)  # cached hit ...
     clock[0] += 6  # ... until the refresh period has passed
     assert not await theirs.event_key_ok(key)
+
+
+async def test_an_event_key_belongs_to_one_environment(connector: Connector) -> None:
+    ring = keyring(connector, [1_000])
+    staging = await ring.create_event_key("stg", "staging")
+    default = await ring.create_event_key("prod")
+    assert (staging["env"], default["env"]) == ("staging", "production")
+    assert await ring.event_key_env(staging["key"]) == "staging"
+    assert await ring.event_key_env(default["key"]) == "production"
+    assert await ring.event_key_env("configured") == "production"  # --event-key: the default
+    assert await ring.event_key_env("other") is None
+    assert {row["name"]: row["env"] for row in await ring.event_keys()} == {
+        "stg": "staging",
+        "prod": "production",
+    }
+    await ring.revoke_event_key("stg")
+    assert await ring.event_key_env(staging["key"]) is None
+
+
+async def test_a_token_may_be_limited_to_environments(connector: Connector) -> None:
+    ring = keyring(connector, [1_000])
+    limited = await ring.create_token("stg-ops", "admin", ("qa", "staging"))
+    every = await ring.create_token("all", "read")
+    assert limited["environments"] == ["qa", "staging"] and every["environments"] is None
+    grant = await ring.token_grant(limited["token"])
+    assert grant is not None and grant.envs == ("qa", "staging")
+    assert grant.allows("staging") and not grant.allows("production")
+    unlimited = await ring.token_grant(every["token"])
+    assert unlimited is not None and unlimited.envs is None and unlimited.allows("production")
+    signing_key = await ring.token_grant("ab" * 32)
+    assert signing_key is not None and signing_key.envs is None
+    listed = {row["name"]: row["environments"] for row in await ring.tokens()}
+    assert listed == {"stg-ops": ["qa", "staging"], "all": None}
+
+
+def test_environment_names_are_checked_against_the_known_ones() -> None:
+    assert keys.check_env("staging", {"production", "staging"}) == "staging"
+    assert keys.check_env("feature/x", None) == "feature/x"  # branches on: any valid name
+    with pytest.raises(errors.InvalidInput) as unknown:
+        keys.check_env("qa", {"production"})
+    assert unknown.value.field == "env" and "not known" in unknown.value.message
+    with pytest.raises(errors.InvalidInput) as invalid:
+        keys.check_env("../x", None)
+    assert invalid.value.field == "env"
+    assert keys.check_envs(None, {"production"}) is None
+    assert keys.check_envs(["staging", "qa", "staging"], None) == ("qa", "staging")
+    for bad in ([], "staging", ["nowhere"]):
+        with pytest.raises(errors.InvalidInput) as refused:
+            keys.check_envs(bad, {"production", "staging", "qa"})
+        assert refused.value.field == "environments"

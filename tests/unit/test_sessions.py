@@ -68,3 +68,12 @@ def test_a_session_says_who_signed_in_and_older_cookies_still_read() -> None:
     text = payload.rstrip(b"=").decode()
     old = signer.read(f"{text}.{signer._mac(text)}", NOW)
     assert old is not None and old.scope == "read" and old.who == ""
+
+
+def test_a_session_carries_the_environments_of_its_token() -> None:
+    signer = SessionSigner(KEY)
+    cookie, session = signer.issue("read", NOW, 60, "token:stg", ("staging",))
+    read = signer.read(cookie, NOW)
+    assert read == session and read is not None and read.envs == ("staging",)
+    everywhere, _ = signer.issue("admin", NOW, 60)
+    assert (found := signer.read(everywhere, NOW)) is not None and found.envs is None

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import errors
-from mainspring.api import kill_switches
+from mainspring.api import auth_envs, kill_switches
 from mainspring.api.body import read_json
 from mainspring.api.errors import invalid_input, not_found
 from mainspring.api.rest import envelope
@@ -59,6 +59,8 @@ async def kill_switch_on(request: Request) -> Response:
     body = await json_body(request)
     reason, by = optional_text(body, "reason"), optional_text(body, "requested_by")
     if flag(body, "all_environments"):
+        if (denied := auth_envs.require_all(request)) is not None:
+            return denied
         every = environments(request)
         state = await kill_switches.activate_all(every, env_name(request), reason, by)
         return envelope(request, state)
@@ -70,6 +72,8 @@ async def kill_switch_off(request: Request) -> Response:
     body = await json_body(request)
     skip = flag(body, "skip_held_events")
     if flag(body, "all_environments"):
+        if (denied := auth_envs.require_all(request)) is not None:
+            return denied
         every = environments(request)
         current = env_name(request)
         state = await kill_switches.deactivate_all(every, current, skip_held_events=skip)

@@ -1,4 +1,8 @@
-"""`/login`, `/logout` and the admin API for event keys and API tokens (production mode only)."""
+"""`/login`, `/logout` and the admin API for event keys and API tokens (production mode only).
+
+An event key is created for one environment (`env`, default production) and a token for some
+(`environments`, omitted: all); either must name environments the server knows (any valid name
+when branch environments are on: the branch's first sync creates it)."""
 
 from __future__ import annotations
 
@@ -14,10 +18,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mainspring import errors
+from mainspring.api import auth_envs
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input, not_found
-from mainspring.auth.keys import Keyring
+from mainspring.api.state import environments
+from mainspring.auth.keys import Keyring, check_env, check_envs
 from mainspring.auth.sessions import COOKIE, LOGIN_CSRF_COOKIE, SessionSigner
+from mainspring.environments import names
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "auth" / "templates"),
@@ -75,12 +82,12 @@ async def login(request: Request) -> Response:
     presented = form.get("csrf_token", "").encode()
     if not expected or not secrets.compare_digest(presented, expected.encode()):
         return _login_page(request, "The form expired; please try again.", 403, nxt)
-    identity = await _keyring(request).token_identity(form.get("token", "").strip())
-    if identity is None:
+    grant = await _keyring(request).token_grant(form.get("token", "").strip())
+    if grant is None:
         return _login_page(request, "That token is not valid.", 401, nxt)
-    scope, who = identity
     ttl = request.app.state.services.settings.session_ttl_s
-    cookie, _ = _signer(request).issue(scope, int(time.time()), ttl, who)
+    # the session reaches the environments its token does, no more
+    cookie, _ = _signer(request).issue(grant.scope, int(time.time()), ttl, grant.actor, grant.envs)
     response = RedirectResponse(_safe_next(nxt), status_code=303)
     response.set_cookie(
         COOKIE,
@@ -105,7 +112,14 @@ async def logout(request: Request) -> Response:
 async def session_info(request: Request) -> Response:
     """The signed-in session's scope and CSRF token (for scripts and tests; the dashboard gets
     the token from `request.state`). Behind the login like every dashboard path."""
-    return JSONResponse({"scope": request.state.auth_scope, "csrf_token": request.state.csrf_token})
+    envs = auth_envs.allowed(request)
+    return JSONResponse(
+        {
+            "scope": request.state.auth_scope,
+            "csrf_token": request.state.csrf_token,
+            "environments": None if envs is None else list(envs),  # None: every environment
+        }
+    )
 
 
 async def _json_body(request: Request) -> dict[str, object]:
@@ -119,6 +133,16 @@ async def _json_body(request: Request) -> dict[str, object]:
     return body
 
 
+async def _known(request: Request) -> set[str] | None:
+    """The environments a key or token may name; None: any valid name (branches are on)."""
+    every = environments(request)
+    if not every.config.enabled:
+        return {names.DEFAULT}
+    if every.config.branches:
+        return None
+    return await _keyring(request).known_environments() | set(every.served())
+
+
 async def list_event_keys(request: Request) -> Response:
     return JSONResponse({"data": await _keyring(request).event_keys()})
 
@@ -126,7 +150,8 @@ async def list_event_keys(request: Request) -> Response:
 async def create_event_key(request: Request) -> Response:
     try:
         body = await _json_body(request)
-        created = await _keyring(request).create_event_key(body.get("name"))
+        env = check_env(body.get("env", names.DEFAULT), await _known(request))
+        created = await _keyring(request).create_event_key(body.get("name"), env)
     except errors.InvalidInput as exc:
         return invalid_input(exc)
     return JSONResponse({"data": created}, status_code=201)
@@ -145,7 +170,8 @@ async def list_tokens(request: Request) -> Response:
 async def create_token(request: Request) -> Response:
     try:
         body = await _json_body(request)
-        created = await _keyring(request).create_token(body.get("name"), body.get("scope"))
+        envs = check_envs(body.get("environments"), await _known(request))
+        created = await _keyring(request).create_token(body.get("name"), body.get("scope"), envs)
     except errors.InvalidInput as exc:
         return invalid_input(exc)
     return JSONResponse({"data": created}, status_code=201)

@@ -11,10 +11,11 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mainspring.api import auth_envs
 from mainspring.api.errors import JSONResponse, error_body
 from mainspring.audit import actors
 from mainspring.auth import csrf_form
-from mainspring.auth.keys import ADMIN, Keyring
+from mainspring.auth.keys import ADMIN, Grant, Keyring
 from mainspring.auth.paths import SAFE_METHODS, Zone, classify, needed_scope
 from mainspring.auth.sessions import COOKIE, Session, SessionSigner
 from mainspring.protocol import signing
@@ -89,7 +90,7 @@ class AuthMiddleware:
             if not signing.bearer_matches(conn.headers.get("authorization"), self.signing_keys):
                 denial = _deny(401, "a valid signing key bearer token is required")
         elif zone is Zone.EVENT:
-            denial = await self._event_key(conn, scope["path"])
+            denial = await self._event_key(conn, scope)
         elif zone in (Zone.API, Zone.ADMIN_API):
             denial = await self._api(conn, zone, method, scope)
         elif zone is Zone.DASHBOARD:
@@ -103,35 +104,39 @@ class AuthMiddleware:
         finally:
             actors.leave(previous)
 
-    async def _event_key(self, conn: HTTPConnection, path: str) -> Response | None:
+    async def _event_key(self, conn: HTTPConnection, scope: Scope) -> Response | None:
+        """The key decides the environment (as in Inngest Cloud): a request's `X-Inngest-Env`
+        naming another one is overridden, so a production key never feeds staging."""
+        path: str = scope["path"]
         key = path[len("/e/") :] if path.startswith("/e/") else _bearer(conn)
         if not key:
             return JSONResponse(error_body(401, "Event key is required"), status_code=401)
-        if not await self.keyring.event_key_ok(key):
+        env = await self.keyring.event_key_env(key)
+        if env is None:
             return JSONResponse(error_body(401, "Event key not found"), status_code=401)
+        scope.setdefault("state", {})["env"] = env
         return None
 
     async def _api(
         self, conn: HTTPConnection, zone: Zone, method: str, asgi: Scope
     ) -> Response | None:
         token = _bearer(conn)
-        identity = await self.keyring.token_identity(token) if token else None
-        if identity is None:
+        grant = await self.keyring.token_grant(token) if token else None
+        if grant is None:
             session = self._session(conn)
             if session is not None and (
                 method in SAFE_METHODS
                 or self.signer.csrf_ok(session, conn.headers.get(CSRF_HEADER))
             ):
-                identity = session.scope, actors.session(session.who)
-        if identity is None:
+                grant = Grant(session.scope, actors.session(session.who), session.envs)
+        if grant is None:
             return _deny(401, "a valid API token is required", **{"WWW-Authenticate": "Bearer"})
-        scope, actor = identity
-        if needed_scope(zone, method, asgi["path"]) == ADMIN and scope != ADMIN:
+        if needed_scope(zone, method, asgi["path"]) == ADMIN and grant.scope != ADMIN:
             return _deny(403, "this token is read-only")
         state: dict[str, Any] = asgi.setdefault("state", {})
-        state["auth_scope"] = scope  # for handlers that decide per request (GraphQL mutations)
-        state["auth_actor"] = actor  # who the audit log names
-        return None
+        state["auth_scope"] = grant.scope  # for handlers that decide per request (GraphQL)
+        state["auth_actor"] = grant.actor  # who the audit log names
+        return auth_envs.refused(grant, asgi)
 
     def _session(self, conn: HTTPConnection) -> Session | None:
         return self.signer.read(conn.cookies.get(COOKIE), int(time.time()))
@@ -150,6 +155,10 @@ class AuthMiddleware:
         state["csrf_token"] = token
         state["auth_scope"] = session.scope
         state["auth_actor"] = actors.session(session.who)
+        grant = Grant(session.scope, state["auth_actor"], session.envs)
+        env_denial = auth_envs.refused(grant, scope)
+        if env_denial is not None:
+            return env_denial, receive
         if method in SAFE_METHODS:
             return None, receive
         presented = conn.headers.get(CSRF_HEADER)

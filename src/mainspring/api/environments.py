@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mainspring.api import auth_envs
 from mainspring.api.rest import envelope
 from mainspring.api.state import env_name, environments
 from mainspring.domain.durations import rfc3339
@@ -32,7 +33,9 @@ async def list_environments(request: Request) -> Response:
     every = environments(request)
     served, current = set(every.served()), env_name(request)
     rows = await every.listing()
-    return envelope(request, [_view(row, served, current) for row in rows])
+    limited = auth_envs.allowed(request)  # a token limited to some sees only those
+    shown = [row for row in rows if limited is None or row["name"] in limited]
+    return envelope(request, [_view(row, served, current) for row in shown])
 
 
 routes = [Route("/v1/environments", list_environments, methods=["GET"])]

@@ -192,11 +192,18 @@ class AppUrl(BaseModel):
 
 class NewEventKey(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_LABEL)
+    env: str = Field(
+        "production",
+        description="the environment its events go to, whatever a request's X-Inngest-Env says",
+    )
 
 
 class NewApiToken(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_LABEL)
     scope: Scope
+    environments: list[str] | None = Field(
+        None, min_length=1, description="the environments it may be used in; omitted: all"
+    )
 
 
 class AuditQuery(BaseModel):

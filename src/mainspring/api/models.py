@@ -314,7 +314,10 @@ class AppSync(BaseModel):
     synced_at: int | None
 
 
-class EventKey(BaseModel):
+ENVIRONMENTS = "the environments it may be used in; null: all"
+
+
+class Credential(BaseModel):
     id: str
     name: str
     created_at: int = Field(description="epoch milliseconds")
@@ -322,13 +325,19 @@ class EventKey(BaseModel):
     hash_prefix: str
 
 
-class ApiToken(EventKey):
+class EventKey(Credential):
+    env: str = Field(description="the environment its events go to")
+
+
+class ApiToken(Credential):
     scope: Scope
+    environments: list[str] | None = Field(description=ENVIRONMENTS)
 
 
 class CreatedEventKey(BaseModel):
     id: str
     name: str
+    env: str
     key: str = Field(description="shown this once")
     created_at: int = Field(description="epoch milliseconds")
 
@@ -337,6 +346,7 @@ class CreatedApiToken(BaseModel):
     id: str
     name: str
     scope: Scope
+    environments: list[str] | None = Field(description=ENVIRONMENTS)
     token: str = Field(description="shown this once")
     created_at: int = Field(description="epoch milliseconds")
 
@@ -348,6 +358,7 @@ class Revoked(BaseModel):
 class Session(BaseModel):
     scope: Scope
     csrf_token: str
+    environments: list[str] | None = Field(description=ENVIRONMENTS)
 
 
 class PrometheusText(RootModel[str]):

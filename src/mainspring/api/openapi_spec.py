@@ -407,13 +407,14 @@ SECURITY_SCHEMES: JSON = {
         "scheme": "bearer",
         "description": "An API token (`POST /v1/admin/api-tokens`, `mainspring token create`) "
         "or the signing key (raw or as the SDKs hash it), which is an admin token. A `read` "
-        "token may only GET; a signed-in dashboard session works too (with `X-CSRF-Token` "
-        "for writes).",
+        "token may only GET; a token limited to environments is refused (403, `field: env`) in "
+        "the others; a signed-in dashboard session works too (with `X-CSRF-Token` for writes).",
     },
     "eventKey": {
         "type": "http",
         "scheme": "bearer",
-        "description": "An event key (`INNGEST_EVENT_KEY` or `POST /v1/admin/event-keys`)",
+        "description": "An event key (`INNGEST_EVENT_KEY` or `POST /v1/admin/event-keys`); its "
+        "events go to the key's environment",
     },
     "session": {
         "type": "apiKey",

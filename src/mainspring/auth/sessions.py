@@ -1,9 +1,10 @@
 """Dashboard sessions as signed cookies, and CSRF tokens bound to them.
 
-A session is `base64url(json{sid, scope, exp}).hmac` keyed by a secret derived from the signing
-key, so every process of a deployment accepts it without shared state. Logging out clears the
-cookie; a copied cookie stays valid until it expires (`--session-ttl`), or until the signing key
-is rotated (which ends every session). The CSRF token is an HMAC of the session id: a page can
+A session is `base64url(json{sid, scope, exp, who, envs}).hmac` keyed by a secret derived from
+the signing key, so every process of a deployment accepts it without shared state. Logging out
+clears the cookie; a copied cookie stays valid until it expires (`--session-ttl`), or until the
+signing key is rotated (which ends every session). `envs` are the environments of the token
+signed in with (absent: every one). The CSRF token is an HMAC of the session id: a page can
 only carry it if it was rendered for that session.
 """
 
@@ -29,6 +30,7 @@ class Session:
     scope: str
     expires_at: int  # unix seconds
     who: str = ""  # the credential signed in with (`token:ops`, `signing-key`): the audit's actor
+    envs: tuple[str, ...] | None = None  # the token's environments (None: every environment)
 
 
 def _b64(data: bytes) -> str:
@@ -37,6 +39,14 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _envs(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise TypeError("envs")
+    return tuple(str(name) for name in value)
 
 
 class SessionSigner:
@@ -48,9 +58,22 @@ class SessionSigner:
     def _mac(self, text: str) -> str:
         return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
 
-    def issue(self, scope: str, now_s: int, ttl_s: int, who: str = "") -> tuple[str, Session]:
-        session = Session(sid=secrets.token_hex(16), scope=scope, expires_at=now_s + ttl_s, who=who)
-        fields = {"sid": session.sid, "scope": scope, "exp": session.expires_at, "who": who}
+    def issue(
+        self,
+        scope: str,
+        now_s: int,
+        ttl_s: int,
+        who: str = "",
+        envs: tuple[str, ...] | None = None,
+    ) -> tuple[str, Session]:
+        session = Session(secrets.token_hex(16), scope, now_s + ttl_s, who, envs)
+        fields = {
+            "sid": session.sid,
+            "scope": scope,
+            "exp": session.expires_at,
+            "who": who,
+            "envs": None if envs is None else list(envs),
+        }
         payload = _b64(orjson.dumps(fields))
         return f"{payload}.{self._mac(payload)}", session
 
@@ -67,6 +90,7 @@ class SessionSigner:
                 scope=str(data["scope"]),
                 expires_at=int(data["exp"]),
                 who=str(data.get("who", "")),  # sessions issued before the audit log: ""
+                envs=_envs(data.get("envs")),  # sessions issued before environments: all
             )
         except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             return None

@@ -7,6 +7,8 @@ environment, told apart by `INNGEST_ENV` (unset: production), which the SDK send
   that holds for `event.data.hold` seconds.
 - `env-relay` (`env/relay`): sends `env/echo` from inside the run (the SDK's own event send),
   which must start `env-echo` in the same environment only.
+- `POST /send {name, data}`: the app sends an event with `client.send` (its `INNGEST_EVENT_KEY`
+  and `INNGEST_ENV`), as user code outside a function would.
 """
 
 from __future__ import annotations
@@ -51,3 +53,10 @@ async def relay(ctx: inngest.Context) -> str:
 
 app = fastapi.FastAPI()
 inngest.fast_api.serve(app, client, [echo, limited, relay])
+
+
+@app.post("/send")
+async def send(body: dict[str, object]) -> list[str]:
+    data = body.get("data") or {}
+    assert isinstance(data, dict)
+    return await client.send(inngest.Event(name=str(body["name"]), data=data))
