@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from integration.harness import Api, AppProcess, ServerProcess, free_port, wait_until
+from integration.production import running_cloud_server
 
 from .conftest import shot
 
@@ -154,3 +155,28 @@ def test_switching_to_an_environment_not_served_is_a_404(envs: TwoEnvs) -> None:
     )
     assert away.status_code == 303 and away.headers["location"] == "/runs"
     assert "mainspring_env=staging" in away.headers["set-cookie"]
+
+
+def test_a_read_only_session_switches_environments(
+    tmp_path_factory: pytest.TempPathFactory, page: Page
+) -> None:
+    """Production mode: looking at another environment is a GET, so a read-only session,
+    which may not POST, switches too; the pages then read that environment."""
+    workdir = tmp_path_factory.mktemp("dash-envs-prod")
+    with running_cloud_server(workdir, extra_args=["--env", "staging"]) as server:
+        admin = {"Authorization": f"Bearer {server.signing_key}"}
+        made = httpx.post(
+            f"{server.url}/v1/admin/api-tokens",
+            json={"name": "viewer", "scope": "read"},
+            headers=admin,
+        )
+        assert made.status_code in (200, 201), made.text
+        page.goto(f"{server.url}/login")
+        page.fill("#token", made.json()["data"]["token"])
+        page.click("button[type=submit]")
+        page.goto(f"{server.url}/events")
+        expect(page.locator("#env-badge")).to_have_text("production")
+        page.locator("#env-switch select").select_option("staging")
+        expect(page).to_have_url(re.compile(r"/events$"))
+        expect(page.locator("#env-badge")).to_have_text("staging")
+        expect(page.locator("#env-badge")).to_have_class(re.compile("env-other"))
