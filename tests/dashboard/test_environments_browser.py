@@ -141,8 +141,14 @@ def test_a_stale_cookie_falls_back_to_production(envs: TwoEnvs, page: Page) -> N
     expect(page.locator("#env-badge")).to_have_text("production")
     assert "mainspring_env" not in {c["name"] for c in page.context.cookies()}
     # the API still refuses it, naming the field
-    refused = httpx.get(f"{envs.server.url}/v1/runs", cookies={"mainspring_env": "gone-branch"})
+    stale = {"Cookie": "mainspring_env=gone-branch"}
+    refused = httpx.get(f"{envs.server.url}/v1/runs", headers=stale)
     assert refused.status_code == 404 and refused.json()["field"] == "env"
+    # a polling fragment asks htmx to reload the whole page, without the cookie
+    polled = httpx.get(f"{envs.server.url}/ui/runs/rows", headers={**stale, "HX-Request": "true"})
+    assert polled.status_code == 204 and polled.headers["hx-refresh"] == "true"
+    assert polled.headers["set-cookie"].startswith("mainspring_env=")
+    assert "Max-Age=0" in polled.headers["set-cookie"]
 
 
 def test_switching_to_an_environment_not_served_is_a_404(envs: TwoEnvs) -> None:
