@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from integration.harness import Api, AppProcess, ServerProcess, free_port, wait_until
+from integration.production import EVENT_KEY, running_cloud_server
 from mainspring.cli import main
 
 SLUGS = ("cli-daily", "cli-steps", "cli-fails", "cli-slow")
@@ -201,3 +203,22 @@ def test_environment_errors_and_exit_codes(servers: Servers, cli: Any) -> None:
     assert cli("kill-switch", "status", *plain).out.strip() == "kill switch: off"
     assert_error(cli("kill-switch", "status", "--all-envs", *plain), 2, "environments off")
     assert cli("--env", "production", "functions", "list", *plain, "--json").json() == []
+
+
+def test_send_with_only_an_event_key(
+    tmp_path_factory: pytest.TempPathFactory, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production mode: `send` needs no API token, so the environment cannot be checked first;
+    the event goes to the environment named all the same."""
+    workdir = tmp_path_factory.mktemp("cli-envs-prod")
+    with running_cloud_server(workdir, extra_args=["--env", "staging"]) as server:
+        monkeypatch.setenv("MAINSPRING_URL", server.url)
+        sent = cli("--env", "staging", "send", "cli/steps", "--event-key", EVENT_KEY, "--json")
+        event_id = sent.json()["ids"][0]
+        admin = {"Authorization": f"Bearer {server.signing_key}"}
+        for env, found in (("staging", True), ("production", False)):
+            answer = httpx.get(
+                f"{server.url}/v1/events/{event_id}", params={"env": env}, headers=admin
+            )
+            assert (answer.status_code == 200) is found, (env, answer.text)
+        assert_error(cli("--env", "staging", "runs", "list"), 4)  # no token: refused as before
