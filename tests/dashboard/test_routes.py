@@ -55,6 +55,15 @@ def test_every_form_carries_the_csrf_field(stack: Stack, runs: dict[str, str]) -
         assert 'hx-headers=\'{"X-CSRF-Token"' in html
 
 
+def test_no_environment_switcher_when_environments_are_off(stack: Stack) -> None:
+    html = stack.api.http.get("/runs").text
+    assert 'id="env-switch"' not in html and 'id="env-badge"' not in html
+    assert stack.api.http.get("/environment", params={"env": "staging"}).status_code == 404
+    # neither the cookie nor the header chooses anything: one environment, as before
+    for headers in ({"Cookie": "mainspring_env=staging"}, {"X-Inngest-Env": "staging"}):
+        assert stack.api.http.get("/runs", headers=headers).status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/runs/nope", "/events/nope", "/functions/nope"])
 def test_unknown_things_are_404(stack: Stack, path: str) -> None:
     assert stack.api.http.get(path).status_code == 404

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from mainspring.dashboard import environment
 from mainspring.dashboard.views import human_ms, sdk_parts
 from mainspring.reads import trace as timeline
 
@@ -108,3 +109,27 @@ def test_sdk_parts() -> None:
     assert sdk_parts("py:v0.5.19") == {"sdk_language": "python", "sdk_version": "0.5.19"}
     assert sdk_parts("js:v4.1.0") == {"sdk_language": "typescript", "sdk_version": "4.1.0"}
     assert sdk_parts(None) == {"sdk_language": None, "sdk_version": None}
+
+
+@pytest.mark.parametrize(
+    ("target", "back"),
+    [
+        ("/runs", "/runs"),
+        ("/runs?status=Failed&function_id=a", "/runs?status=Failed&function_id=a"),
+        ("/runs?env=staging&status=Failed", "/runs?status=Failed"),  # the cookie must decide
+        ("/runs/01JRUN", "/runs"),  # a run of one environment is not in another
+        ("/functions/core-chain?window=day", "/functions"),
+        ("/audit/", "/audit"),
+        ("/", "/runs"),
+        ("", "/runs"),
+        (None, "/runs"),
+        ("/ui/runs/rows", "/runs"),
+        ("/environment?env=x", "/runs"),
+        ("//evil.example/runs", "/runs"),
+        ("https://evil.example/runs", "/runs"),
+        ("/\\evil.example", "/runs"),
+        ("runs", "/runs"),
+    ],
+)
+def test_environment_switch_goes_back_to_the_same_section(target: str | None, back: str) -> None:
+    assert environment.back_to(target) == back

@@ -27,6 +27,7 @@ DASHBOARD_PREFIXES = (
     "/apps",
     "/operations",
     "/audit",
+    "/environment",  # the header's environment switcher
 )
 
 

@@ -85,6 +85,8 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         lifespan=_lifespan(engine, environments),
         exception_handlers={
             errors.InvalidInput: handle_invalid_input,
+            # the API's 404 naming `env`; a dashboard page asked for by a stale cookie, again
+            errors.UnknownEnvironment: dashboard.forget_stale_env,
             errors.StoreError: handle_store_error,
             HTTPException: handle_http_exception,
         },

@@ -1,6 +1,7 @@
 """The `mainspring` command line: `dev`, `start`, `migrate`, `keys …`, `version`, and the client
-commands against a running server (`send`, `invoke`, `runs …`, `functions …`, `kill-switch …`)
-over its public REST API; their exit codes are in cli/client.py.
+commands against a running server (`send`, `invoke`, `runs …`, `functions …`, `kill-switch …`,
+`envs list`), in one of its environments with `--env`, over its public REST API; their exit
+codes are in cli/client.py.
 
 The flags are the ones `inngest-cli dev` and `inngest start` users already type, each with its
 environment twins (cli/options.py). Failures print one line, never a traceback."""
@@ -12,14 +13,33 @@ import sys
 import click
 
 from mainspring import __version__, errors
-from mainspring.cli import client, events, functions, keys, kill_switch, runs, server
+from mainspring.cli import (
+    client,
+    environments,
+    events,
+    functions,
+    keys,
+    kill_switch,
+    remote,
+    runs,
+    server,
+)
 
 ERROR_PREFIX = "mainspring: error:"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option(
+    "--env",
+    envvar="MAINSPRING_ENV",
+    default=None,
+    help="Client commands act in this environment of the server (sent as X-Inngest-Env; "
+    "env MAINSPRING_ENV). Not `dev --env` or `start --env`, which say what a server serves.",
+)
+@click.pass_context
+def cli(ctx: click.Context, env: str | None) -> None:
     """Mainspring: durable functions for apps on the official Inngest SDKs."""
+    ctx.meta[remote.ENV_KEY] = remote.checked_env(env) if env else None
 
 
 @cli.command()
@@ -37,6 +57,7 @@ cli.add_command(events.invoke)
 cli.add_command(runs.runs)
 cli.add_command(functions.functions)
 cli.add_command(kill_switch.kill_switch)
+cli.add_command(environments.envs)
 
 
 def _fail(message: str, code: int = 1) -> None:

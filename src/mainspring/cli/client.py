@@ -54,11 +54,17 @@ def _refusal(response: httpx.Response) -> ApiError:
     return ApiError(f"{response.status_code}: {text}", code)
 
 
-class Client:
-    """Calls one server as one operator (bearer token, when given)."""
+ENV_HEADER = "X-Inngest-Env"  # the header the SDKs send from INNGEST_ENV; the server's choice
 
-    def __init__(self, url: str, token: str | None) -> None:
+
+class Client:
+    """Calls one server as one operator (bearer token, when given), in one of its environments
+    (`env`, sent on every request; the server's default environment when None)."""
+
+    def __init__(self, url: str, token: str | None, env: str | None = None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if env:
+            headers[ENV_HEADER] = env
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=TIMEOUT_S)
 

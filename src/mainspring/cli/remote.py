@@ -1,4 +1,5 @@
-"""What every client command shares: the server's URL and token, `--json`, parsing JSON input."""
+"""What every client command shares: the server's URL, token and environment, `--json`, parsing
+JSON input."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from typing import Any, ParamSpec, TypeVar
 import click
 import orjson
 
-from mainspring.cli.client import DEFAULT_URL, Client
+from mainspring import errors
+from mainspring.cli.client import DEFAULT_URL, NOT_FOUND, UNAUTHORIZED, ApiError, Client
 from mainspring.clock import now_ms
 from mainspring.domain.durations import parse_duration_ms, parse_instant_ms
+from mainspring.environments import names
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+ENV_KEY = "mainspring.env"  # the group's `--env` / MAINSPRING_ENV, in the click context's meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +33,8 @@ class Remote:
 
 
 def remote(command: Callable[..., R]) -> Callable[..., R]:
-    """Adds `--url`, `--token`, `--json` and hands the command a `Remote` as `remote`."""
+    """Adds `--url`, `--token`, `--env`, `--json` and hands the command a `Remote` as `remote`.
+    `--env` here wins over `mainspring --env` and MAINSPRING_ENV (the group's option)."""
 
     @click.option(
         "--url",
@@ -42,22 +49,57 @@ def remote(command: Callable[..., R]) -> Callable[..., R]:
         default=None,
         help="API token, when the server runs with `start` (env MAINSPRING_TOKEN).",
     )
+    @click.option(
+        "--env",
+        default=None,
+        help="The server's environment to act in (default: `mainspring --env`, MAINSPRING_ENV, "
+        "else the server's default one).",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the server's JSON, for scripts.")
     @functools.wraps(command)
-    def wrapped(url: str, token: str | None, as_json: bool, **kwargs: Any) -> R:
-        with _client(url, token) as client:
+    def wrapped(url: str, token: str | None, env: str | None, as_json: bool, **kwargs: Any) -> R:
+        env = checked_env(env) if env else click.get_current_context().meta.get(ENV_KEY)
+        with _client(url, token, env) as client:
+            if env:
+                _check_env(client, env)
             return command(remote=Remote(client, as_json), **kwargs)
 
     return wrapped
 
 
 @contextmanager
-def _client(url: str, token: str | None) -> Iterator[Client]:
-    client = Client(url, token)
+def _client(url: str, token: str | None, env: str | None) -> Iterator[Client]:
+    client = Client(url, token, env)
     try:
         yield client
     finally:
         client.close()
+
+
+def checked_env(name: str) -> str:
+    """An `--env` that no server would accept is a usage error here (exit 2), named so."""
+    try:
+        return names.check(name, "--env")
+    except errors.InvalidInput as exc:
+        raise click.BadParameter(exc.message, param_hint="--env") from None
+
+
+def _check_env(client: Client, env: str) -> None:
+    """A server with environments off ignores `X-Inngest-Env` and acts in its only one: refuse
+    before a command meant for staging turns production's kill switch on. (A server with them on
+    answers 404 naming `env` for one it does not serve.) Without a token that may read the list
+    (`send` needs only an event key) the server's own answer has to do."""
+    try:
+        listed = client.data("GET", "/v1/environments")
+    except ApiError as exc:
+        if exc.exit_code == UNAUTHORIZED:
+            return
+        raise
+    current = next((row["name"] for row in listed if row.get("current")), None)
+    if current != env:
+        served = ", ".join(row["name"] for row in listed if row.get("served"))
+        message = f"{client.url} has no environment {env!r} (it serves: {served})"
+        raise ApiError(message, NOT_FOUND)
 
 
 def json_object(text: str | None, option: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from mainspring.dashboard import environment
 from mainspring.dashboard.views import human_ms
 from mainspring.domain.durations import rfc3339
 
@@ -50,10 +51,12 @@ templates.env.filters["when"] = _when
 def page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """Render `name` with the shared context (CSRF token from issue 8's middleware, if any)."""
+    """Render `name` with the shared context (CSRF token from issue 8's middleware, if any;
+    the environment switcher's, when environments are on)."""
     full = {
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "path": request.url.path,
+        **environment.header(request),
         **context,
     }
     response: HTMLResponse = templates.TemplateResponse(

@@ -14,12 +14,14 @@ from starlette.staticfiles import StaticFiles
 
 from mainspring import errors
 from mainspring.api.state import services
-from mainspring.dashboard import actions, audit_page, chart_views, overrides, views
+from mainspring.dashboard import actions, audit_page, chart_views, environment, overrides, views
 from mainspring.dashboard.render import HERE, page
 from mainspring.operations.stats import Window, parse_window
 from mainspring.reads.filters import RunFilter, parse_run_filter
 
 PAGE_SIZE = 50
+# the composition root installs it for `errors.UnknownEnvironment` (a stale dashboard cookie)
+forget_stale_env = environment.forget_stale
 DEAD_LETTERS = 100
 
 
@@ -187,6 +189,15 @@ async def operations_panel(request: Request) -> Response:
     return page(request, "partials/operations_panel.html", await _operations_context(request))
 
 
+async def switch_environment(request: Request) -> Response:
+    """The header's environment switcher (see `environment.py`)."""
+    switched = environment.switch(request)
+    if switched is None:
+        what = f"environment {request.query_params.get('env', '')!r}"
+        return page(request, "pages/not_found.html", {"what": what}, 404)
+    return switched
+
+
 routes: list[BaseRoute] = [
     Route("/", home, methods=["GET"]),
     Route("/runs", runs, methods=["GET"]),
@@ -206,5 +217,6 @@ routes: list[BaseRoute] = [
     *actions.routes,
     *audit_page.routes,
     *overrides.routes,
+    Route("/environment", switch_environment, methods=["GET"]),
     Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
 ]

@@ -15,6 +15,7 @@ from ulid import ULID
 from mainspring import errors, expressions
 from mainspring.api.state import Services
 from mainspring.domain.functions import FunctionDef
+from mainspring.environments.hub import Environments
 from mainspring.registry.service import function_from_row
 from mainspring.store.base import Row
 
@@ -46,7 +47,8 @@ class Batched(Generic[V]):
 
 @dataclass
 class Context:
-    services: Services
+    services: Services  # the request's environment's
+    environments: Environments[Services]  # every environment (`envs`)
     _apps: dict[str, Row] | None = None
     _functions: dict[str, FunctionDef | None] = field(default_factory=dict)
 

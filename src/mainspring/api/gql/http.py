@@ -24,7 +24,7 @@ from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.gql import limits
 from mainspring.api.gql.context import Context
 from mainspring.api.gql.schema import SCHEMA
-from mainspring.api.state import env_name, services
+from mainspring.api.state import env_name, environments, services
 from mainspring.auth.keys import ADMIN
 from mainspring.environments import names
 
@@ -73,7 +73,7 @@ async def gql(request: Request) -> Response:
     result = graphql.execute(
         SCHEMA,
         document,
-        context_value=Context(app),
+        context_value=Context(app, environments(request)),
         variable_values=variables if isinstance(variables, dict) else None,
         operation_name=operation if isinstance(operation, str) else None,
     )

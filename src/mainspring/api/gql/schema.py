@@ -13,7 +13,7 @@ from typing import Any
 
 import graphql
 
-from mainspring.api.gql import apps, events, mutations, runs, trace, workers
+from mainspring.api.gql import apps, environments, events, mutations, runs, trace, workers
 from mainspring.domain.durations import parse_instant_ms, rfc3339
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -67,6 +67,10 @@ RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
     ("Query", "workerConnections"): workers.resolve_worker_connections,
     ("Query", "workerConnection"): workers.resolve_worker_connection,
     ("ConnectV1WorkerConnection", "app"): workers.resolve_worker_app,
+    # environments
+    ("Query", "envs"): environments.resolve_envs,
+    ("Query", "defaultEnv"): environments.resolve_default_env,
+    ("Query", "envBySlug"): environments.resolve_env_by_slug,
     # mutations
     ("Mutation", "cancelRun"): mutations.resolve_cancel_run,
     ("Mutation", "rerun"): mutations.resolve_rerun,

@@ -1,0 +1,88 @@
+"""Environments in GraphQL, with Inngest Cloud's names (`envs`, `defaultEnv`, `envBySlug`, an
+environment being a `Workspace`): the list `GET /v1/environments` answers, as Workspace nodes.
+The list is short and read whole, so pages are offsets (the cursor is the position after the
+edge), as in `workers.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mainspring.api.gql.context import Info, bad_input
+from mainspring.environments import names
+from mainspring.store.base import Row
+
+MAX_PAGE = 400
+_TYPES = {"default": "PRODUCTION", "configured": "TEST", "branch": "BRANCH_CHILD"}
+
+
+def _node(row: Row, branches_archive: bool) -> dict[str, Any]:
+    kind = str(row["kind"])
+    return {
+        "id": row["name"],
+        "name": row["name"],
+        "slug": row["name"],
+        "type": _TYPES.get(kind, "TEST"),
+        "test": row["name"] != names.DEFAULT,
+        "parentID": None,
+        "createdAt": row["created_at"],
+        "lastDeployedAt": row["active_at"],
+        "isArchived": row["archived_at"] is not None,
+        "isAutoArchiveEnabled": kind == "branch" and branches_archive,
+    }
+
+
+async def _nodes(info: Info) -> list[dict[str, Any]]:
+    hub = info.context.environments
+    rows = await hub.listing()
+    return [_node(row, hub.config.branches) for row in rows]
+
+
+def _matches(node: dict[str, Any], filter: dict[str, Any] | None) -> bool:
+    if not filter:
+        return True
+    archived = filter.get("archived")
+    if archived is not None and node["isArchived"] != archived:
+        return False
+    types = filter.get("envTypes")
+    return not types or node["type"] in types
+
+
+def _offset(after: str | None) -> int:
+    if after is None or after == "":
+        return 0
+    if not after.isdigit():
+        raise bad_input("after", f"{after[:100]!r} is not a cursor of this list")
+    return int(after)
+
+
+async def resolve_envs(
+    _: None,
+    info: Info,
+    first: int = 40,
+    after: str | None = None,
+    filter: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    if first < 0:
+        raise bad_input("first", "must not be negative")
+    nodes = [node for node in await _nodes(info) if _matches(node, filter)]
+    start = _offset(after)
+    page = nodes[start : start + min(first, MAX_PAGE)]
+    edges = [{"node": node, "cursor": str(start + i + 1)} for i, node in enumerate(page)]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": start + len(page) < len(nodes),
+            "hasPreviousPage": start > 0,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }
+
+
+async def resolve_default_env(_: None, info: Info) -> dict[str, Any]:
+    nodes = await _nodes(info)
+    return next(node for node in nodes if node["name"] == names.DEFAULT)
+
+
+async def resolve_env_by_slug(_: None, info: Info, slug: str) -> dict[str, Any] | None:
+    return next((node for node in await _nodes(info) if node["name"] == slug), None)
