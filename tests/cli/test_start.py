@@ -216,7 +216,12 @@ def test_keys_commands_take_an_environment(tmp_path: Path) -> None:
         assert [event["name"] for event in staging.json()["data"]] == ["a/b"]
         prod = httpx.get(f"{base}/v1/events", headers={"Authorization": f"Bearer {KEY}"})
         assert prod.status_code == 200 and prod.json()["data"] == [], prod.text
-        assert httpx.get(f"{base}/v1/events", headers=auth).status_code == 403
+        refused = httpx.get(f"{base}/v1/events", params={"env": "production"}, headers=auth)
+        assert refused.status_code == 403, refused.text
+        # naming no environment, the token's own (staging) answers
+        unnamed = httpx.get(f"{base}/v1/events", headers=auth)
+        assert unnamed.status_code == 200, unnamed.text
+        assert unnamed.json()["data"] == staging.json()["data"]
     finally:
         _stop(proc)
 

@@ -71,7 +71,7 @@ def envs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoEnvs]:
             assert app.sync().status_code == 200  # X-Inngest-Env from INNGEST_ENV
         prod, staging = _api(server, None), _api(server, "staging")
         for api in (prod, staging):
-            wait_until(lambda api=api: _synced(api), timeout=20, what="synced")
+            wait_until(lambda api=api: _synced(api) or None, timeout=20, what="synced")
         runs = {"production": _run_of(prod, 1), "staging": _run_of(staging, 2)}
         yield TwoEnvs(server, prod, staging, runs)
     finally:
@@ -128,7 +128,7 @@ def test_the_dashboards_forms_act_in_the_environment_shown(envs: TwoEnvs, page: 
         runs = api.list_runs("envs-echo")
         return [r["run_id"] for r in runs if (r.get("output") or {}).get("n") == "from-the-form"]
 
-    wait_until(lambda: made_in(envs.staging), timeout=20, what="the form's run in staging")
+    wait_until(lambda: made_in(envs.staging) or None, timeout=20, what="the form's run in staging")
     assert made_in(envs.prod) == []
 
 

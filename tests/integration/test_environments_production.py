@@ -98,7 +98,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         world = World(server, admin, apps, staging_key)
         for env in ("production", "staging"):
             api = world.env_api(env)
-            wait_until(lambda api=api: SLUGS <= _synced(api), timeout=20, what=f"{env} synced")
+            wait_until(
+                lambda api=api: SLUGS <= _synced(api) or None, timeout=20, what=f"{env} synced"
+            )
         yield world
     finally:
         admin.close()
@@ -176,8 +178,10 @@ def test_a_token_limited_to_staging(world: World) -> None:
     staging_runs = httpx.get(f"{base}/v1/runs", params={"env": "staging"}, headers=auth)
     assert staging_runs.status_code == 200, staging_runs.text
     assert staging_runs.json()["data"], "the staging runs of the tests before"
+    # naming no environment, a token for staging only is in staging
+    unnamed = httpx.get(f"{base}/v1/runs", headers=auth)
+    assert unnamed.status_code == 200 and unnamed.json()["data"] == staging_runs.json()["data"]
     for params, headers in (
-        ({}, {}),
         ({"env": "production"}, {}),
         ({}, {"X-Inngest-Env": "production"}),
     ):
@@ -231,10 +235,12 @@ def test_a_session_signed_in_with_a_limited_token_is_limited_too(world: World) -
         session = client.get("/auth/session")
         assert session.status_code == 200 and session.json()["environments"] == ["staging"]
         assert client.get("/v1/runs", params={"env": "staging"}).status_code == 200
-        refused = client.get("/v1/runs")
+        refused = client.get("/v1/runs", params={"env": "production"})
         assert refused.status_code == 403 and refused.json()["env"] == "production", refused.text
-        # the dashboard's pages too: production's are refused, staging's shown
+        # the dashboard's pages too: production's are refused, staging's (its own) shown
         page = functools.partial(client.get, "/", follow_redirects=True)
+        assert page().status_code == 200, "naming no environment, the session's own"
+        client.cookies.set("mainspring_env", "production")  # the dashboard's switcher
         assert page().status_code == 403
-        client.cookies.set("mainspring_env", "staging")  # the dashboard's switcher
+        client.cookies.set("mainspring_env", "staging")
         assert page().status_code == 200

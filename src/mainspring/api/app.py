@@ -58,6 +58,7 @@ from mainspring.clock import Clock, now_ms
 from mainspring.dashboard import routes as dashboard
 from mainspring.environments import names
 from mainspring.environments.hub import EnvConfig, Environments, Live
+from mainspring.environments.keys import signing_key_for
 from mainspring.settings import Settings
 from mainspring.store import effective_durability, redact_url
 from mainspring.store.base import Connector
@@ -196,8 +197,19 @@ def _install_auth(app: Starlette, settings: Settings, connector: Connector, cloc
     app.state.keyring = keyring
     app.state.session_signer = signer
     app.add_middleware(
-        AuthMiddleware, keyring=keyring, signer=signer, signing_keys=settings.signing_keys
+        AuthMiddleware,
+        keyring=keyring,
+        signer=signer,
+        signing_keys=functools.partial(env_signing_keys, settings),
     )
+
+
+def env_signing_keys(settings: Settings, env: str) -> tuple[str, ...]:
+    """The signing keys an environment's apps may present: its own (`--env-signing-key`; for a
+    branch not yet synced, the branches' `*` one), else the server's, with its fallback."""
+    kind = "configured" if env in settings.environments or env == names.DEFAULT else "branch"
+    key = signing_key_for(settings.env_signing_keys, env, kind, settings.signing_key)
+    return settings.signing_keys if key == settings.signing_key else (key,) if key else ()
 
 
 def close_streams(app: Starlette) -> None:

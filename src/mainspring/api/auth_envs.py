@@ -41,6 +41,10 @@ def refused(grant: Grant, scope: Scope) -> Response | None:
     env = env_of(scope)
     if grant.allows(env) or path in ENV_FREE:
         return None
+    if grant.envs and not state.get("env_named", True):
+        # a credential for staging only, on a request naming no environment: its own
+        state["env"] = grant.envs[0]
+        return None
     body = error_body(
         403,
         f"this token may not be used in environment {env!r}",

@@ -4,6 +4,7 @@ except a dashboard form whose CSRF field must be read, which is buffered and rep
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -65,12 +66,12 @@ class AuthMiddleware:
         *,
         keyring: Keyring,
         signer: SessionSigner,
-        signing_keys: tuple[str, ...],
+        signing_keys: Callable[[str], tuple[str, ...]],
     ) -> None:
         self.app = app
         self.keyring = keyring
         self.signer = signer
-        self.signing_keys = signing_keys
+        self.signing_keys = signing_keys  # an environment's (they may differ per environment)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # realtime checks its token; others need the login
@@ -87,7 +88,8 @@ class AuthMiddleware:
         conn = HTTPConnection(scope)
         denial: Response | None = None
         if zone is Zone.SDK:
-            if not signing.bearer_matches(conn.headers.get("authorization"), self.signing_keys):
+            keys = self.signing_keys(auth_envs.env_of(scope))
+            if not signing.bearer_matches(conn.headers.get("authorization"), keys):
                 denial = _deny(401, "a valid signing key bearer token is required")
         elif zone is Zone.EVENT:
             denial = await self._event_key(conn, scope)
@@ -122,6 +124,10 @@ class AuthMiddleware:
     ) -> Response | None:
         token = _bearer(conn)
         grant = await self.keyring.token_grant(token) if token else None
+        if grant is None and token:  # an environment's own signing key: admin there only
+            env = auth_envs.env_of(asgi)
+            if signing.bearer_matches(f"Bearer {token}", self.signing_keys(env)):
+                grant = Grant(ADMIN, actors.SIGNING_KEY, (env,))
         if grant is None:
             session = self._session(conn)
             if session is not None and (

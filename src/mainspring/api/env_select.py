@@ -59,5 +59,7 @@ class EnvSelect:
             else:
                 await invalid_input(exc)(scope, receive, send)
             return
-        scope.setdefault("state", {})["env"] = name
+        state = scope.setdefault("state", {})
+        state["env"] = name
+        state["env_named"] = given is not None  # else a credential's own may stand in
         await self.app(scope, receive, send)
