@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from .harness import Api, AppProcess, ServerProcess, assert_stays, free_port, wait_until
+from .receivers import Webhook
 
 SLUGS = ("envs-echo", "envs-limited", "envs-relay")
 BRANCH = "feature/login-page"
@@ -65,9 +66,13 @@ def _synced(api: Api) -> set[str]:
     return {fn["function_id"] for fn in api.data("/v1/functions")}
 
 
-def _started_server(workdir: Path, *args: str) -> ServerProcess:
+def _started_server(workdir: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
     server = ServerProcess(
-        port=free_port(), db_path=workdir / "mainspring.db", log_dir=workdir, extra_args=args
+        port=free_port(),
+        db_path=workdir / "mainspring.db",
+        log_dir=workdir,
+        extra_args=args,
+        extra_env=env,
     )
     server.start()
     return server
@@ -272,3 +277,26 @@ def test_health_covers_every_environment(world: World) -> None:
     assert health["status"] == 200 and {"production", "staging"} <= set(health["environments"])
     assert any(name.startswith("staging/") for name in health["components"]), health
     assert "environments" in health["components"], "the refresh loop is watched"
+
+
+def test_alerts_name_their_environment(tmp_path: Path) -> None:
+    hook = Webhook()
+    env = {"MAINSPRING_ALERT_WEBHOOK_URL": hook.url, "MAINSPRING_ALERT_INTERVAL": "200ms"}
+    server = _started_server(tmp_path, "--env", "staging", env=env)
+    try:
+        staging = _env_api(server, "staging")
+        assert staging.http.post("/v1/alerts/test", json={}).status_code == 200
+        assert staging.http.post("/v1/kill-switch", json={"reason": "drill"}).status_code == 200
+        until(
+            lambda: any(m["rule"] == "kill_switch" for m in hook.received),
+            timeout=10,
+            what="the kill switch alert",
+        )
+        by_rule = {message["rule"]: message for message in hook.received}
+        assert by_rule["test"]["environment"] == "staging"
+        assert by_rule["kill_switch"]["environment"] == "staging"
+        assert _env_api(server, None).data("/v1/kill-switch")["active"] is False
+    finally:
+        server.stop()
+        server.release_db()
+        hook.close()

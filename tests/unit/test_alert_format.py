@@ -38,3 +38,10 @@ def test_email() -> None:
     assert "queue_lag is back to normal." in mail.get_content()
     body = text(AlertMessage("consecutive_failures:a-f", "firing", AT, {"failures": 3}))
     assert body.startswith("a-f: the last 3 finished runs all failed.")
+
+
+def test_an_environment_other_than_the_default_is_named() -> None:
+    message = AlertMessage("kill_switch", "firing", AT, {"reason": "drill"}, environment="staging")
+    assert slack_blocks(message)["text"].startswith("[mainspring staging] FIRING: kill_switch")
+    assert payload(message)["environment"] == "staging"
+    assert "environment" not in payload(AlertMessage("kill_switch", "firing", AT))

@@ -91,7 +91,7 @@ def env_engine(
             else None,
         }
     )
-    services, engine = build_engine(own, connector, namespace)
+    services, engine = build_engine(own, connector, namespace, name)
     return services, Running(engine)
 
 
@@ -116,7 +116,7 @@ def _egress(settings: Settings) -> Egress:
 
 
 def build_engine(
-    settings: Settings, connector: Connector, namespace: str = ""
+    settings: Settings, connector: Connector, namespace: str = "", environment: str | None = None
 ) -> tuple[Services, Engine]:
     """Every service, built once. The worker comes first: the services that announce new work
     take its `notify`; it receives the dispatch table when it starts."""
@@ -128,7 +128,7 @@ def build_engine(
     ingest = Ingest(connector, registry, worker.notify)
     reads = Reads(connector)
     cancellations = Cancellations(connector, ingest, clock)
-    ops = _operations(settings, connector, registry, ingest, cancellations, worker)
+    ops = _operations(settings, connector, registry, ingest, cancellations, worker, environment)
     driver, egress = _driver(settings), _egress(settings)
     otel = _telemetry(settings, connector, registry, ops)
     checkpoints = CheckpointLog()
@@ -209,13 +209,14 @@ def _operations(
     ingest: Ingest,
     cancellations: Cancellations,
     worker: Worker,
+    environment: str | None,
 ) -> Operations:
     return Operations(
         connector,
         ingest,
         cancellations,
         now_ms,
-        operations_settings.OperationsConfig(settings.alerts, settings.retention),
+        operations_settings.OperationsConfig(settings.alerts, settings.retention, environment),
         function_slugs=lambda: [function.slug for function in registry.functions()],
         zombies=ZombieConfig(settings.zombie_check_interval_s, settings.zombie_grace_s),
         on_new_work=worker.notify,

@@ -17,6 +17,7 @@ class AlertMessage:
     at: int  # epoch ms
     detail: Any = None
     suppressed: int = 0  # trips the channel's throttle held back before this "firing"
+    environment: str | None = None  # an environment's other than the default one
 
 
 def payload(message: AlertMessage) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def payload(message: AlertMessage) -> dict[str, Any]:
         "at": rfc3339(message.at),
         "detail": message.detail,
         "suppressed": message.suppressed,
+        **({} if message.environment is None else {"environment": message.environment}),
     }
 
 
@@ -36,7 +38,8 @@ _WORDS = {"firing": "FIRING", "resolved": "RESOLVED", "test": "TEST"}
 
 
 def title(message: AlertMessage) -> str:
-    return f"[mainspring] {_WORDS.get(message.state, message.state)}: {message.rule}"
+    where = "mainspring" if message.environment is None else f"mainspring {message.environment}"
+    return f"[{where}] {_WORDS.get(message.state, message.state)}: {message.rule}"
 
 
 def summary(message: AlertMessage) -> str:

@@ -136,8 +136,15 @@ def transitions(
 
 
 class Alerts:
-    def __init__(self, connector: Connector, config: AlertConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        config: AlertConfig,
+        clock: Clock,
+        environment: str | None = None,
+    ) -> None:
         self._connector = connector
+        self._environment = environment  # named in each message (None: the default one)
         self._config = config
         self._clock = clock
         self._channels = alert_channels.configured(config)
@@ -259,10 +266,13 @@ class Alerts:
                         tx, rule, channel.name, after.announced, after.fired_at, after.suppressed
                     )
                 if say is Say.FIRING:
-                    message = AlertMessage(rule, "firing", now, firing[rule], before.suppressed)
+                    message = AlertMessage(
+                        rule, "firing", now, firing[rule], before.suppressed, self._environment
+                    )
                     outbox.append((channel, message))
                 elif say is Say.RESOLVED:
-                    outbox.append((channel, AlertMessage(rule, "resolved", now)))
+                    resolved = AlertMessage(rule, "resolved", now, environment=self._environment)
+                    outbox.append((channel, resolved))
         return outbox
 
     def _deliver(self, outbox: list[tuple[alert_channels.Channel, AlertMessage]]) -> None:
@@ -320,7 +330,7 @@ class Alerts:
             message = f"channel must be one of the configured channels: {', '.join(names)}"
             raise errors.InvalidInput(message, field="channel")
         targets = [c for c in self._channels if channel in (None, c.name)]
-        test = AlertMessage(TEST_RULE, "test", self._clock())
+        test = AlertMessage(TEST_RULE, "test", self._clock(), environment=self._environment)
         results = await asyncio.gather(*(c.send(test, attempts=1) for c in targets))
         return [
             {"channel": c.name, "ok": error is None, "error": error}

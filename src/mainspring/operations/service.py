@@ -49,7 +49,7 @@ class Operations:
         self.kill_switch = KillSwitch(ingest, self.holds, clock, connector)
         self.replays = Replays(ingest, clock)
         self.insights = Insights(connector, clock)
-        self.alerts = Alerts(connector, self.config.alerts, clock)
+        self.alerts = Alerts(connector, self.config.alerts, clock, self.config.environment)
         self.retention = Retention(connector, self.config.retention, clock)
         self.rollups = Rollups(connector, clock, self.config.retention.rollup_interval_ms)
         self.stats = Stats(connector, clock)

@@ -16,3 +16,4 @@ __all__ = ["AlertConfig", "OperationsConfig", "RetentionConfig", "load"]
 class OperationsConfig:
     alerts: AlertConfig = field(default_factory=AlertConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    environment: str | None = None  # alerts name it (None: the default environment)

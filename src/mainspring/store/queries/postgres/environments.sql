@@ -9,7 +9,10 @@ ON CONFLICT (name) DO UPDATE SET archived_at = NULL, active_at = excluded.active
     kind = CASE WHEN environments.kind = 'configured' THEN 'configured' ELSE excluded.kind END;
 
 -- name: touch_environment
-UPDATE environments SET active_at = %(now)s WHERE name = %(name)s AND active_at < %(now)s;
+-- Activity (a sync, an event) through a process that still serves it brings an archived one
+-- back: another process may have archived it a moment before.
+UPDATE environments SET active_at = %(now)s, archived_at = NULL
+WHERE name = %(name)s AND active_at < %(now)s;
 
 -- name: archive_idle_environments
 -- Branch environments idle since `cutoff`; answers the names archived.
