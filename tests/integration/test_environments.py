@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from .harness import Api, AppProcess, ServerProcess, assert_stays, free_port, wait_until
+from .otlp_receiver import http_receiver
 from .receivers import Webhook
 
 SLUGS = ("envs-echo", "envs-limited", "envs-relay")
@@ -279,24 +280,45 @@ def test_health_covers_every_environment(world: World) -> None:
     assert "environments" in health["components"], "the refresh loop is watched"
 
 
-def test_alerts_name_their_environment(tmp_path: Path) -> None:
+def test_alerts_and_traces_name_their_environment(tmp_path: Path) -> None:
     hook = Webhook()
     env = {"MAINSPRING_ALERT_WEBHOOK_URL": hook.url, "MAINSPRING_ALERT_INTERVAL": "200ms"}
-    server = _started_server(tmp_path, "--env", "staging", env=env)
-    try:
-        staging = _env_api(server, "staging")
-        assert staging.http.post("/v1/alerts/test", json={}).status_code == 200
-        assert staging.http.post("/v1/kill-switch", json={"reason": "drill"}).status_code == 200
-        until(
-            lambda: any(m["rule"] == "kill_switch" for m in hook.received),
-            timeout=10,
-            what="the kill switch alert",
-        )
-        by_rule = {message["rule"]: message for message in hook.received}
-        assert by_rule["test"]["environment"] == "staging"
-        assert by_rule["kill_switch"]["environment"] == "staging"
-        assert _env_api(server, None).data("/v1/kill-switch")["active"] is False
-    finally:
-        server.stop()
-        server.release_db()
-        hook.close()
+    with http_receiver() as (otlp_url, received):
+        server = _started_server(tmp_path, "--env", "staging", "--otel-endpoint", otlp_url, env=env)
+        app: AppProcess | None = None
+        try:
+            staging = _env_api(server, "staging")
+            app = _start_app(server, tmp_path, "staging")
+            until(lambda: set(SLUGS) <= _synced(staging), timeout=20, what="staging synced")
+            run = _run_of(staging, "env/echo", {"n": 9})
+            staging.wait_for_run_status(run)
+            until(
+                lambda: (
+                    any(span.attributes.get("inngest.run.id") == run for span in received.spans)
+                    or any(run in str(span.attributes) for span in received.spans)
+                ),
+                timeout=20,
+                what="the staging run's trace",
+            )
+            spans = [span for span in received.spans if run in str(span.attributes)]
+            assert spans and all(
+                span.resource.get("deployment.environment.name") == "staging" for span in spans
+            ), spans[:1]
+
+            assert staging.http.post("/v1/alerts/test", json={}).status_code == 200
+            assert staging.http.post("/v1/kill-switch", json={"reason": "drill"}).status_code == 200
+            until(
+                lambda: any(m["rule"] == "kill_switch" for m in hook.received),
+                timeout=10,
+                what="the kill switch alert",
+            )
+            by_rule = {message["rule"]: message for message in hook.received}
+            assert by_rule["test"]["environment"] == "staging"
+            assert by_rule["kill_switch"]["environment"] == "staging"
+            assert _env_api(server, None).data("/v1/kill-switch")["active"] is False
+        finally:
+            if app is not None:
+                app.stop()
+            server.stop()
+            server.release_db()
+            hook.close()

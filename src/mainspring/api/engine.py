@@ -130,7 +130,7 @@ def build_engine(
     cancellations = Cancellations(connector, ingest, clock)
     ops = _operations(settings, connector, registry, ingest, cancellations, worker, environment)
     driver, egress = _driver(settings), _egress(settings)
-    otel = _telemetry(settings, connector, registry, ops)
+    otel = _telemetry(settings, connector, registry, ops, environment)
     checkpoints = CheckpointLog()
     connect = _gateway(settings, registry, clock, namespace)
     executor = Executor(
@@ -224,7 +224,11 @@ def _operations(
 
 
 def _telemetry(
-    settings: Settings, connector: Connector, registry: Registry, ops: Operations
+    settings: Settings,
+    connector: Connector,
+    registry: Registry,
+    ops: Operations,
+    environment: str | None,
 ) -> Telemetry | None:
     """The OpenTelemetry export, or None (then the SDK is not even imported)."""
     config = otel_config.resolve(settings.otel_endpoint, settings.otel_metrics, os.environ)
@@ -236,7 +240,7 @@ def _telemetry(
         function = registry.get(slug)
         return None if function is None else function.name
 
-    return Telemetry(config, connector, ops.metrics, function_name, now_ms)
+    return Telemetry(config, connector, ops.metrics, function_name, now_ms, environment)
 
 
 def _both(ops: Operations, otel: Telemetry) -> Callable[[str, float, bool], None]:

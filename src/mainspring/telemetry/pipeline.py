@@ -69,9 +69,13 @@ class Telemetry:
         metrics: Metrics,
         function_name: Callable[[str], str | None],
         clock: Clock,
+        environment: str | None = None,
     ) -> None:
         # Resource.create adds OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME to ours.
-        resource = Resource.create({"service.name": "mainspring", "service.version": __version__})
+        attributes = {"service.name": "mainspring", "service.version": __version__}
+        if environment is not None:  # an environment other than the default one
+            attributes["deployment.environment.name"] = environment
+        resource = Resource.create(attributes)
         self._processor = BatchSpanProcessor(span_exporter(config.traces_protocol, config.endpoint))
         origin = Origin(resource, InstrumentationScope("mainspring", __version__))
         self.traces = TraceExport(connector, self._processor, origin, function_name, clock)
