@@ -52,7 +52,12 @@ def _sqlite_beside(url: str, slug: str) -> str:
 
 def create_schema(url: str, schema: str) -> None:
     """The environment's schema, before its migrations run in it (idempotent)."""
+    import psycopg
+
     from mainspring.store.pg_connect import connect
 
     with connect(url) as conn:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+        try:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+        except psycopg.errors.UniqueViolation:
+            pass  # another process created it at the same moment (IF NOT EXISTS races)
