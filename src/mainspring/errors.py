@@ -6,7 +6,7 @@ MainspringError
 │   └── StoreLocked        another process holds the SQLite file
 ├── InvalidInput           a request body we refuse (4xx), with the field at fault
 │   ├── PayloadTooLarge
-│   ├── UnknownEnvironment (404)
+│   ├── UnknownEnvironment (404), TooManyEnvironments (409)
 │   └── InvalidFunctionConfig
 └── NotFound
 """
@@ -71,6 +71,13 @@ class UnknownEnvironment(InvalidInput):
 
     code = "unknown_environment"
     status = 404
+
+
+class TooManyEnvironments(InvalidInput):
+    """A new branch environment would pass `--max-branch-envs`."""
+
+    code = "too_many_environments"
+    status = 409
 
 
 class InvalidFunctionConfig(InvalidInput):

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mainspring.environments.stores import store_for
+
 from .harness import Api, AppProcess, ServerProcess, assert_stays, free_port, wait_until
 from .otlp_receiver import http_receiver
 from .receivers import Webhook
@@ -275,7 +277,9 @@ def test_connect_workers_of_another_environment_are_refused(world: World) -> Non
 
 def test_health_covers_every_environment(world: World) -> None:
     health = httpx.get(f"{world.server.url}/health").json()
-    assert health["status"] == 200 and {"production", "staging"} <= set(health["environments"])
+    served = set(health["environments"]["served"])
+    assert health["status"] == 200 and {"production", "staging"} <= served, health
+    assert health["environments"]["problems"] == {}
     assert any(name.startswith("staging/") for name in health["components"]), health
     assert "environments" in health["components"], "the refresh loop is watched"
 
@@ -322,3 +326,48 @@ def test_alerts_and_traces_name_their_environment(tmp_path: Path) -> None:
             server.stop()
             server.release_db()
             hook.close()
+
+
+def test_an_environment_that_cannot_open_leaves_the_others_serving(tmp_path: Path) -> None:
+    # the store of `broken` is a directory where its SQLite file should be: it cannot open
+    store = store_for(str(tmp_path / "mainspring.db"), "broken").url
+    Path(store).mkdir()
+    server = _started_server(
+        tmp_path, "--env", "broken", "--env", "staging", "--branch-envs", "--branch-env-idle", "4"
+    )
+    try:
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["status"] == 200, health  # production is fine: not pulled out
+        assert "cannot be opened" in str(health["environments"]["problems"]["broken"]), health
+        assert _env_api(server, "staging").http.get("/v1/runs").status_code == 200
+        refused = _env_api(server, "broken").http.get("/v1/runs")
+        assert refused.status_code == 404 and refused.json()["field"] == "env", refused.text
+        Path(store).rmdir()  # repaired: the next round opens it
+        until(
+            lambda: _env_api(server, "broken").http.get("/v1/runs").status_code == 200,
+            timeout=15,
+            what="the repaired environment served",
+        )
+        assert httpx.get(f"{server.url}/health").json()["environments"]["problems"] == {}
+    finally:
+        server.stop()
+        server.release_db()
+
+
+def test_branch_environments_are_capped(tmp_path: Path) -> None:
+    server = _started_server(tmp_path, "--branch-envs", "--max-branch-envs", "1")
+    app: AppProcess | None = None
+    try:
+        app = _start_app(server, tmp_path, "preview-1")
+        body = {"url": "http://127.0.0.1:9/api/inngest", "appName": "x", "functions": []}
+        refused = httpx.post(
+            f"{server.url}/fn/register", json=body, headers={"X-Inngest-Env": "preview-2"}
+        )
+        assert refused.status_code == 409 and refused.json()["field"] == "env", refused.text
+        names_listed = {env["name"] for env in _env_api(server, None).data("/v1/environments")}
+        assert "preview-1" in names_listed and "preview-2" not in names_listed
+    finally:
+        if app is not None:
+            app.stop()
+        server.stop()
+        server.release_db()

@@ -75,11 +75,12 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
         env_config(settings),
         settings.db,
         settings.durability,
-        Live(names.DEFAULT, services, Running(engine), connector),
+        Live(names.DEFAULT, "default", services, Running(engine), connector),
         functools.partial(env_engine, settings),
         now_ms,
     )
     environments.on_open = functools.partial(kill_switches.hold_if_global, environments)
+    environments.on_round = functools.partial(kill_switches.reconcile_all, environments)
     services.supervisor.add(environments.components)
     app = Starlette(
         routes=_routes(settings),
@@ -96,7 +97,7 @@ def build_app(settings: Settings, connector: Connector) -> Starlette:
     app.state.environments = environments
     app.add_middleware(RejectNul)
     if settings.production:
-        _install_auth(app, settings, connector, services.clock)
+        _install_auth(app, settings, connector, services.clock, environments)
     else:  # nobody signs in: the audit log names the actor `dev`
         app.add_middleware(ActingAs, actor=actors.DEV)
     if environments.config.enabled:  # outermost: the gate checks a token against the env
@@ -111,7 +112,7 @@ def env_config(settings: Settings) -> EnvConfig:
     except errors.InvalidInput as exc:
         raise errors.ConfigError(f"--env: {exc.message}") from None
     idle_ms = int(settings.branch_env_idle_s * 1000)
-    return EnvConfig(configured, settings.branch_envs, idle_ms)
+    return EnvConfig(configured, settings.branch_envs, idle_ms, settings.max_branch_envs)
 
 
 def _lifespan(
@@ -180,7 +181,13 @@ def _auth_routes(settings: Settings) -> list[BaseRoute]:
     return list(routes.routes)
 
 
-def _install_auth(app: Starlette, settings: Settings, connector: Connector, clock: Clock) -> None:
+def _install_auth(
+    app: Starlette,
+    settings: Settings,
+    connector: Connector,
+    clock: Clock,
+    environments: Environments[Services],
+) -> None:
     """Production mode: keys, tokens and sessions guard every route (dev stays open)."""
     from mainspring.api.auth_middleware import AuthMiddleware
     from mainspring.auth.keys import Keyring
@@ -200,14 +207,17 @@ def _install_auth(app: Starlette, settings: Settings, connector: Connector, cloc
         AuthMiddleware,
         keyring=keyring,
         signer=signer,
-        signing_keys=functools.partial(env_signing_keys, settings),
+        signing_keys=functools.partial(env_signing_keys, settings, environments),
     )
 
 
-def env_signing_keys(settings: Settings, env: str) -> tuple[str, ...]:
+def env_signing_keys(
+    settings: Settings, environments: Environments[Services], env: str
+) -> tuple[str, ...]:
     """The signing keys an environment's apps may present: its own (`--env-signing-key`; for a
-    branch not yet synced, the branches' `*` one), else the server's, with its fallback."""
-    kind = "configured" if env in settings.environments or env == names.DEFAULT else "branch"
+    branch not yet synced, the branches' `*` one), else the server's, with its fallback. The
+    kind is the one the environment is served as (the engine signs with the same key)."""
+    kind = environments.kind_of(env)
     key = signing_key_for(settings.env_signing_keys, env, kind, settings.signing_key)
     return settings.signing_keys if key == settings.signing_key else (key,) if key else ()
 

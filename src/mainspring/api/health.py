@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring.api.errors import JSONResponse
-from mainspring.api.state import environments, services
+from mainspring.api.state import Services, environments, services
 
 DATABASE_PROBE_S = 1.5
 
@@ -21,12 +21,7 @@ async def health(request: Request) -> Response:
     app = services(request)
     problems, components = app.supervisor.check()
     reasons = [str(problem) for problem in problems]
-    every = environments(request)
-    for name, other in every.all_services():  # one process: a broken environment is its own
-        if other is not app:
-            more, report = other.supervisor.check()
-            reasons += [f"environment {name!r}: {problem}" for problem in more]
-            components.update({f"{name}/{key}": value for key, value in report.items()})
+    others = _other_environments(request, app, components)
     if not await app.reads.database_ok(DATABASE_PROBE_S):
         reasons.insert(0, "database unavailable")
     elif not app.connector.healthy and not reasons:
@@ -39,12 +34,37 @@ async def health(request: Request) -> Response:
             "database": app.connector.dialect,
             "mode": app.settings.server_kind,
             "functions": len(app.registry.functions()),
-            **({"environments": every.served()} if every.config.enabled else {}),
+            **others,
             "components": components,
             "database_work": app.connector.stats(),
         },
         status_code=status,
     )
+
+
+def _other_environments(
+    request: Request, app: Services, components: dict[str, dict[str, object]]
+) -> dict[str, object]:
+    """The process's other environments, beside the request's: their problems are reported
+    but do not make this answer 503 (a broken preview must not pull production out of a load
+    balancer). Their names only in dev mode: in production /health is public, and branch
+    names are an app's git branches."""
+    every = environments(request)
+    if not every.config.enabled:
+        return {}
+    problems: dict[str, list[str]] = {}
+    for name, other in every.all_services():
+        if other is not app:
+            more, report = other.supervisor.check()
+            if more:
+                problems[name] = [str(problem) for problem in more]
+            if not app.settings.production:
+                components.update({f"{name}/{key}": value for key, value in report.items()})
+    for name, why in every.failed.items():
+        problems.setdefault(name, []).append(f"cannot be opened: {why}")
+    if app.settings.production:
+        return {"environments": {"served": len(every.served()), "with_problems": len(problems)}}
+    return {"environments": {"served": every.served(), "problems": problems}}
 
 
 routes = [Route("/health", health, methods=["GET"])]

@@ -9,15 +9,35 @@ from typing import Any
 from mainspring.api.state import Services
 from mainspring.environments.hub import Environments
 
+MARK = "all environments"  # `requested_by` of a hold the global switch made
+
+
+def _by(requested_by: str | None) -> str:
+    return MARK if not requested_by else f"{MARK} ({requested_by})"
+
 
 async def hold_if_global(
     environments: Environments[Services], name: str, services: Services
 ) -> None:
+    await _reconcile(services, await environments.global_kill_switch())
+
+
+async def reconcile_all(environments: Environments[Services]) -> None:
+    """Each round, every environment's switch follows the global one: held while it is on
+    (one another process opened as this one flipped it), released once it is off (one that
+    was archived, or whose hold raced the release). Holds of its own are left alone."""
     row = await environments.global_kill_switch()
-    if row is not None:
-        await services.operations.kill_switch.activate(
-            reason=row["reason"], requested_by=row["requested_by"]
-        )
+    for _, services in environments.all_services():
+        await _reconcile(services, row)
+
+
+async def _reconcile(services: Services, row: Any) -> None:
+    switch = services.operations.kill_switch
+    state = await switch.state()
+    if row is not None and not state["active"]:
+        await switch.activate(reason=row["reason"], requested_by=_by(row["requested_by"]))
+    elif row is None and state["active"] and str(state["requested_by"] or "").startswith(MARK):
+        await switch.deactivate()
 
 
 async def activate_all(
@@ -26,12 +46,12 @@ async def activate_all(
     await environments.set_global_kill_switch(reason, requested_by)
     each = {
         name: await services.operations.kill_switch.activate(
-            reason=reason, requested_by=requested_by
+            reason=reason, requested_by=_by(requested_by)
         )
         for name, services in environments.all_services()
     }
     every = {"active": True, "reason": reason}
-    return {**_switch(each[current]), "all_environments": every, "environments": each}
+    return {**_switch(each.get(current, {})), "all_environments": every, "environments": each}
 
 
 async def deactivate_all(
@@ -43,7 +63,7 @@ async def deactivate_all(
         for name, services in environments.all_services()
     }
     every = {"active": False, "reason": None}
-    return {**_switch(each[current]), "all_environments": every, "environments": each}
+    return {**_switch(each.get(current, {})), "all_environments": every, "environments": each}
 
 
 def _switch(state: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,12 @@ ROWS = (
         ("--branch-env-idle",),
         "Seconds without a sync or an event before a branch environment is archived.",
     ),
+    Row(
+        "max_branch_envs",
+        ("--max-branch-envs",),
+        "Branch environments served at once (each is a full engine: on PostgreSQL 5 "
+        "connections per process); a sync naming one more is refused (409) until one is archived.",
+    ),
     Row("no_discovery", ("--no-discovery",), "Do not probe local ports for apps."),
     Row("no_poll", ("--no-poll",), "Do not re-sync apps periodically."),
     Row("poll_interval", ("--poll-interval",), "Seconds."),

@@ -46,6 +46,8 @@ class EnvConfig:
     configured: tuple[str, ...] = ()  # `--env`: always served
     branches: bool = False  # `--branch-envs`: a sync naming a new environment adds it
     idle_ms: int = 7 * 24 * 3600 * 1000  # `--branch-env-idle`: a branch this idle is archived
+    # `--max-branch-envs`: each costs every process a full engine (5 PostgreSQL connections)
+    max_branches: int = 20
 
     @property
     def enabled(self) -> bool:
@@ -56,6 +58,7 @@ class EnvConfig:
 @dataclass(slots=True)
 class Live(Generic[S]):
     name: str
+    kind: str
     services: S
     engine: Engine
     connector: Connector
@@ -79,11 +82,14 @@ class Environments(Generic[S]):
         self._build = build
         self._clock = clock
         self._opening: dict[str, asyncio.Lock] = {}
+        self.failed: dict[str, str] = {}  # environment → why it could not be opened (retried)
         self._touched: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        # called once an environment is open (the global kill switch holds a new one too)
+        # called once an environment is open (the global kill switch holds a new one too), and
+        # after each round (holds one another process opened meanwhile)
         self.on_open: Callable[[str, S], Awaitable[None]] | None = None
+        self.on_round: Callable[[], Awaitable[None]] | None = None
         self.component = Component("environments", deadline_s=120.0)
 
     def components(self) -> list[Component]:
@@ -127,6 +133,13 @@ class Environments(Generic[S]):
         }
         return [default, *(row for row in rows if row["name"] != names.DEFAULT)]
 
+    def kind_of(self, name: str) -> str:
+        """default, configured or branch (one not served yet would be a branch)."""
+        live = self._live.get(name)
+        if live is not None:
+            return live.kind
+        return "configured" if name in self.config.configured else "branch"
+
     def touch(self, name: str) -> None:
         """A sync or an event: the environment is in use (written at the next round)."""
         if name != names.DEFAULT:
@@ -140,10 +153,19 @@ class Environments(Generic[S]):
             return
         if not self.config.branches:
             self.get(name)  # raises UnknownEnvironment
+        branches = sum(1 for live in self._live.values() if live.kind == "branch")
+        if branches >= self.config.max_branches:
+            raise errors.TooManyEnvironments(
+                f"{branches} branch environments are served (--max-branch-envs); "
+                f"{name!r} is not added until one is archived",
+                field="env",
+            )
+        # opened before it is listed: one that cannot be opened leaves no row behind that
+        # every process (and every restart) would try again
+        await self._open(name, "branch")
         now = self._clock()
         await self._catalog.write(lambda tx: env_repo.add_environment(tx, name, "branch", now))
         log.info("branch environment %r added by a sync", name)
-        await self._open(name, "branch")
 
     # ---- the global kill switch's record (the api layer flips each environment's switch) ----
 
@@ -177,21 +199,37 @@ class Environments(Generic[S]):
         self._task = start_supervised(self.component, self._loop)
 
     async def stop(self) -> None:
+        """All at once: one after another, N environments would take N shutdown timeouts."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        for name in [name for name in self.served() if name != names.DEFAULT]:
-            await self._close(name)
+        others = [name for name in self.served() if name != names.DEFAULT]
+        outcomes = await asyncio.gather(*map(self._close, others), return_exceptions=True)
+        for name, outcome in zip(others, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("environment %r did not stop cleanly: %r", name, outcome)
 
-    async def refresh(self) -> None:
-        """Serve what the list says: open new environments, close archived ones."""
+    async def _wanted(self) -> dict[str, str]:
         rows = await self._catalog.read(env_repo.list_environments)
         wanted = {str(row["name"]): str(row["kind"]) for row in rows if row["archived_at"] is None}
         wanted.pop(names.DEFAULT, None)
+        return wanted
+
+    async def refresh(self) -> None:
+        """Serve what the list says: open new environments, close archived ones. One that
+        cannot be opened is logged, shown by /health and tried again next round; the others
+        (and production) go on."""
+        wanted = await self._wanted()
         for name in sorted(set(wanted) - set(self._live)):
-            await self._open(name, wanted[name])
-        for name in sorted(set(self._live) - set(wanted) - {names.DEFAULT}):
+            try:
+                await self._open(name, wanted[name])
+            except Exception as exc:
+                log.error("environment %r could not be opened: %r", name, exc)
+        gone = set(self._live) - set(wanted) - {names.DEFAULT}
+        if gone:
+            gone &= set(self._live) - set(await self._wanted())  # a sync may have added it since
+        for name in sorted(gone):
             log.info("environment %r archived: its engine stops", name)
             await self._close(name)
 
@@ -222,6 +260,8 @@ class Environments(Generic[S]):
             if archived:
                 log.info("branch environments archived after being idle: %s", archived)
             await self.refresh()
+            if self.on_round is not None:
+                await self.on_round()
         except errors.StoreError as exc:  # the next round tries again
             self._touched.update(touched)
             log.warning("environments round failed: %s", exc)
@@ -232,13 +272,32 @@ class Environments(Generic[S]):
             if name in self._live:
                 return
             store = store_for(self._base_url, name)
-            connector = await asyncio.to_thread(self._open_store, store)
-            services, engine = self._build(name, kind, connector, store.namespace)
-            await engine.start()
-            self._live[name] = Live(name, services, engine, connector)
+            try:
+                live = await self._start(name, kind, store)
+            except Exception as exc:
+                self.failed[name] = f"{type(exc).__name__}: {exc}"
+                raise
+            self.failed.pop(name, None)
+            self._live[name] = live
             log.info("environment %r served (store %s)", name, _shown(store))
-            if self.on_open is not None:
+
+    async def _start(self, name: str, kind: str, store: EnvStore) -> Live[S]:
+        """The environment's engine started and held if it must be, or nothing left running."""
+        connector = await asyncio.to_thread(self._open_store, store)
+        engine: Engine | None = None
+        try:
+            services, built = self._build(name, kind, connector, store.namespace)
+            engine = built
+            await engine.start()
+            if self.on_open is not None:  # before it is served: held from its first request
                 await self.on_open(name, services)
+        except BaseException:
+            if engine is not None:
+                await _quietly(engine.stop())  # closes the connector too
+            else:
+                await _quietly(connector.close())
+            raise
+        return Live(name, kind, services, engine, connector)
 
     def _open_store(self, store: EnvStore) -> Connector:
         if store.schema is not None:
@@ -251,6 +310,13 @@ class Environments(Generic[S]):
         live = self._live.pop(name, None)
         if live is not None:
             await live.engine.stop()
+
+
+async def _quietly(step: Awaitable[None]) -> None:
+    try:
+        await step
+    except Exception as exc:
+        log.warning("cleanup after a failed environment start: %r", exc)
 
 
 def _shown(store: EnvStore) -> str:

@@ -10,6 +10,8 @@ BRANCHES = "*"
 def signing_key_for(
     entries: tuple[str, ...], name: str, kind: str, default: str | None
 ) -> str | None:
+    if kind == "default":  # production holds the server's own key (`--signing-key`)
+        return default
     keys = dict(entry.split("=", 1) for entry in entries)
     if name in keys:
         return keys[name]

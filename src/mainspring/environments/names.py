@@ -33,7 +33,10 @@ def check(name: object, field: str = "env") -> str:
 
 
 def slug(name: str) -> str:
-    """`[a-z0-9_]`, ≤ 33 characters, one per name: for file names, schemas and channels."""
-    readable = _UNSAFE.sub("_", name.lower()).strip("_")[:24] or "env"
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    """`[a-z0-9_]`, ≤ 37 characters, one per name: for file names, schemas and channels. The
+    digest has 64 bits: a branch name made to collide with another environment's store (the
+    readable part alike, as every `dependabot/npm_and_yarn/…` is) is out of reach; the longest
+    channel, `mainspring_operations_<slug>`, stays under PostgreSQL's 63 characters."""
+    readable = _UNSAFE.sub("_", name.lower()).strip("_")[:20] or "env"
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     return f"{readable}_{digest}"

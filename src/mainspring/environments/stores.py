@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
 from mainspring.environments import names
 from mainspring.store import is_postgres
@@ -33,12 +33,21 @@ def store_for(base_url: str, name: str) -> EnvStore:
 
 
 def _with_search_path(url: str, schema: str) -> str:
-    """The URL with `-c search_path=<schema>` added to its libpq `options`."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    query["options"] = f"{query.get('options', '')} -c search_path={schema}".strip()
-    # libpq decodes %20 in a URI, not `+`
-    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+    """The URL with `-c search_path=<schema>` added to its libpq `options`. Edited as text:
+    re-serialising would drop the `//` of a socket URL (`postgresql:///db`) and turn a `+` of
+    the query (a password) into a space."""
+    base, sep, query = url.partition("?")
+    parts = query.split("&") if sep else []
+    option = f"-c search_path={schema}"
+    for n, part in enumerate(parts):
+        if part.startswith("options="):
+            parts[n] = "options=" + quote(f"{unquote(part[8:])} {option}", safe="")
+            break
+    else:
+        parts.append("options=" + quote(option, safe=""))
+    found = f"{base}?{'&'.join(parts)}"
+    assert is_postgres(found), "an environment's store is the same database"
+    return found
 
 
 def _sqlite_beside(url: str, slug: str) -> str:

@@ -210,6 +210,7 @@ class Settings(BaseSettings):
     environments: tuple[str, ...] = ()
     branch_envs: bool = False
     branch_env_idle_s: float = Field(default=7 * 24 * 3600.0, ge=1)
+    max_branch_envs: int = Field(default=20, ge=1)
     discovery: bool = True
     poll: bool = True
     poll_interval_s: float = Field(default=DEFAULT_POLL_INTERVAL_S, ge=0.1)

@@ -48,6 +48,7 @@ FLAGS: dict[str, Flag] = {
     "environments": Flag("environments", ("MAINSPRING_ENVIRONMENTS",)),
     "branch_envs": Flag("branch_envs", ("MAINSPRING_BRANCH_ENVS",)),
     "branch_env_idle": Flag("branch_env_idle_s", ("MAINSPRING_BRANCH_ENV_IDLE",)),
+    "max_branch_envs": Flag("max_branch_envs", ("MAINSPRING_MAX_BRANCH_ENVS",)),
     "no_discovery": Flag("discovery", ("MAINSPRING_NO_DISCOVERY",), DEV, negate=True),
     "no_poll": Flag("poll", ("MAINSPRING_NO_POLL",), negate=True),
     "poll_interval": Flag("poll_interval_s", ("MAINSPRING_POLL_INTERVAL",)),

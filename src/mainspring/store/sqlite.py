@@ -165,13 +165,16 @@ class SqliteConnector:
         db_path = Path(path)
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = _lock_file(db_path)
+            self._lock_fd = _lock_file(db_path)  # StoreLocked: another process works this file
+        except OSError as exc:
+            raise errors.StoreError(f"cannot open SQLite database {path}: {exc}") from None
+        try:
             writer_conn = _connect(str(db_path), synchronous)
             _migrate(writer_conn)
             reader_conn = _connect(str(db_path), synchronous)
-        except errors.StoreLocked:
-            raise
         except (OSError, sqlite3.Error) as exc:
+            # let the file go: a later attempt (an environment retried) must not find it locked
+            os.close(self._lock_fd)
             raise errors.StoreError(f"cannot open SQLite database {path}: {exc}") from None
         queries = sql_files.load_queries("sqlite")
         self._writer = BatchThread(
