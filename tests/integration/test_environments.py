@@ -18,6 +18,7 @@ from mainspring.environments.stores import store_for
 
 from .harness import Api, AppProcess, ServerProcess, assert_stays, free_port, wait_until
 from .otlp_receiver import http_receiver
+from .realtime_clients import SseSubscriber
 from .receivers import Webhook
 
 SLUGS = ("envs-echo", "envs-limited", "envs-relay")
@@ -371,3 +372,23 @@ def test_branch_environments_are_capped(tmp_path: Path) -> None:
             app.stop()
         server.stop()
         server.release_db()
+
+
+def test_a_realtime_token_subscribes_in_the_environment_that_issued_it(world: World) -> None:
+    # the SDKs' subscribers (a browser) send the token only, no X-Inngest-Env
+    topics = [{"channel": "orders", "name": "updates"}]
+    made = world.staging.http.post("/v1/realtime/token", json=topics)
+    assert made.status_code == 201, made.text
+    subscriber = SseSubscriber(world.server.url, {"token": made.json()["jwt"]})
+    try:
+        assert subscriber.status == 200
+        for api, data in ((world.prod, "production's"), (world.staging, "staging's")):
+            published = api.http.post(
+                "/v1/realtime/publish", params={"channel": "orders", "topic": "updates"}, json=data
+            )
+            assert published.status_code == 200, published.text
+        events = subscriber.events(1, timeout=10)
+        assert [event["data"]["data"] for event in events] == ["staging's"]
+        assert_stays(lambda: not subscriber.events(1, timeout=0.2), duration=1.0, what="no more")
+    finally:
+        subscriber.close()

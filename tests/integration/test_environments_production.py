@@ -193,6 +193,11 @@ def test_a_token_limited_to_staging(world: World) -> None:
     shown = httpx.get(f"{base}/v1/environments", headers=auth)
     assert shown.status_code == 200, shown.text
     assert [row["name"] for row in shown.json()["data"]] == ["staging"]
+    query = {"query": "{ envs(first: 10) { edges { node { name } } } }"}
+    listed = httpx.post(f"{base}/v0/gql", json=query, params={"env": "staging"}, headers=auth)
+    assert listed.status_code == 200 and "errors" not in listed.json(), listed.text
+    names_shown = [edge["node"]["name"] for edge in listed.json()["data"]["envs"]["edges"]]
+    assert names_shown == ["staging"], "GraphQL shows a limited token its environments only"
 
     # the switch of every environment, and keys and tokens (server-wide), need a token for all
     every = httpx.post(

@@ -157,6 +157,7 @@ def build_engine(
         clock,
         production=settings.production,
         signing_keys=settings.signing_keys,
+        environment=environment,
     )
     services = Services(
         settings=settings,

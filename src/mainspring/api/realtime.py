@@ -25,7 +25,7 @@ from mainspring import errors
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.realtime_streams import SseStream, websocket_session
-from mainspring.api.state import services
+from mainspring.api.state import env_name, environments, services
 from mainspring.realtime import Realtime, tokens
 from mainspring.realtime.messages import Topic, json_value
 from mainspring.realtime.service import MAX_MESSAGE_BYTES, MAX_STREAM_BYTES
@@ -35,6 +35,12 @@ WS_POLICY_VIOLATION = 1008
 
 
 def _realtime(conn: HTTPConnection) -> Realtime:
+    """The realtime of the request's environment, or of the one its token was issued by: the
+    SDKs' subscribers (a browser) send a token and no `X-Inngest-Env`."""
+    token = _token(conn)
+    claimed = tokens.env_claim(token) if token else None
+    if claimed is not None and claimed != env_name(conn):
+        return environments(conn).get(claimed).realtime
     return services(conn).realtime
 
 

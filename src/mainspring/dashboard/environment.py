@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mainspring import errors
+from mainspring.api import auth_envs
 from mainspring.api.env_select import requested
 from mainspring.api.errors import invalid_input
 from mainspring.auth.paths import Zone, classify
@@ -40,6 +41,12 @@ def _current(request: Request) -> str:
     return name
 
 
+def _shown(request: Request, served: list[str]) -> list[str]:
+    """The environments a limited session may open (all for others)."""
+    allowed = auth_envs.allowed(request)
+    return served if allowed is None else [name for name in served if name in allowed]
+
+
 def header(request: Request) -> dict[str, Any]:
     """What base.html needs for the switcher: nothing when environments are off."""
     hub = _hub(request)
@@ -50,7 +57,7 @@ def header(request: Request) -> dict[str, Any]:
         "env": {
             "current": _current(request),
             "default": names.DEFAULT,
-            "served": hub.served(),
+            "served": _shown(request, hub.served()),
             "back": back_to(request.url.path + query),
         }
     }

@@ -52,8 +52,10 @@ class Realtime:
         *,
         production: bool,
         signing_keys: tuple[str, ...] = (),
+        environment: str | None = None,
     ) -> None:
         self.hub = Hub()
+        self._environment = environment  # claimed by its tokens (None: the default one)
         self._connector = connector
         self._pubsub = pubsub
         self._clock = clock
@@ -145,7 +147,9 @@ class Realtime:
             self.hub.deliver(message)
 
     def token(self, topics: Iterable[Topic], ttl_s: int = tokens.TOKEN_TTL_S) -> str:
-        return tokens.issue(self._keys[0], topics, self._clock() // 1000, ttl_s)
+        return tokens.issue(
+            self._keys[0], topics, self._clock() // 1000, ttl_s, env=self._environment
+        )
 
     def may_publish(self, token: str) -> bool:
         """`token` is one of ours with the publish claim (Inngest's publish JWT)."""

@@ -46,8 +46,9 @@ def issue(
     ttl_s: int = TOKEN_TTL_S,
     *,
     publish: bool = False,
+    env: str | None = None,
 ) -> str:
-    claims = {
+    claims: dict[str, Any] = {
         "iss": ISSUER,
         "sub": "mainspring",
         "iat": now_s,
@@ -56,7 +57,20 @@ def issue(
         "topics": [{"kind": "run", "channel": t.channel, "name": t.name} for t in topics],
         "publish": publish,
     }
+    if env is not None:  # the environment that issued it (subscribers send no header)
+        claims["env"] = env
     return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def env_claim(token: str) -> str | None:
+    """The environment a token says it is from, unverified: it only picks whose keys then
+    verify it (a forged claim meets keys that did not sign it)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    env = claims.get("env") if isinstance(claims, dict) else None
+    return env if isinstance(env, str) else None
 
 
 def verify(keys: Sequence[bytes], token: str) -> frozenset[Topic]:

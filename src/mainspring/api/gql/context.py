@@ -49,6 +49,7 @@ class Batched(Generic[V]):
 class Context:
     services: Services  # the request's environment's
     environments: Environments[Services]  # every environment (`envs`)
+    allowed_envs: tuple[str, ...] | None = None  # a limited token's (None: all)
     _apps: dict[str, Row] | None = None
     _functions: dict[str, FunctionDef | None] = field(default_factory=dict)
 

@@ -31,10 +31,13 @@ def _node(row: Row, branches_archive: bool) -> dict[str, Any]:
     }
 
 
-async def _nodes(info: Info) -> list[dict[str, Any]]:
+async def _nodes(info: Info, *, limited: bool = True) -> list[dict[str, Any]]:
     hub = info.context.environments
-    rows = await hub.listing()
-    return [_node(row, hub.config.branches) for row in rows]
+    allowed = info.context.allowed_envs if limited else None
+    rows = await hub.listing()  # a token limited to some sees only those
+    return [
+        _node(row, hub.config.branches) for row in rows if allowed is None or row["name"] in allowed
+    ]
 
 
 def _matches(node: dict[str, Any], filter: dict[str, Any] | None) -> bool:
@@ -80,7 +83,7 @@ async def resolve_envs(
 
 
 async def resolve_default_env(_: None, info: Info) -> dict[str, Any]:
-    nodes = await _nodes(info)
+    nodes = await _nodes(info, limited=False)  # production's name is no secret
     return next(node for node in nodes if node["name"] == names.DEFAULT)
 
 

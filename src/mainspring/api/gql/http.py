@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mainspring import codec, errors
+from mainspring.api import auth_envs
 from mainspring.api.body import read_limited
 from mainspring.api.errors import JSONResponse, error_body, invalid_input
 from mainspring.api.gql import limits
@@ -73,7 +74,7 @@ async def gql(request: Request) -> Response:
     result = graphql.execute(
         SCHEMA,
         document,
-        context_value=Context(app, environments(request)),
+        context_value=Context(app, environments(request), auth_envs.allowed(request)),
         variable_values=variables if isinstance(variables, dict) else None,
         operation_name=operation if isinstance(operation, str) else None,
     )
