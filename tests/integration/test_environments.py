@@ -16,7 +16,15 @@ import pytest
 
 from mainspring.environments.stores import store_for
 
-from .harness import Api, AppProcess, ServerProcess, assert_stays, free_port, wait_until
+from .harness import (
+    Api,
+    AppProcess,
+    ServerProcess,
+    assert_stays,
+    db_execute,
+    free_port,
+    wait_until,
+)
 from .otlp_receiver import http_receiver
 from .realtime_clients import SseSubscriber
 from .receivers import Webhook
@@ -245,6 +253,10 @@ def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> No
         until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
         run = _run_of(branch, "env/echo", {"n": 1})
         branch.wait_for_run_status(run)
+        # held by the switch of all environments, then archived while held
+        every = _env_api(server, None).http.post("/v1/kill-switch", json={"all_environments": True})
+        assert every.status_code == 200, every.text
+        assert branch.data("/v1/kill-switch")["requested_by"] == "all environments"
 
         def archived() -> bool:
             listed = {env["name"]: env for env in _env_api(server, None).data("/v1/environments")}
@@ -258,10 +270,23 @@ def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> No
         )
         gone = branch.http.get(f"/v1/runs/{run}")
         assert gone.json().get("field") == "env" and "archived" in gone.json()["error"], gone.text
+        released = _env_api(server, None).http.request(
+            "DELETE", "/v1/kill-switch", json={"all_environments": True}
+        )
+        assert (
+            released.status_code == 200
+            and "preview-42" not in released.json()["data"]["environments"]
+        ), released.text
 
         assert app.sync().status_code == 200  # a new deploy of the branch
         until(lambda: branch.get_run(run) is not None, timeout=20, what="branch back")
         assert branch.get_run(run)["status"] == "Completed"  # type: ignore[index]
+        # the global switch's hold, left behind while archived, is released once it is back
+        until(
+            lambda: branch.data("/v1/kill-switch")["active"] is False,
+            timeout=10,
+            what="the stale hold released",
+        )
     finally:
         if app is not None:
             app.stop()
@@ -330,12 +355,17 @@ def test_alerts_and_traces_name_their_environment(tmp_path: Path) -> None:
 
 
 def test_an_environment_that_cannot_open_leaves_the_others_serving(tmp_path: Path) -> None:
-    # the store of `broken` is a directory where its SQLite file should be: it cannot open
-    store = store_for(str(tmp_path / "mainspring.db"), "broken").url
-    Path(store).mkdir()
-    server = _started_server(
-        tmp_path, "--env", "broken", "--env", "staging", "--branch-envs", "--branch-env-idle", "4"
+    args = ["--env", "broken", "--env", "staging", "--branch-envs", "--branch-env-idle", "4"]
+    server = ServerProcess(
+        port=free_port(), db_path=tmp_path / "mainspring.db", log_dir=tmp_path, extra_args=args
     )
+    store = store_for(server.db, "broken")
+    if store.schema is not None:  # PostgreSQL: its schema holds a migrations table it cannot read
+        db_execute(server.db, f'CREATE SCHEMA "{store.schema}"')
+        db_execute(server.db, f'CREATE TABLE "{store.schema}".schema_migrations (x INTEGER)')
+    else:  # SQLite: a directory where its file should be
+        Path(store.url).mkdir()
+    server.start()
     try:
         health = httpx.get(f"{server.url}/health").json()
         assert health["status"] == 200, health  # production is fine: not pulled out
@@ -343,7 +373,10 @@ def test_an_environment_that_cannot_open_leaves_the_others_serving(tmp_path: Pat
         assert _env_api(server, "staging").http.get("/v1/runs").status_code == 200
         refused = _env_api(server, "broken").http.get("/v1/runs")
         assert refused.status_code == 404 and refused.json()["field"] == "env", refused.text
-        Path(store).rmdir()  # repaired: the next round opens it
+        if store.schema is not None:  # repaired: the next round opens it
+            db_execute(server.db, f'DROP SCHEMA "{store.schema}" CASCADE')
+        else:
+            Path(store.url).rmdir()
         until(
             lambda: _env_api(server, "broken").http.get("/v1/runs").status_code == 200,
             timeout=15,
