@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mainspring.serving import responses
+from mainspring.serving import collector, responses
 from mainspring.serving.limits import ConnectionLimits
 
 
@@ -173,5 +173,9 @@ class _LingerOnClose(asyncio.Transport):
 
 
 def protocol_class(limits: ConnectionLimits) -> type[GuardedHttpToolsProtocol]:
-    """The protocol class to pass to uvicorn as `http=`, bound to these limits."""
+    """The protocol class to pass to uvicorn as `http=`, bound to these limits.
+
+    Built once per server process after the app (cli/server.py `serve`), which makes it the
+    moment to set the process's collector: serve() itself is being restructured."""
+    collector.tune()
     return type("MainspringHttpProtocol", (GuardedHttpToolsProtocol,), {"limits": limits})
