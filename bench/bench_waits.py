@@ -321,8 +321,36 @@ class Bench:
             raise core.BenchError(f"GET /bench/runs answered {status}")
         return {str(k): str(v) for k, v in body.items()}
 
+    @contextlib.contextmanager
+    def profiled(self, phase: str) -> Iterator[None]:
+        """`--profile PHASE`: py-spy attached to the server for that phase only (raw stacks)."""
+        pyspy = shutil.which("py-spy") or shutil.which(
+            "py-spy", path=str(Path(sys.executable).parent)
+        )
+        if phase not in (self.args.profile or []) or pyspy is None:
+            yield
+            return
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        slug = phase.replace(" ", "-").replace(",", "")
+        path = RESULTS_DIR / f"profile-waits-{slug}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        cmd = [pyspy, "record", "--rate", "250", "--format", "raw", "-o", str(path)]
+        cmd += ["--gil"] if self.args.profile_gil else []
+        cmd += ["--native", "--threads"] if self.args.profile_native else []
+        cmd += ["--pid", str(self.server.pid)]
+        spy = core.PROCS.start(cmd, self.workdir / f"py-spy-{slug}.log", dict(os.environ))
+        time.sleep(1.0)  # py-spy attaches before the phase starts
+        try:
+            yield
+        finally:
+            core.PROCS.stop(spy, signal.SIGINT, grace=20.0)
+            print(f"  profile of {phase!r}: {path}", flush=True)
+
     def ingest(self, phase: str, name: str, keys: list[str]) -> dict[str, Any]:
         """POST one event per request (`--concurrency` connections); rate, latency and CPU."""
+        with self.profiled(phase):
+            return self._ingest(phase, name, keys)
+
+    def _ingest(self, phase: str, name: str, keys: list[str]) -> dict[str, Any]:
         conc = max(1, self.args.concurrency)
         clients = [core.Http(self.server_port) for _ in range(conc)]
         for client in clients:
@@ -568,6 +596,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         help="extra argument for `mainspring dev` (repeatable, use --server-arg=--x)",
+    )
+    p.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PHASE",
+        help="attach py-spy to the server during this phase (e.g. resume, plain; repeatable); "
+        "raw collapsed stacks in bench/results/",
+    )
+    p.add_argument("--profile-gil", action="store_true", help="py-spy --gil (GIL holder only)")
+    p.add_argument(
+        "--profile-native", action="store_true", help="py-spy --native --threads (C frames too)"
     )
     p.add_argument("--json-out", type=Path, default=None, help="results file")
     args = p.parse_args(argv)

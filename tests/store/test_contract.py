@@ -391,6 +391,12 @@ async def test_run_state_loads_events_and_steps_verbatim_and_in_order(connector:
     plain = await connector.write(lambda tx: ingest_events(tx, [new_event("01P")], NOW))
     bare = await connector.read(lambda tx: runs_repo.load_state(tx, plain.started[0]))
     assert bare is not None and "v" not in bare.events[0] and bare.steps == {}
+    # Several runs in one statement (the lease's read): the same states, absent ids left out.
+    many = await connector.write(
+        lambda tx: runs_repo.load_states(tx, [run_id, plain.started[0], "no-such-run"])
+    )
+    assert set(many) == {run_id, plain.started[0]}
+    assert many[run_id] == state and many[plain.started[0]] == bare
 
 
 async def test_a_run_ends_once_and_emits_its_lifecycle_event_once(connector: Connector) -> None:

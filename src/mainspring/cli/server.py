@@ -177,6 +177,7 @@ def serve(settings: Settings) -> None:
 
     from mainspring.api.app import build_app, close_streams
     from mainspring.connect.gateway import by_port
+    from mainspring.serving import collector
     from mainspring.serving.limits import ConnectionLimits
     from mainspring.serving.protocol import protocol_class
     from mainspring.store import open_connector
@@ -193,6 +194,7 @@ def serve(settings: Settings) -> None:
     app = build_app(settings, connector)
     gateway = app.state.services.connect
     gateway.port = gateway_sock.getsockname()[1]  # what /v0/connect/start hands out
+    collector.tune()  # the app is built: what lives as long as the process is frozen
     server = _Server(
         uvicorn.Config(
             by_port(app, gateway.asgi(), gateway.port),

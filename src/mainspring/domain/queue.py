@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from mainspring.domain.runs import RunState
 
 
 class Kind(enum.StrEnum):
@@ -25,6 +27,9 @@ class QueueItem:
     step_name: str | None
     attempt: int
     payload: dict[str, Any] | None = None
+    # The run as read in the lease's transaction (calls and sleeps), so the executor does not
+    # read it again; None: read it when the item is processed.
+    state: RunState | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def is_discovery(self) -> bool:

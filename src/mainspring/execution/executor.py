@@ -125,7 +125,9 @@ class Executor:
         self._draining = True
 
     async def process(self, item: QueueItem) -> None:
-        state = await self._connector.read(lambda tx: runs_repo.load_state(tx, item.run_id))
+        state = item.state  # read with the lease, usually
+        if state is None:
+            state = await self._connector.read(lambda tx: runs_repo.load_state(tx, item.run_id))
         if state is None or state.status.is_terminal:
             await self._connector.write(lambda tx: queue_repo.delete(tx, item.id))
             return

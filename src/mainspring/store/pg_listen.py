@@ -22,12 +22,19 @@ class Listener(threading.Thread):
     """LISTENs on the given channels and calls back on the event loop; reconnects on loss,
     and on any other failure too (it is supervised: it never ends before `stop`).
 
-    `add` callbacks are told "something happened" (and, after a reconnect, told anyway);
-    `add_payload` callbacks get each notification's payload, and nothing for what was sent
-    while the connection was down."""
+    `add` callbacks are told "something happened" (and, after a reconnect, told anyway), but
+    not of what this process's own sessions sent (`own`: their backend pids): this process
+    acted on its own work when it committed it, as it does on SQLite. Told again, its worker
+    leased once more per commit for nothing (one process on PostgreSQL: a third of its lease
+    transactions). `add_payload` callbacks get each notification's payload, own ones too, and
+    nothing for what was sent while the connection was down."""
 
     def __init__(
-        self, url: str, loop: asyncio.AbstractEventLoop, name: str = "db-listener"
+        self,
+        url: str,
+        loop: asyncio.AbstractEventLoop,
+        name: str = "db-listener",
+        own: Callable[[], frozenset[int]] = frozenset,
     ) -> None:
         super().__init__(name=f"mainspring-{name}", daemon=True)
         self._url = url
@@ -37,6 +44,7 @@ class Listener(threading.Thread):
         self._stop = threading.Event()
         self._failures = 0  # in a row; reset once LISTENing again
         self._role = name.removeprefix("db-")
+        self._own = own
         self.component = Component(name)
         watch_thread(self.component, self)
 
@@ -81,8 +89,9 @@ class Listener(threading.Thread):
             while not self._stop.is_set():
                 listening = self._listen_to_new(conn, listening, catch_up=True)
                 for notify in conn.notifies(timeout=LISTEN_POLL_S, stop_after=64):
-                    for callback in self._callbacks.get(notify.channel, []):
-                        self._call_soon(callback)
+                    if notify.pid not in self._own():
+                        for callback in self._callbacks.get(notify.channel, []):
+                            self._call_soon(callback)
                     for with_payload in self._payload_callbacks.get(notify.channel, []):
                         self._call_soon(with_payload, notify.payload)
 

@@ -164,6 +164,26 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
      FROM run_defers d WHERE d.run_id = r.id) AS defers
 FROM runs r WHERE r.id = %(id)s;
 
+-- name: load_run_states
+-- load_run_state for several runs in one statement (`ids`: a JSON array): the worker reads
+-- the runs of the calls it leased in the lease's own transaction.
+SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_version,
+    r.started_at,
+    (SELECT COALESCE(json_agg(json_build_object(
+            'name', e.name, 'data', e.data::json, 'user', e."user"::json, 'id', e.id,
+            'ts', e.ts, 'v', e.v) ORDER BY ids.position), '[]')::text
+     FROM jsonb_array_elements_text(r.event_ids::jsonb) WITH ORDINALITY AS ids(internal_id, position)
+     -- LATERAL + LIMIT 1: one primary-key probe per id. A plain join let the planner hash the
+     -- whole events table (its row guess for the id list is 100), a scan that grew with it.
+     CROSS JOIN LATERAL (SELECT * FROM events WHERE events.internal_id = ids.internal_id
+         LIMIT 1) e) AS events,
+    (SELECT COALESCE(json_agg(json_build_object('step_id', s.step_id, 'memo', s.memo::json)
+            ORDER BY s.seq, s.completed_at, s.step_id), '[]')::text
+     FROM steps s WHERE s.run_id = r.id) AS steps,
+    (SELECT COALESCE(json_object_agg(d.hashed_id, d.status), '{}')::text
+     FROM run_defers d WHERE d.run_id = r.id) AS defers
+FROM runs r WHERE r.id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb)));
+
 -- name: list_runs_by_events
 -- The runs of several events at once (`ids`: a JSON array of internal event ids), oldest first.
 SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,

@@ -133,6 +133,22 @@ SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_v
     (SELECT json_group_object(hashed_id, status) FROM run_defers WHERE run_id = r.id) AS defers
 FROM runs r WHERE r.id = :id;
 
+-- name: load_run_states
+-- load_run_state for several runs in one statement (`ids`: a JSON array): the worker reads
+-- the runs of the calls it leased in the lease's own transaction.
+SELECT r.id, r.function_id, r.function_slug, r.status, r.force_plan, r.request_version,
+    r.started_at,
+    (SELECT json_group_array(json_object(
+            'name', e.name, 'data', json(e.data), 'user', json(e."user"), 'id', e.id,
+            'ts', e.ts, 'v', e.v))
+     FROM (SELECT events.* FROM json_each(r.event_ids) AS ids
+           JOIN events ON events.internal_id = ids.value ORDER BY ids.key) AS e) AS events,
+    (SELECT json_group_array(json_object('step_id', s.step_id, 'memo', json(s.memo)))
+     FROM (SELECT step_id, memo FROM steps WHERE run_id = r.id
+           ORDER BY seq, completed_at, step_id) AS s) AS steps,
+    (SELECT json_group_object(hashed_id, status) FROM run_defers WHERE run_id = r.id) AS defers
+FROM runs r WHERE r.id IN (SELECT value FROM json_each(:ids));
+
 -- name: list_runs_by_events
 -- The runs of several events at once (`ids`: a JSON array of internal event ids), oldest first.
 SELECT id, function_id, function_slug, event_id, event_ids, status, output, force_plan,
