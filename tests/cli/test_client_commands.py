@@ -7,31 +7,19 @@ console script does; one runs as a subprocess to read stdin."""
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from integration.harness import JSONDict, Stack, free_port, running_stack, wait_until
-from mainspring.cli import main
+
+from .in_process import assert_error, runner
 
 SLUGS = ("cli-daily", "cli-steps", "cli-fails", "cli-slow")
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, f"exit {self.code}: {self.err}"
-        return json.loads(self.out)
 
 
 @pytest.fixture(scope="module")
@@ -45,25 +33,7 @@ def cli(stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     monkeypatch.setenv("MAINSPRING_URL", stack.server.url)  # the flag's environment twin
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nothing piped
 
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
-def assert_error(result: Result, code: int, *words: str) -> None:
-    assert result.code == code, f"exit {result.code}, wanted {code}: {result.err}"
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mainspring: error:"), result.err
-    for word in words:
-        assert word in lines[0], lines[0]
+    return runner(capsys)
 
 
 def finished(stack: Stack, event_id: str, status: str = "Completed") -> JSONDict:

@@ -6,7 +6,6 @@ name, and a server with environments off (which would otherwise act in productio
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,20 +15,10 @@ import pytest
 
 from integration.harness import Api, AppProcess, ServerProcess, free_port, wait_until
 from integration.production import EVENT_KEY, running_cloud_server
-from mainspring.cli import main
+
+from .in_process import Result, assert_error, runner
 
 SLUGS = ("cli-daily", "cli-steps", "cli-fails", "cli-slow")
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, f"exit {self.code}: {self.err}"
-        return json.loads(self.out)
 
 
 @dataclass(frozen=True)
@@ -94,25 +83,7 @@ def cli(
     monkeypatch.delenv("MAINSPRING_ENV", raising=False)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
-def assert_error(result: Result, code: int, *words: str) -> None:
-    assert result.code == code, f"exit {result.code}, wanted {code}: {result.err}"
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mainspring: error:"), result.err
-    for word in words:
-        assert word in lines[0], lines[0]
+    return runner(capsys)
 
 
 def _run_ids(result: Result) -> set[str]:

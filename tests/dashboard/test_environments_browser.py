@@ -13,12 +13,18 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from integration.harness import Api, AppProcess, ServerProcess, free_port, wait_until
+from integration.environments_kit import (
+    SLUGS,
+    env_api,
+    start_env_app,
+    started_server,
+    synced,
+    until,
+)
+from integration.harness import Api, AppProcess, ServerProcess, wait_until
 from integration.production import running_cloud_server
 
 from .conftest import shot
-
-SLUGS = ("envs-echo", "envs-limited", "envs-relay")
 
 
 @dataclass
@@ -29,17 +35,6 @@ class TwoEnvs:
     runs: dict[str, str]  # environment -> the run made there
 
 
-def _api(server: ServerProcess, env: str | None) -> Api:
-    api = Api(server)
-    if env is not None:
-        api.http = httpx.Client(base_url=server.url, timeout=15.0, params={"env": env})
-    return api
-
-
-def _synced(api: Api) -> bool:
-    return set(SLUGS) <= {fn["function_id"] for fn in api.data("/v1/functions")}
-
-
 def _run_of(api: Api, n: int) -> str:
     run = api.run_for_event(api.send_event("env/echo", {"n": n}))
     return str(api.wait_for_run_status(str(run["run_id"]))["run_id"])
@@ -48,30 +43,14 @@ def _run_of(api: Api, n: int) -> str:
 @pytest.fixture(scope="module")
 def envs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoEnvs]:
     workdir = tmp_path_factory.mktemp("dash-envs")
-    server = ServerProcess(
-        port=free_port(),
-        db_path=workdir / "mainspring.db",
-        log_dir=workdir,
-        extra_args=["--env", "staging"],
-    )
-    server.start()
+    server = started_server(workdir, "--env", "staging")
     apps: list[AppProcess] = []
     try:
         for env in (None, "staging"):
-            app = AppProcess(
-                "env_app",
-                port=free_port(),
-                server_url=server.url,
-                log_dir=workdir,
-                name=f"app-{env or 'production'}",
-                extra_env={"INNGEST_ENV": env} if env else {},
-            )
-            apps.append(app)
-            app.start()
-            assert app.sync().status_code == 200  # X-Inngest-Env from INNGEST_ENV
-        prod, staging = _api(server, None), _api(server, "staging")
+            apps.append(start_env_app(server, workdir, env))  # X-Inngest-Env from INNGEST_ENV
+        prod, staging = env_api(server, None), env_api(server, "staging")
         for api in (prod, staging):
-            wait_until(lambda api=api: _synced(api) or None, timeout=20, what="synced")
+            until(lambda api=api: set(SLUGS) <= synced(api), timeout=20, what="synced")
         runs = {"production": _run_of(prod, 1), "staging": _run_of(staging, 2)}
         yield TwoEnvs(server, prod, staging, runs)
     finally:

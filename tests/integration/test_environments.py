@@ -7,7 +7,7 @@ another: runs, events, functions, flow-control keys with scope `env`, and the ki
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,14 @@ import pytest
 
 from mainspring.environments.stores import store_for
 
+from .environments_kit import (
+    SLUGS,
+    env_api,
+    start_env_app,
+    started_server,
+    synced,
+    until,
+)
 from .harness import (
     Api,
     AppProcess,
@@ -23,13 +31,11 @@ from .harness import (
     assert_stays,
     db_execute,
     free_port,
-    wait_until,
 )
 from .otlp_receiver import http_receiver
 from .realtime_clients import SseSubscriber
 from .receivers import Webhook
 
-SLUGS = ("envs-echo", "envs-limited", "envs-relay")
 BRANCH = "feature/login-page"
 
 
@@ -40,67 +46,18 @@ class World:
     staging: Api
     apps: dict[str, AppProcess]
 
-    def api(self, env: str) -> Api:
-        api = Api(self.server)
-        api.http = httpx.Client(base_url=self.server.url, timeout=15.0, params={"env": env})
-        return api
-
-
-def _env_api(server: ServerProcess, env: str | None) -> Api:
-    api = Api(server)
-    if env is not None:
-        api.http = httpx.Client(base_url=server.url, timeout=15.0, params={"env": env})
-    return api
-
-
-def _start_app(server: ServerProcess, workdir: Path, env: str | None) -> AppProcess:
-    name = (env or "production").replace("/", "-")
-    app = AppProcess(
-        "env_app",
-        port=free_port(),
-        server_url=server.url,
-        log_dir=workdir,
-        name=f"app-{name}",
-        extra_env={"INNGEST_ENV": env} if env else {},
-    )
-    app.start()
-    resp = app.sync()  # the SDK registers with X-Inngest-Env from INNGEST_ENV
-    assert resp.status_code == 200, resp.text
-    return app
-
-
-def until(condition: Callable[[], object], *, timeout: float, what: str) -> None:
-    """`wait_until` for a condition that is true or false (it waits on None only)."""
-    wait_until(lambda: True if condition() else None, timeout=timeout, what=what)
-
-
-def _synced(api: Api) -> set[str]:
-    return {fn["function_id"] for fn in api.data("/v1/functions")}
-
-
-def _started_server(workdir: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
-    server = ServerProcess(
-        port=free_port(),
-        db_path=workdir / "mainspring.db",
-        log_dir=workdir,
-        extra_args=args,
-        extra_env=env,
-    )
-    server.start()
-    return server
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     workdir = tmp_path_factory.mktemp("environments")
-    server = _started_server(workdir, "--env", "staging", "--branch-envs")
+    server = started_server(workdir, "--env", "staging", "--branch-envs")
     apps: dict[str, AppProcess] = {}
     try:
-        apps["production"] = _start_app(server, workdir, None)
-        apps["staging"] = _start_app(server, workdir, "staging")
-        prod, staging = _env_api(server, None), _env_api(server, "staging")
+        apps["production"] = start_env_app(server, workdir, None)
+        apps["staging"] = start_env_app(server, workdir, "staging")
+        prod, staging = env_api(server, None), env_api(server, "staging")
         for api in (prod, staging):
-            until(lambda api=api: set(SLUGS) <= _synced(api), timeout=20, what="synced")
+            until(lambda api=api: set(SLUGS) <= synced(api), timeout=20, what="synced")
         yield World(server, prod, staging, apps)
     finally:
         for app in apps.values():
@@ -232,11 +189,11 @@ def test_unknown_environment_is_refused_naming_the_field(world: World) -> None:
 
 
 def test_branch_environment_created_by_first_sync(world: World, tmp_path: Path) -> None:
-    branch = _env_api(world.server, BRANCH)
+    branch = env_api(world.server, BRANCH)
     assert httpx.get(f"{world.server.url}/v1/functions", params={"env": BRANCH}).status_code == 404
-    app = _start_app(world.server, tmp_path, BRANCH)
+    app = start_env_app(world.server, tmp_path, BRANCH)
     world.apps[BRANCH] = app
-    until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
+    until(lambda: set(SLUGS) <= synced(branch), timeout=20, what="branch synced")
     listed = {env["name"]: env for env in world.prod.data("/v1/environments")}
     assert listed[BRANCH]["kind"] == "branch" and listed["staging"]["kind"] == "configured"
     run = _run_of(branch, "env/echo", {"n": 3})
@@ -245,21 +202,21 @@ def test_branch_environment_created_by_first_sync(world: World, tmp_path: Path) 
 
 
 def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> None:
-    server = _started_server(tmp_path, "--branch-envs", "--branch-env-idle", "2")
+    server = started_server(tmp_path, "--branch-envs", "--branch-env-idle", "2")
     app: AppProcess | None = None
     try:
-        app = _start_app(server, tmp_path, "preview-42")
-        branch = _env_api(server, "preview-42")
-        until(lambda: set(SLUGS) <= _synced(branch), timeout=20, what="branch synced")
+        app = start_env_app(server, tmp_path, "preview-42")
+        branch = env_api(server, "preview-42")
+        until(lambda: set(SLUGS) <= synced(branch), timeout=20, what="branch synced")
         run = _run_of(branch, "env/echo", {"n": 1})
         branch.wait_for_run_status(run)
         # held by the switch of all environments, then archived while held
-        every = _env_api(server, None).http.post("/v1/kill-switch", json={"all_environments": True})
+        every = env_api(server, None).http.post("/v1/kill-switch", json={"all_environments": True})
         assert every.status_code == 200, every.text
         assert branch.data("/v1/kill-switch")["requested_by"] == "all environments"
 
         def archived() -> bool:
-            listed = {env["name"]: env for env in _env_api(server, None).data("/v1/environments")}
+            listed = {env["name"]: env for env in env_api(server, None).data("/v1/environments")}
             return listed["preview-42"]["archived_at"] is not None
 
         until(archived, timeout=15, what="the idle branch archived")
@@ -270,7 +227,7 @@ def test_idle_branch_is_archived_and_a_sync_brings_it_back(tmp_path: Path) -> No
         )
         gone = branch.http.get(f"/v1/runs/{run}")
         assert gone.json().get("field") == "env" and "archived" in gone.json()["error"], gone.text
-        released = _env_api(server, None).http.request(
+        released = env_api(server, None).http.request(
             "DELETE", "/v1/kill-switch", json={"all_environments": True}
         )
         assert (
@@ -314,12 +271,12 @@ def test_alerts_and_traces_name_their_environment(tmp_path: Path) -> None:
     hook = Webhook()
     env = {"MAINSPRING_ALERT_WEBHOOK_URL": hook.url, "MAINSPRING_ALERT_INTERVAL": "200ms"}
     with http_receiver() as (otlp_url, received):
-        server = _started_server(tmp_path, "--env", "staging", "--otel-endpoint", otlp_url, env=env)
+        server = started_server(tmp_path, "--env", "staging", "--otel-endpoint", otlp_url, env=env)
         app: AppProcess | None = None
         try:
-            staging = _env_api(server, "staging")
-            app = _start_app(server, tmp_path, "staging")
-            until(lambda: set(SLUGS) <= _synced(staging), timeout=20, what="staging synced")
+            staging = env_api(server, "staging")
+            app = start_env_app(server, tmp_path, "staging")
+            until(lambda: set(SLUGS) <= synced(staging), timeout=20, what="staging synced")
             run = _run_of(staging, "env/echo", {"n": 9})
             staging.wait_for_run_status(run)
             until(
@@ -345,7 +302,7 @@ def test_alerts_and_traces_name_their_environment(tmp_path: Path) -> None:
             by_rule = {message["rule"]: message for message in hook.received}
             assert by_rule["test"]["environment"] == "staging"
             assert by_rule["kill_switch"]["environment"] == "staging"
-            assert _env_api(server, None).data("/v1/kill-switch")["active"] is False
+            assert env_api(server, None).data("/v1/kill-switch")["active"] is False
         finally:
             if app is not None:
                 app.stop()
@@ -370,15 +327,15 @@ def test_an_environment_that_cannot_open_leaves_the_others_serving(tmp_path: Pat
         health = httpx.get(f"{server.url}/health").json()
         assert health["status"] == 200, health  # production is fine: not pulled out
         assert "cannot be opened" in str(health["environments"]["problems"]["broken"]), health
-        assert _env_api(server, "staging").http.get("/v1/runs").status_code == 200
-        refused = _env_api(server, "broken").http.get("/v1/runs")
+        assert env_api(server, "staging").http.get("/v1/runs").status_code == 200
+        refused = env_api(server, "broken").http.get("/v1/runs")
         assert refused.status_code == 404 and refused.json()["field"] == "env", refused.text
         if store.schema is not None:  # repaired: the next round opens it
             db_execute(server.db, f'DROP SCHEMA "{store.schema}" CASCADE')
         else:
             Path(store.url).rmdir()
         until(
-            lambda: _env_api(server, "broken").http.get("/v1/runs").status_code == 200,
+            lambda: env_api(server, "broken").http.get("/v1/runs").status_code == 200,
             timeout=15,
             what="the repaired environment served",
         )
@@ -389,16 +346,16 @@ def test_an_environment_that_cannot_open_leaves_the_others_serving(tmp_path: Pat
 
 
 def test_branch_environments_are_capped(tmp_path: Path) -> None:
-    server = _started_server(tmp_path, "--branch-envs", "--max-branch-envs", "1")
+    server = started_server(tmp_path, "--branch-envs", "--max-branch-envs", "1")
     app: AppProcess | None = None
     try:
-        app = _start_app(server, tmp_path, "preview-1")
+        app = start_env_app(server, tmp_path, "preview-1")
         body = {"url": "http://127.0.0.1:9/api/inngest", "appName": "x", "functions": []}
         refused = httpx.post(
             f"{server.url}/fn/register", json=body, headers={"X-Inngest-Env": "preview-2"}
         )
         assert refused.status_code == 409 and refused.json()["field"] == "env", refused.text
-        names_listed = {env["name"] for env in _env_api(server, None).data("/v1/environments")}
+        names_listed = {env["name"] for env in env_api(server, None).data("/v1/environments")}
         assert "preview-1" in names_listed and "preview-2" not in names_listed
     finally:
         if app is not None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .environments_kit import until
 from .harness import AppProcess, free_port
 from .production import EVENT_KEY, CloudApi, CloudServer, bearer, new_signing_key
-from .test_environments import until
 
 
 def _cloud_app(server: CloudServer, workdir: Path, signing_key: str, name: str) -> AppProcess:

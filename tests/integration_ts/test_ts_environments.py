@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
+from integration.environments_kit import env_api, until
 from integration.harness import Api, ServerProcess, SideEffects, free_port
-from integration.test_environments import until
 
 from .ts_harness import NodeAppProcess
 
@@ -25,13 +24,6 @@ class Deployment:
     app: NodeAppProcess
     api: Api
     sidefx: SideEffects
-
-
-def _api(server: ServerProcess, env: str | None) -> Api:
-    api = Api(server)
-    if env is not None:
-        api.http = httpx.Client(base_url=server.url, timeout=15.0, params={"env": env})
-    return api
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +53,7 @@ def deployments(
             )
             app.start()
             found[env] = Deployment(
-                app, _api(server, None if env == "production" else env), SideEffects(sidefx)
+                app, env_api(server, None if env == "production" else env), SideEffects(sidefx)
             )
             assert app.sync().status_code == 200
         for deployment in found.values():

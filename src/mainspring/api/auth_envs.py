@@ -15,19 +15,14 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from mainspring.api.errors import JSONResponse, error_body
+from mainspring.api.state import env_of
 from mainspring.auth.keys import Grant
-from mainspring.environments import names
 
 # Keys and tokens are the server's, not an environment's: managing them takes a token for all.
 SERVER_WIDE = ("/v1/admin/event-keys", "/v1/admin/api-tokens")
 # Paths of no one environment: a credential limited to staging may still look at itself, list
 # its environments (the handler shows only those) and log out.
 ENV_FREE = frozenset({"/logout", "/auth/session", "/v1/environments"})
-
-
-def env_of(scope: Scope) -> str:
-    name: str = scope.get("state", {}).get("env", names.DEFAULT)
-    return name
 
 
 def refused(grant: Grant, scope: Scope) -> Response | None:

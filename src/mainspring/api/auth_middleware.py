@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mainspring.api import auth_envs
 from mainspring.api.errors import JSONResponse, error_body
+from mainspring.api.state import env_of
 from mainspring.audit import actors
 from mainspring.auth import csrf_form
 from mainspring.auth.keys import ADMIN, Grant, Keyring
@@ -88,7 +89,7 @@ class AuthMiddleware:
         conn = HTTPConnection(scope)
         denial: Response | None = None
         if zone is Zone.SDK:
-            keys = self.signing_keys(auth_envs.env_of(scope))
+            keys = self.signing_keys(env_of(scope))
             if not signing.bearer_matches(conn.headers.get("authorization"), keys):
                 denial = _deny(401, "a valid signing key bearer token is required")
         elif zone is Zone.EVENT:
@@ -125,7 +126,7 @@ class AuthMiddleware:
         token = _bearer(conn)
         grant = await self.keyring.token_grant(token) if token else None
         if grant is None and token:  # an environment's own signing key: admin there only
-            env = auth_envs.env_of(asgi)
+            env = env_of(asgi)
             if signing.bearer_matches(f"Bearer {token}", self.signing_keys(env)):
                 grant = Grant(ADMIN, actors.SIGNING_KEY, (env,))
         if grant is None:

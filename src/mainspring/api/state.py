@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from mainspring.audit.listing import AuditLog
 from mainspring.clock import Clock
@@ -66,10 +67,7 @@ class Services:
 def services(request: HTTPConnection) -> Services:
     """The services of the request's environment (`api.env_select` names it; the default when
     environments are off). An environment this server does not serve: UnknownEnvironment."""
-    state = request.scope.get("state")
-    name = names.DEFAULT if state is None else state.get("env", names.DEFAULT)
-    found: Services = request.app.state.environments.get(name)
-    return found
+    return environments(request).get(env_name(request))
 
 
 def environments(request: HTTPConnection) -> Environments[Services]:
@@ -78,6 +76,11 @@ def environments(request: HTTPConnection) -> Environments[Services]:
 
 
 def env_name(request: HTTPConnection) -> str:
-    state = request.scope.get("state")
+    return env_of(request.scope)
+
+
+def env_of(scope: Scope) -> str:
+    """The environment `api.env_select` (or the gate, from an event key) put in the scope."""
+    state = scope.get("state")
     name: str = names.DEFAULT if state is None else state.get("env", names.DEFAULT)
     return name

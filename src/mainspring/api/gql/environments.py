@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mainspring.api.gql.context import Info, bad_input
+from mainspring.api.gql import offset_pages
+from mainspring.api.gql.context import Info
 from mainspring.environments import names
 from mainspring.store.base import Row
 
-MAX_PAGE = 400
 _TYPES = {"default": "PRODUCTION", "configured": "TEST", "branch": "BRANCH_CHILD"}
 
 
@@ -50,14 +50,6 @@ def _matches(node: dict[str, Any], filter: dict[str, Any] | None) -> bool:
     return not types or node["type"] in types
 
 
-def _offset(after: str | None) -> int:
-    if after is None or after == "":
-        return 0
-    if not after.isdigit():
-        raise bad_input("after", f"{after[:100]!r} is not a cursor of this list")
-    return int(after)
-
-
 async def resolve_envs(
     _: None,
     info: Info,
@@ -65,21 +57,8 @@ async def resolve_envs(
     after: str | None = None,
     filter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    if first < 0:
-        raise bad_input("first", "must not be negative")
     nodes = [node for node in await _nodes(info) if _matches(node, filter)]
-    start = _offset(after)
-    page = nodes[start : start + min(first, MAX_PAGE)]
-    edges = [{"node": node, "cursor": str(start + i + 1)} for i, node in enumerate(page)]
-    return {
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": start + len(page) < len(nodes),
-            "hasPreviousPage": start > 0,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-    }
+    return offset_pages.page(nodes, first, after)
 
 
 async def resolve_default_env(_: None, info: Info) -> dict[str, Any]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mainspring.api.gql import offset_pages
 from mainspring.api.gql.apps import app_node
-from mainspring.api.gql.context import Info, bad_input, ulid_arg, uuid_arg
+from mainspring.api.gql.context import Info, ulid_arg, uuid_arg
 from mainspring.connect.hub import Worker
 
-MAX_PAGE = 400
 _TIME_FIELDS = {
     "CONNECTED_AT": "connectedAt",
     "LAST_HEARTBEAT_AT": "lastHeartbeatAt",
@@ -97,14 +97,6 @@ def _ordered(nodes: list[dict[str, Any]], order_by: list[dict[str, Any]]) -> lis
     return nodes
 
 
-def _offset(after: str | None) -> int:
-    if after is None or after == "":
-        return 0
-    if not after.isdigit():
-        raise bad_input("after", f"{after[:100]!r} is not a cursor of this list")
-    return int(after)
-
-
 async def resolve_worker_connections(
     _: None,
     info: Info,
@@ -113,22 +105,8 @@ async def resolve_worker_connections(
     first: int = 100,
     after: str | None = None,
 ) -> dict[str, Any]:
-    if first < 0:
-        raise bad_input("first", "must not be negative")
     nodes = _ordered([n for n in await _nodes(info) if _matches(n, filter)], orderBy)
-    start = _offset(after)
-    page = nodes[start : start + min(first, MAX_PAGE)]
-    edges = [{"node": node, "cursor": str(start + i + 1)} for i, node in enumerate(page)]
-    return {
-        "edges": edges,
-        "totalCount": len(nodes),
-        "pageInfo": {
-            "hasNextPage": start + len(page) < len(nodes),
-            "hasPreviousPage": start > 0,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-    }
+    return {**offset_pages.page(nodes, first, after), "totalCount": len(nodes)}
 
 
 async def resolve_worker_connection(
