@@ -32,8 +32,15 @@ def _restart_server(stack: CloudStack, key: str, fallback: str | None) -> None:
 
 def test_rotation_with_a_fallback_key_fails_no_run(tmp_path: Path) -> None:
     old, new = new_signing_key(), new_signing_key()
+    # The one app is down while it restarts; a call due then (the sleeper wakes after 6 s) is
+    # retried, and the retries must outlast a restart on a loaded machine: 1 s doubling (1+2+4 s)
+    # rather than the suite's 0.2 s (CI failed once with ConnectionRefused after 1.4 s of them).
     with running_cloud_stack(
-        tmp_path, "prod_app", functions=PROD_FUNCTIONS, signing_key=old
+        tmp_path,
+        "prod_app",
+        functions=PROD_FUNCTIONS,
+        signing_key=old,
+        server_args=["--backoff-base", "1"],
     ) as stack:
         api = stack.api
         sleeping = api.send_event("prod/sleep", {"seconds": 6})
